@@ -1,0 +1,47 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine;
+
+/**
+ * Configures picocli: the exit-code list in --help comes from {@link ExitCode}, and one handler maps exceptions to exit
+ * codes, printing a message (a stack trace only with --verbose).
+ */
+@ApplicationScoped
+public class CommandLineSetup {
+
+    @Produces
+    CommandLine commandLine(PicocliCommandLineFactory factory) {
+        CommandLine cl = factory.create();
+        Map<String, String> codes = new LinkedHashMap<>();
+        for (ExitCode c : ExitCode.all()) {
+            codes.put(String.format("%3d", c.code()), c.meaning());
+        }
+        cl.getCommandSpec().usageMessage().exitCodeList(codes);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.originalArgs().contains("--verbose");
+            if (ex instanceof PgshiftException p) {
+                commandLine.getErr().println("pgshift: " + p.getMessage());
+                if (verbose) {
+                    p.printStackTrace(commandLine.getErr());
+                }
+                return p.exitCode().code();
+            }
+            commandLine.getErr().println("pgshift: internal error: " + ex);
+            if (verbose) {
+                ex.printStackTrace(commandLine.getErr());
+            } else {
+                commandLine.getErr().println("(run again with --verbose for the stack trace)");
+            }
+            return ExitCode.INTERNAL.code();
+        });
+        cl.setExitCodeExceptionMapper(t -> t instanceof PgshiftException p ? p.exitCode().code() : ExitCode.INTERNAL.code());
+        return cl;
+    }
+}

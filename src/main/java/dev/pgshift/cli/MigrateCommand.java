@@ -1,0 +1,27 @@
+package dev.pgshift.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** pgshift migrate: apply pending migrations only. */
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+        header = "Apply pending migrations (same run lock and concurrent-step handling as run).")
+public class MigrateCommand implements Callable<Integer> {
+    @Mixin
+    SettingsOptions options;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        return RunCommand.execute(spec, options, "migrate");
+    }
+}

@@ -1,0 +1,19 @@
+package dev.pgshift.cli;
+
+import io.quarkus.picocli.runtime.annotations.TopCommand;
+import picocli.CommandLine.Command;
+
+/** The root command: lists the subcommands, the standard help and version options, and the exit codes. */
+@TopCommand
+@Command(name = "pgshift", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        header = "Back up, migrate, verify and report: the PostgreSQL migration job for Kubernetes.",
+        description = {
+            "Runs migrations from Flyway V-files, YYYY-MM-DD_HHMMSS_description.sql files and Prisma folders as one ordered "
+                    + "stream. Statements PostgreSQL refuses in a transaction (CREATE INDEX CONCURRENTLY, ...) run outside one.",
+            "Settings: flags, then environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, "
+                    + "PGSHIFT_*), then the --config file. Logs go to stderr; stdout carries only what a command is asked for."},
+        subcommands = {RunCommand.class, PlanCommand.class, MigrateCommand.class},
+        commandListHeading = "%nCommands:%n",
+        exitCodeListHeading = "%nExit codes:%n")
+public final class PgshiftCommand {
+}

@@ -1,0 +1,57 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.migrate.PlannedMigration;
+import dev.pgshift.run.AppliedMigration;
+import dev.pgshift.run.Outcome;
+import dev.pgshift.run.PhaseResult;
+import dev.pgshift.run.RunResult;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+
+/** The human summaries commands print on stdout. */
+final class Rendering {
+
+    private Rendering() {
+    }
+
+    static void summary(PrintWriter out, RunResult r) {
+        out.printf("pgshift %s: %s (exit %d) in %s%n", r.command(), r.outcome(), r.exitCode(), seconds(r.duration()));
+        if (r.database() != null) {
+            out.printf("  database  %s (PostgreSQL %s)%n", r.database(), r.serverVersion());
+        }
+        for (PhaseResult p : r.phases()) {
+            out.printf("  %-9s %-9s %7s%s%n", p.name(), p.outcome(), seconds(p.duration()),
+                    p.detail() != null && p.outcome() != Outcome.FAILED ? "  " + p.detail() : "");
+        }
+        if (r.migrations().isEmpty()) {
+            out.println("  applied   none");
+        } else {
+            out.printf("  applied   %d migration(s):%n", r.migrations().size());
+            for (AppliedMigration m : r.migrations()) {
+                out.printf("    %-20s %-19s %7s  %s%n", m.version(), m.mode(), seconds(m.duration()), m.script());
+            }
+        }
+        for (String w : r.warnings()) {
+            out.println("  warning   " + w);
+        }
+        if (r.error() != null) {
+            out.printf("  failed in %s: %s%n", r.failedPhase(), r.error());
+        }
+        out.flush();
+    }
+
+    static void plan(PrintWriter out, String database, String current, List<PlannedMigration> migrations) {
+        long pending = migrations.stream().filter(PlannedMigration::pending).count();
+        out.printf("database %s at version %s: %d applied, %d pending%n", database, current == null ? "<empty>" : current,
+                migrations.size() - pending, pending);
+        for (PlannedMigration m : migrations) {
+            out.printf("  %-8s %-20s %-19s %s%n", m.state(), m.version(), m.mode() == null ? "-" : m.mode(), m.script());
+        }
+        out.flush();
+    }
+
+    static String seconds(Duration d) {
+        return String.format("%.2fs", d.toMillis() / 1000.0);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.run.RunResult;
+import dev.pgshift.run.RunService;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** pgshift run: the whole job. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        header = "The whole job: preflight, run lock, plan, migrate; prints a summary.",
+        description = "Waits for the database (--connect-timeout), takes the run lock (one run per database; waits --lock-wait), "
+                + "applies what is pending and prints what it did. Nothing pending: exits 0 at once.")
+public class RunCommand implements Callable<Integer> {
+    @Mixin
+    SettingsOptions options;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        return execute(spec, options, "run");
+    }
+
+    static int execute(CommandSpec spec, SettingsOptions options, String command) {
+        StopSignal stop = new StopSignal();
+        stop.install();
+        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version()).migrate(command);
+        Rendering.summary(spec.commandLine().getOut(), result);
+        if (result.error() != null) {
+            spec.commandLine().getErr().println("pgshift: " + result.error());
+        }
+        return result.exitCode();
+    }
+}

@@ -1,0 +1,86 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.config.Setting;
+import dev.pgshift.config.Settings;
+import dev.pgshift.config.SettingsResolver;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The connection and run settings every database command takes; flags win over environment and the settings file. */
+public final class SettingsOptions {
+
+    @Option(names = "--url", paramLabel = "URL", description = "JDBC URL (jdbc:postgresql://host:5432/db) or postgresql:// URI, "
+            + "without a password (env PGSHIFT_URL)")
+    String url;
+
+    @Option(names = {"-h", "--host"}, paramLabel = "HOST", description = "server host (env PGHOST; default localhost)")
+    String host;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "server port (env PGPORT; default 5432)")
+    String port;
+
+    @Option(names = {"-d", "--database"}, paramLabel = "NAME", description = "database (env PGDATABASE; default: the user name)")
+    String database;
+
+    @Option(names = {"-U", "--user"}, paramLabel = "USER", description = "user (env PGUSER)")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "file holding the password, e.g. a mounted Secret "
+            + "(env PGSHIFT_PASSWORD_FILE). Or set PGPASSWORD. There is no password flag: flags are visible in the process list.")
+    String passwordFile;
+
+    @Option(names = "--sslmode", paramLabel = "MODE", description = "disable, allow, prefer, require, verify-ca, verify-full (env PGSSLMODE)")
+    String sslMode;
+
+    @Option(names = "--sslrootcert", paramLabel = "FILE", description = "CA certificate for verify-ca/verify-full (env PGSSLROOTCERT)")
+    String sslRootCert;
+
+    @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations to add to the bundled ones; "
+            + "repeatable (env PGSHIFT_MIGRATIONS, comma-separated)")
+    List<String> migrations;
+
+    @Option(names = "--bundled", paramLabel = "true|false", description = "include the migrations bundled in pgshift (default true; env PGSHIFT_BUNDLED)")
+    String bundled;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", description = "wait this long for the database to accept "
+            + "connections, then exit 75 (default 60s; env PGSHIFT_CONNECT_TIMEOUT)")
+    String connectTimeout;
+
+    @Option(names = "--lock-wait", paramLabel = "DURATION", description = "wait this long for another run's lock, then exit 75 "
+            + "(default 5m; env PGSHIFT_LOCK_WAIT)")
+    String lockWait;
+
+    @Option(names = "--schema", paramLabel = "NAME", description = "schema of the migration history table (default public; env PGSHIFT_SCHEMA)")
+    String schema;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
+            + "env PGSHIFT_CONFIG)")
+    Path config;
+
+    Settings resolve() {
+        Map<Setting, String> flags = new EnumMap<>(Setting.class);
+        put(flags, Setting.URL, url);
+        put(flags, Setting.HOST, host);
+        put(flags, Setting.PORT, port);
+        put(flags, Setting.DATABASE, database);
+        put(flags, Setting.USER, user);
+        put(flags, Setting.PASSWORD_FILE, passwordFile);
+        put(flags, Setting.SSL_MODE, sslMode);
+        put(flags, Setting.SSL_ROOT_CERT, sslRootCert);
+        put(flags, Setting.MIGRATIONS, migrations == null ? null : String.join(",", migrations));
+        put(flags, Setting.BUNDLED, bundled);
+        put(flags, Setting.CONNECT_TIMEOUT, connectTimeout);
+        put(flags, Setting.LOCK_WAIT, lockWait);
+        put(flags, Setting.SCHEMA, schema);
+        return new SettingsResolver(System.getenv()).resolve(flags, config);
+    }
+
+    private static void put(Map<Setting, String> m, Setting s, String v) {
+        if (v != null) {
+            m.put(s, v);
+        }
+    }
+}

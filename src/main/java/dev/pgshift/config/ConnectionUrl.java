@@ -1,0 +1,137 @@
+package dev.pgshift.config;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Properties;
+
+/** Splits a JDBC URL or a libpq {@code postgresql://} URI into the connection settings it carries. */
+final class ConnectionUrl {
+
+    private ConnectionUrl() {
+    }
+
+    /**
+     * Parses {@code url}; {@code origin} names where it came from, for error messages (which never repeat the URL:
+     * it may hold a password).
+     */
+    static Map<Setting, String> parse(String url, String origin) {
+        String trimmed = url.trim();
+        if (trimmed.startsWith("jdbc:postgresql:")) {
+            return fromJdbc(trimmed, origin);
+        }
+        if (trimmed.startsWith("postgresql://") || trimmed.startsWith("postgres://")) {
+            return fromUri(trimmed, origin);
+        }
+        throw new PgshiftException(ExitCode.CONFIG, origin + ": not a JDBC URL (jdbc:postgresql://host:port/db) "
+                + "nor a postgresql:// URI");
+    }
+
+    private static Map<Setting, String> fromJdbc(String url, String origin) {
+        Properties props = org.postgresql.Driver.parseURL(url, new Properties());
+        if (props == null) {
+            throw new PgshiftException(ExitCode.CONFIG, origin + ": malformed JDBC URL (expected jdbc:postgresql://host:port/database?param=value)");
+        }
+        Map<Setting, String> out = new EnumMap<>(Setting.class);
+        put(out, Setting.HOST, props.getProperty("PGHOST"));
+        put(out, Setting.PORT, props.getProperty("PGPORT"));
+        put(out, Setting.DATABASE, props.getProperty("PGDBNAME"));
+        put(out, Setting.USER, props.getProperty("user"));
+        put(out, Setting.PASSWORD, props.getProperty("password"));
+        put(out, Setting.SSL_MODE, props.getProperty("sslmode"));
+        put(out, Setting.SSL_ROOT_CERT, props.getProperty("sslrootcert"));
+        if (url.startsWith("jdbc:postgresql:///") || !url.startsWith("jdbc:postgresql://")) {
+            out.remove(Setting.HOST);
+            out.remove(Setting.PORT);
+        }
+        return out;
+    }
+
+    private static Map<Setting, String> fromUri(String url, String origin) {
+        String rest = url.substring(url.indexOf("://") + 3);
+        String query = null;
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            query = rest.substring(q + 1);
+            rest = rest.substring(0, q);
+        }
+        String authority = rest;
+        String path = null;
+        int slash = rest.indexOf('/');
+        if (slash >= 0) {
+            authority = rest.substring(0, slash);
+            path = rest.substring(slash + 1);
+        }
+        Map<Setting, String> out = new EnumMap<>(Setting.class);
+        int at = authority.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = authority.substring(0, at);
+            authority = authority.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            if (colon >= 0) {
+                put(out, Setting.USER, decode(userInfo.substring(0, colon)));
+                put(out, Setting.PASSWORD, decode(userInfo.substring(colon + 1)));
+            } else {
+                put(out, Setting.USER, decode(userInfo));
+            }
+        }
+        if (!authority.isEmpty()) {
+            String host = authority;
+            String port = null;
+            if (authority.startsWith("[")) {
+                int close = authority.indexOf(']');
+                if (close < 0) {
+                    throw new PgshiftException(ExitCode.CONFIG, origin + ": malformed IPv6 host in postgresql:// URI");
+                }
+                host = authority.substring(1, close);
+                if (authority.length() > close + 1 && authority.charAt(close + 1) == ':') {
+                    port = authority.substring(close + 2);
+                }
+            } else if (authority.contains(":")) {
+                host = authority.substring(0, authority.indexOf(':'));
+                port = authority.substring(authority.indexOf(':') + 1);
+            }
+            put(out, Setting.HOST, decode(host));
+            put(out, Setting.PORT, port);
+        }
+        if (path != null && !path.isEmpty()) {
+            put(out, Setting.DATABASE, decode(path));
+        }
+        if (query != null) {
+            for (String pair : query.split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String key = decode(eq < 0 ? pair : pair.substring(0, eq));
+                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+                switch (key) {
+                    case "host" -> put(out, Setting.HOST, value);
+                    case "port" -> put(out, Setting.PORT, value);
+                    case "dbname" -> put(out, Setting.DATABASE, value);
+                    case "user" -> put(out, Setting.USER, value);
+                    case "password" -> put(out, Setting.PASSWORD, value);
+                    case "sslmode" -> put(out, Setting.SSL_MODE, value);
+                    case "sslrootcert" -> put(out, Setting.SSL_ROOT_CERT, value);
+                    default -> {
+                        // libpq accepts many more parameters (connect_timeout, options, ...): ignored here.
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    private static void put(Map<Setting, String> out, Setting key, String value) {
+        if (value != null && !value.isEmpty()) {
+            out.put(key, value);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.pgshift.config;
+
+/**
+ * Every setting pgshift reads, with the flag, environment variable and settings-file key that give it.
+ * Precedence: flag, then environment, then the settings file, then the default.
+ */
+public enum Setting {
+    URL("--url", "PGSHIFT_URL", "url", null, "JDBC URL (jdbc:postgresql://...) or postgresql:// URI"),
+    HOST("--host", "PGHOST", "host", "localhost", "database server host"),
+    PORT("--port", "PGPORT", "port", "5432", "database server port"),
+    DATABASE("--database", "PGDATABASE", "database", null, "database name (default: the user name)"),
+    USER("--user", "PGUSER", "user", null, "database user"),
+    PASSWORD(null, "PGPASSWORD", "password", null, "password (environment or settings file only, never a flag)"),
+    PASSWORD_FILE("--password-file", "PGSHIFT_PASSWORD_FILE", "password-file", null, "file holding the password (e.g. a mounted Secret)"),
+    SSL_MODE("--sslmode", "PGSSLMODE", "sslmode", "prefer", "disable, allow, prefer, require, verify-ca, verify-full"),
+    SSL_ROOT_CERT("--sslrootcert", "PGSSLROOTCERT", "sslrootcert", null, "CA certificate file for verify-ca/verify-full"),
+    MIGRATIONS("--migrations", "PGSHIFT_MIGRATIONS", "migrations", null, "extra migration directories (comma-separated in env/file)"),
+    BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", "true", "include the migrations bundled in the application"),
+    CONNECT_TIMEOUT("--connect-timeout", "PGSHIFT_CONNECT_TIMEOUT", "connect-timeout", "60s", "how long to wait for the database to accept connections"),
+    LOCK_WAIT("--lock-wait", "PGSHIFT_LOCK_WAIT", "lock-wait", "5m", "how long to wait for another pgshift run to release the run lock"),
+    SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table");
+
+    private final String flag;
+    private final String env;
+    private final String fileKey;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String flag, String env, String fileKey, String defaultValue, String description) {
+        this.flag = flag;
+        this.env = env;
+        this.fileKey = fileKey;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public String flag() {
+        return flag;
+    }
+
+    public String env() {
+        return env;
+    }
+
+    public String fileKey() {
+        return fileKey;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** How a message names this setting so the user finds where to fix it. */
+    public String displayName() {
+        StringBuilder sb = new StringBuilder();
+        if (flag != null) {
+            sb.append(flag).append(" / ");
+        }
+        return sb.append(env).append(" / '").append(fileKey).append("' in the settings file").toString();
+    }
+}

@@ -1,0 +1,215 @@
+package dev.pgshift.config;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Resolves settings from flags, environment and a settings file, in that order of precedence, and validates them up
+ * front with messages that name the setting. A URL counts at the level it was given at; a single setting given at the
+ * same level overrides the URL's part.
+ */
+public final class SettingsResolver {
+
+    /** Environment variable naming the settings file, when no --config flag is given. */
+    public static final String CONFIG_ENV = "PGSHIFT_CONFIG";
+
+    private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+
+    private final Map<String, String> env;
+
+    public SettingsResolver(Map<String, String> env) {
+        this.env = env;
+    }
+
+    /**
+     * @param flags      settings given on the command line (absent ones are not in the map)
+     * @param configFile the --config flag, or null
+     */
+    public Settings resolve(Map<Setting, String> flags, Path configFile) {
+        Map<Setting, String> flagLayer = layer(flags, "the --url flag");
+        if (flags.containsKey(Setting.URL) && flagLayer.containsKey(Setting.PASSWORD) && !flags.containsKey(Setting.PASSWORD)) {
+            throw new PgshiftException(ExitCode.CONFIG, "--url carries a password, which every user of this machine can read "
+                    + "in the process list: drop it from the URL and give it in PGPASSWORD or --password-file");
+        }
+        Map<Setting, String> envLayer = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            String v = env.get(s.env());
+            if (v != null && !v.isEmpty()) {
+                envLayer.put(s, v);
+            }
+        }
+        envLayer = layer(envLayer, "the " + Setting.URL.env() + " variable");
+        Path file = configFile != null ? configFile : (env.get(CONFIG_ENV) != null ? Path.of(env.get(CONFIG_ENV)) : null);
+        Map<Setting, String> fileLayer = layer(readFile(file), "'url' in " + file);
+
+        List<Map<Setting, String>> layers = List.of(flagLayer, envLayer, fileLayer);
+        Map<Setting, String> v = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            String value = null;
+            for (Map<Setting, String> l : layers) {
+                if (l.containsKey(s)) {
+                    value = l.get(s);
+                    break;
+                }
+            }
+            if (value == null) {
+                value = s.defaultValue();
+            }
+            if (value != null) {
+                v.put(s, value);
+            }
+        }
+        return build(v, flags);
+    }
+
+    private Settings build(Map<Setting, String> v, Map<Setting, String> flags) {
+        String user = v.getOrDefault(Setting.USER, System.getProperty("user.name"));
+        String database = v.getOrDefault(Setting.DATABASE, user);
+        int port = parsePort(v.get(Setting.PORT));
+        String sslMode = v.get(Setting.SSL_MODE).toLowerCase(Locale.ROOT);
+        if (!SSL_MODES.contains(sslMode)) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + sslMode + "' for " + Setting.SSL_MODE.displayName()
+                    + ": expected one of disable, allow, prefer, require, verify-ca, verify-full");
+        }
+        Path rootCert = null;
+        if (v.containsKey(Setting.SSL_ROOT_CERT)) {
+            rootCert = Path.of(v.get(Setting.SSL_ROOT_CERT));
+            if (!Files.isReadable(rootCert)) {
+                throw new PgshiftException(ExitCode.CONFIG, "cannot read the CA file " + rootCert + " given by "
+                        + Setting.SSL_ROOT_CERT.displayName());
+            }
+        }
+        String password = v.get(Setting.PASSWORD);
+        if (v.containsKey(Setting.PASSWORD_FILE)) {
+            password = readPasswordFile(Path.of(v.get(Setting.PASSWORD_FILE)));
+        }
+        ConnectionSettings connection = new ConnectionSettings(v.get(Setting.HOST), port, database, user, password, sslMode, rootCert);
+
+        List<Path> dirs = new ArrayList<>();
+        String dirValue = v.get(Setting.MIGRATIONS);
+        if (dirValue != null) {
+            for (String d : dirValue.split(",")) {
+                if (d.isBlank()) {
+                    continue;
+                }
+                Path p = Path.of(d.trim());
+                if (!Files.isDirectory(p)) {
+                    throw new PgshiftException(ExitCode.CONFIG, "migration directory " + p + " given by " + Setting.MIGRATIONS.displayName()
+                            + " does not exist or is not a directory");
+                }
+                dirs.add(p);
+            }
+        }
+        boolean bundled = parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED));
+        String schema = v.get(Setting.SCHEMA);
+        if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]*")) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName());
+        }
+        return new Settings(connection, List.copyOf(dirs), bundled,
+                parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
+                parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema);
+    }
+
+    private Map<Setting, String> layer(Map<Setting, String> given, String urlOrigin) {
+        Map<Setting, String> out = new EnumMap<>(Setting.class);
+        if (given.containsKey(Setting.URL)) {
+            out.putAll(ConnectionUrl.parse(given.get(Setting.URL), urlOrigin));
+        }
+        out.putAll(given);
+        out.remove(Setting.URL);
+        return out;
+    }
+
+    private static Map<Setting, String> readFile(Path file) {
+        Map<Setting, String> out = new EnumMap<>(Setting.class);
+        if (file == null) {
+            return out;
+        }
+        Properties props = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(r);
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.CONFIG, "cannot read the settings file " + file + " (--config / " + CONFIG_ENV + "): " + e.getMessage());
+        }
+        for (String key : props.stringPropertyNames()) {
+            Setting s = Arrays.stream(Setting.values()).filter(x -> x.fileKey().equals(key)).findFirst()
+                    .orElseThrow(() -> new PgshiftException(ExitCode.CONFIG, "unknown setting '" + key + "' in the settings file " + file));
+            out.put(s, props.getProperty(key).trim());
+        }
+        return out;
+    }
+
+    private static String readPasswordFile(Path file) {
+        try {
+            String content = Files.readString(file, StandardCharsets.UTF_8);
+            int end = content.length();
+            while (end > 0 && (content.charAt(end - 1) == '\n' || content.charAt(end - 1) == '\r')) {
+                end--;
+            }
+            return content.substring(0, end);
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.CONFIG, "cannot read the password file " + file + " given by "
+                    + Setting.PASSWORD_FILE.displayName() + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static int parsePort(String value) {
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new PgshiftException(ExitCode.CONFIG, "bad port '" + value + "' for " + Setting.PORT.displayName() + ": expected 1-65535");
+    }
+
+    private static boolean parseBoolean(Setting s, String value) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + s.displayName() + ": expected true or false");
+        };
+    }
+
+    /** Accepts 500ms, 30s, 5m, 1h, a plain number of seconds, or ISO-8601 (PT1M). */
+    static Duration parseDuration(Setting s, String value) {
+        String t = value.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.startsWith("pt") || t.startsWith("p")) {
+                return Duration.parse(t.toUpperCase(Locale.ROOT));
+            }
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (NumberFormatException | DateTimeParseException e) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad duration '" + value + "' for " + s.displayName() + ": expected e.g. 500ms, 30s, 5m, 1h");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.pgshift.db;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * Waits for the database to accept connections: in Kubernetes the job often starts beside a database that is still
+ * coming up. Retries with backoff up to a deadline and then gives up with exit 75 (Kubernetes may retry the Job).
+ * Errors that waiting cannot fix (bad password, unknown database, TLS verification) stop at once with exit 3.
+ */
+public final class DatabaseWaiter {
+    private static final Logger LOG = Logger.getLogger(DatabaseWaiter.class);
+
+    /** SQLSTATEs that no amount of waiting fixes. */
+    private static final Set<String> PERMANENT = Set.of("28P01", "28000", "3D000", "42501");
+
+    private final Database database;
+    private final StopSignal stopSignal;
+
+    public DatabaseWaiter(Database database, StopSignal stopSignal) {
+        this.database = database;
+        this.stopSignal = stopSignal;
+    }
+
+    public Connection connect(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long backoffMs = 250;
+        int attempt = 0;
+        while (true) {
+            attempt++;
+            try {
+                Connection c = database.getConnection();
+                if (attempt > 1) {
+                    LOG.infof("database %s reachable after %d attempts", database.settings().describe(), attempt);
+                }
+                return c;
+            } catch (SQLException e) {
+                String reason = describe(e);
+                if (isPermanent(e)) {
+                    throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
+                            + database.settings().user() + ": " + reason);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || stopSignal.stopped()) {
+                    throw new PgshiftException(ExitCode.TEMPORARY, "database " + database.settings().describe()
+                            + " not reachable within " + timeout.toSeconds() + "s (" + attempt + " attempts; last error: " + reason
+                            + "); raise --connect-timeout if it needs longer to start");
+                }
+                long sleep = Math.min(backoffMs, left / 1_000_000 + 1);
+                LOG.infof("waiting for database %s (attempt %d): %s; next try in %d ms", database.settings().describe(), attempt, reason, sleep);
+                sleepQuietly(sleep);
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
+    }
+
+    static boolean isPermanent(SQLException e) {
+        if (e.getSQLState() != null && PERMANENT.contains(e.getSQLState())) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException
+                    || t instanceof java.security.GeneralSecurityException) {
+                return true;
+            }
+            String m = t.getMessage();
+            if (m != null && (m.contains("does not support SSL") || m.contains("sslrootcert") || m.contains("The hostname"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The error and its innermost cause, which for TLS failures is the part that says what is wrong. */
+    static String describe(SQLException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String msg = e.getMessage();
+        if (root != e && root.getMessage() != null) {
+            msg = msg + " (" + root.getMessage() + ")";
+        }
+        return msg + (e.getSQLState() != null ? " [SQLSTATE " + e.getSQLState() + "]" : "");
+    }
+
+    static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,7 @@
+package dev.pgshift.run;
+
+import java.time.Duration;
+
+/** A migration this run applied: version, description, source file, execution mode and duration. */
+public record AppliedMigration(String version, String description, String script, String mode, Duration duration) {
+}

@@ -1,0 +1,89 @@
+package dev.pgshift.run;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/** Collects phases, migrations and warnings while a run goes on, and produces its immutable {@link RunResult}. */
+public final class RunRecorder {
+    private final String runId = UUID.randomUUID().toString();
+    private final String command;
+    private final String version;
+    private final Instant startedAt = Instant.now();
+    private final List<PhaseResult> phases = new ArrayList<>();
+    private final List<AppliedMigration> migrations = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+    private String database;
+    private String serverVersion;
+
+    public RunRecorder(String command, String version) {
+        this.command = command;
+        this.version = version;
+    }
+
+    public String runId() {
+        return runId;
+    }
+
+    /** Runs one phase, recording its outcome and duration; a failure is recorded and rethrown. */
+    public <T> T phase(String name, Supplier<T> body) {
+        Instant start = Instant.now();
+        try {
+            T result = body.get();
+            phases.add(new PhaseResult(name, Outcome.SUCCEEDED, Duration.between(start, Instant.now()), null));
+            return result;
+        } catch (PgshiftException e) {
+            Outcome o = e.exitCode() == ExitCode.TEMPORARY && e.getMessage().startsWith("stopped") ? Outcome.STOPPED : Outcome.FAILED;
+            phases.add(new PhaseResult(name, o, Duration.between(start, Instant.now()), e.getMessage()));
+            throw e;
+        } catch (RuntimeException e) {
+            phases.add(new PhaseResult(name, Outcome.FAILED, Duration.between(start, Instant.now()), String.valueOf(e.getMessage())));
+            throw e;
+        }
+    }
+
+    public void phase(String name, Runnable body) {
+        phase(name, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    public void skipped(String name, String why) {
+        phases.add(new PhaseResult(name, Outcome.SKIPPED, Duration.ZERO, why));
+    }
+
+    public void applied(List<AppliedMigration> applied) {
+        migrations.addAll(applied);
+    }
+
+    public void warn(String warning) {
+        warnings.add(warning);
+    }
+
+    public void database(String database, String serverVersion) {
+        this.database = database;
+        this.serverVersion = serverVersion;
+    }
+
+    public RunResult succeeded() {
+        return result(Outcome.SUCCEEDED, ExitCode.OK, null);
+    }
+
+    public RunResult failed(PgshiftException e) {
+        Outcome o = e.getMessage() != null && e.getMessage().startsWith("stopped") ? Outcome.STOPPED : Outcome.FAILED;
+        return result(o, e.exitCode(), e.getMessage());
+    }
+
+    private RunResult result(Outcome outcome, ExitCode code, String error) {
+        String failedPhase = phases.stream().filter(p -> p.outcome() == Outcome.FAILED || p.outcome() == Outcome.STOPPED)
+                .map(PhaseResult::name).findFirst().orElse(null);
+        return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
+                serverVersion, List.copyOf(phases), List.copyOf(migrations), List.copyOf(warnings));
+    }
+}

@@ -1,0 +1,30 @@
+package dev.pgshift.run;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Everything one pgshift run did, as the report renders it: outcome, exit code, the failed phase and its error, each
+ * phase with its duration, and the migrations applied. Later stages (backup, verify) add their parts here.
+ */
+public record RunResult(
+        String runId,
+        String command,
+        String pgshiftVersion,
+        Instant startedAt,
+        Instant finishedAt,
+        Outcome outcome,
+        int exitCode,
+        String failedPhase,
+        String error,
+        String database,
+        String serverVersion,
+        List<PhaseResult> phases,
+        List<AppliedMigration> migrations,
+        List<String> warnings) {
+
+    public Duration duration() {
+        return Duration.between(startedAt, finishedAt);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.pgshift.run;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.Settings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.RunLock;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.migrate.Migrator;
+import dev.pgshift.migrate.PlannedMigration;
+import dev.pgshift.source.MigrationCatalog;
+import dev.pgshift.source.MigrationLocations;
+import dev.pgshift.source.MigrationScript;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * The pipeline behind run, migrate and plan: preflight, connect, run lock, plan, migrate. Each phase is recorded with
+ * its duration; any failure ends the run with the exit code its exception carries, after releasing the lock.
+ */
+public final class RunService {
+    private static final Logger LOG = Logger.getLogger(RunService.class);
+
+    private final Settings settings;
+    private final StopSignal stop;
+    private final String version;
+
+    public RunService(Settings settings, StopSignal stop, String version) {
+        this.settings = settings;
+        this.stop = stop;
+        this.version = version;
+    }
+
+    /** What `plan` shows: applied and pending migrations with their modes. Takes no lock and changes nothing. */
+    public record Plan(List<PlannedMigration> migrations, String currentVersion, String database) {
+        public List<PlannedMigration> pending() {
+            return migrations.stream().filter(PlannedMigration::pending).toList();
+        }
+    }
+
+    public Plan plan() {
+        List<MigrationScript> scripts = loadScripts();
+        Database db = new Database(settings.connection(), stop);
+        try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+            Migrator migrator = new Migrator(db, scripts, settings.schema(), stop);
+            return new Plan(migrator.plan(), migrator.currentVersion(), db.settings().describe());
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
+        }
+    }
+
+    /** run and migrate: everything up to and including applying the pending migrations. */
+    public RunResult migrate(String command) {
+        RunRecorder rec = new RunRecorder(command, version);
+        try {
+            List<MigrationScript> scripts = rec.phase("preflight", this::loadScripts);
+            Database db = new Database(settings.connection(), stop);
+            Connection lockSession = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
+            rec.database(db.settings().describe(), serverVersion(lockSession));
+            try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(lockSession, settings.lockWait(), stop))) {
+                checkStop();
+                Migrator migrator = new Migrator(db, scripts, settings.schema(), stop);
+                List<PlannedMigration> pending = rec.phase("plan", () -> {
+                    migrator.validate();
+                    return migrator.plan().stream().filter(PlannedMigration::pending).toList();
+                });
+                if (pending.isEmpty()) {
+                    LOG.info("nothing pending: the database is up to date");
+                    rec.skipped("migrate", "nothing pending");
+                } else {
+                    LOG.infof("%d migration(s) pending", pending.size());
+                    rec.phase("migrate", () -> {
+                        checkStop();
+                        rec.applied(migrator.migrate());
+                    });
+                }
+                checkStop();
+            }
+            return rec.succeeded();
+        } catch (PgshiftException e) {
+            return rec.failed(e);
+        }
+    }
+
+    private void checkStop() {
+        if (stop.stopped()) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy());
+        }
+    }
+
+    private List<MigrationScript> loadScripts() {
+        List<MigrationScript> scripts = MigrationCatalog.order(MigrationLocations.read(settings.bundled(), settings.migrationDirs()));
+        if (scripts.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "no migrations found: the bundled location is "
+                    + (settings.bundled() ? "empty" : "switched off (--bundled=false)") + " and no directory was given (--migrations)");
+        }
+        return scripts;
+    }
+
+    private static String serverVersion(Connection c) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select current_setting('server_version')")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,190 @@
+package dev.pgshift.source;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Turns the files of all locations into one ordered stream of migrations: Flyway V-files, the platform's timestamp
+ * files and Prisma folders. Stops with exit 3 naming the files when a name fits no scheme, when two files claim one
+ * version, or when a manual file and a Prisma folder claim the same instant.
+ */
+public final class MigrationCatalog {
+
+    static final Pattern FLYWAY = Pattern.compile("V(\\d+(?:[._]\\d+)*)__(.*)\\.sql");
+    static final Pattern TIMESTAMP = Pattern.compile("(\\d{4})-(\\d{2})-(\\d{2})_(\\d{6})_(.*)\\.sql");
+    static final Pattern PRISMA_DIR = Pattern.compile("(\\d{14})_([^/]*)");
+
+    private MigrationCatalog() {
+    }
+
+    public static List<MigrationScript> order(List<MigrationFile> files) {
+        List<String> unparseable = new ArrayList<>();
+        List<Named> named = new ArrayList<>();
+        Map<String, List<MigrationFile>> prismaByTimestamp = new TreeMap<>();
+        for (MigrationFile f : files) {
+            String path = f.relativePath();
+            String[] parts = path.split("/");
+            String name = parts[parts.length - 1];
+            if (!name.endsWith(".sql")) {
+                continue; // migration_lock.toml, README.md and the like are not migrations
+            }
+            if (parts.length >= 2 && name.equals("migration.sql") && PRISMA_DIR.matcher(parts[parts.length - 2]).matches()) {
+                Matcher m = PRISMA_DIR.matcher(parts[parts.length - 2]);
+                m.matches();
+                prismaByTimestamp.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(f);
+                continue;
+            }
+            Matcher fw = FLYWAY.matcher(name);
+            if (fw.matches()) {
+                named.add(new Named(normalizeVersion(fw.group(1)), fw.group(2), MigrationScript.Scheme.FLYWAY, f));
+                continue;
+            }
+            Matcher ts = TIMESTAMP.matcher(name);
+            if (ts.matches() && validTimestamp(ts)) {
+                String instant = ts.group(1) + ts.group(2) + ts.group(3) + ts.group(4);
+                named.add(new Named(instant, ts.group(5), MigrationScript.Scheme.TIMESTAMP, f));
+                continue;
+            }
+            unparseable.add(f.displayPath());
+        }
+        if (!unparseable.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "migration file names fit no known pattern: " + String.join(", ", unparseable)
+                    + ". Expected V<version>__<description>.sql, YYYY-MM-DD_HHMMSS_description.sql, or a Prisma folder "
+                    + "<14-digit timestamp>_<name>/migration.sql");
+        }
+        // Prisma applies folders in name order; several folders may share one timestamp (20220305233635_a, _b).
+        for (Map.Entry<String, List<MigrationFile>> e : prismaByTimestamp.entrySet()) {
+            List<MigrationFile> folders = e.getValue().stream()
+                    .sorted(Comparator.comparing(MigrationCatalog::prismaFolder)).toList();
+            for (int i = 0; i < folders.size(); i++) {
+                MigrationFile f = folders.get(i);
+                String folder = prismaFolder(f);
+                named.add(new Named(e.getKey() + "." + (i + 1), folder.substring(15), MigrationScript.Scheme.PRISMA, f));
+            }
+        }
+        checkAmbiguity(named);
+        List<MigrationScript> out = new ArrayList<>();
+        named.sort(Comparator.comparing(n -> versionKey(n.version), MigrationCatalog::compareVersions));
+        for (Named n : named) {
+            List<SqlStatement> statements = SqlTokenizer.split(n.file.content());
+            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, transactional(n.file, statements)));
+        }
+        return List.copyOf(out);
+    }
+
+    private static void checkAmbiguity(List<Named> named) {
+        Map<String, List<Named>> byVersion = new LinkedHashMap<>();
+        for (Named n : named) {
+            byVersion.computeIfAbsent(versionKey(n.version).stream().map(BigInteger::toString).collect(Collectors.joining(".")),
+                    k -> new ArrayList<>()).add(n);
+        }
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, List<Named>> e : byVersion.entrySet()) {
+            if (e.getValue().size() > 1) {
+                problems.add("version " + e.getKey() + " is claimed by " + files(e.getValue()));
+            }
+        }
+        Map<String, List<Named>> byInstant = new LinkedHashMap<>();
+        for (Named n : named) {
+            if (n.scheme == MigrationScript.Scheme.TIMESTAMP || n.scheme == MigrationScript.Scheme.PRISMA) {
+                byInstant.computeIfAbsent(n.version.substring(0, 14), k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (Map.Entry<String, List<Named>> e : byInstant.entrySet()) {
+            boolean manual = e.getValue().stream().anyMatch(n -> n.scheme == MigrationScript.Scheme.TIMESTAMP);
+            boolean prisma = e.getValue().stream().anyMatch(n -> n.scheme == MigrationScript.Scheme.PRISMA);
+            if (manual && prisma) {
+                problems.add("a manual file and a Prisma folder claim the same instant " + e.getKey() + ", so their order is ambiguous: "
+                        + files(e.getValue()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "ambiguous migration order: " + String.join("; ", problems)
+                    + ". Rename one of them so that each migration has its own version.");
+        }
+    }
+
+    /**
+     * A file either runs in one transaction or statement by statement outside one. A file that mixes statements
+     * PostgreSQL refuses in a transaction block with ordinary ones would leave the database half-migrated if it failed
+     * halfway, so it is refused, naming the line to move into a file of its own.
+     */
+    private static boolean transactional(MigrationFile f, List<SqlStatement> statements) {
+        SqlStatement firstTx = null;
+        SqlStatement firstNonTx = null;
+        for (SqlStatement s : statements) {
+            if (s.kind() == SqlStatement.Kind.TRANSACTIONAL && firstTx == null) {
+                firstTx = s;
+            } else if (s.kind() == SqlStatement.Kind.NON_TRANSACTIONAL && firstNonTx == null) {
+                firstNonTx = s;
+            }
+        }
+        if (firstTx != null && firstNonTx != null) {
+            SqlStatement offending = firstNonTx.line() > firstTx.line() ? firstNonTx : firstTx;
+            SqlStatement other = offending == firstNonTx ? firstTx : firstNonTx;
+            throw new PgshiftException(ExitCode.CONFIG, f.displayPath() + ":" + offending.line() + ": '" + offending.head(4)
+                    + "' cannot share a migration with '" + other.head(4) + "' (line " + other.line() + "): "
+                    + "statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) need a "
+                    + "migration file of their own");
+        }
+        return firstNonTx == null;
+    }
+
+    private static String files(List<Named> list) {
+        return list.stream().map(n -> n.file.displayPath()).collect(Collectors.joining(" and "));
+    }
+
+    private static String prismaFolder(MigrationFile f) {
+        String[] parts = f.relativePath().split("/");
+        return parts[parts.length - 2];
+    }
+
+    private static boolean validTimestamp(Matcher m) {
+        int month = Integer.parseInt(m.group(2));
+        int day = Integer.parseInt(m.group(3));
+        int hh = Integer.parseInt(m.group(4).substring(0, 2));
+        int mm = Integer.parseInt(m.group(4).substring(2, 4));
+        int ss = Integer.parseInt(m.group(4).substring(4, 6));
+        return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hh < 24 && mm < 60 && ss < 60;
+    }
+
+    private static String normalizeVersion(String v) {
+        return v.replace('_', '.');
+    }
+
+    private static List<BigInteger> versionKey(String v) {
+        List<BigInteger> parts = new ArrayList<>();
+        for (String p : v.split("\\.")) {
+            parts.add(new BigInteger(p));
+        }
+        while (parts.size() > 1 && parts.get(parts.size() - 1).signum() == 0) {
+            parts.remove(parts.size() - 1);
+        }
+        return parts;
+    }
+
+    private static int compareVersions(List<BigInteger> a, List<BigInteger> b) {
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            BigInteger x = i < a.size() ? a.get(i) : BigInteger.ZERO;
+            BigInteger y = i < b.size() ? b.get(i) : BigInteger.ZERO;
+            int c = x.compareTo(y);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
+    }
+
+    private record Named(String version, String description, MigrationScript.Scheme scheme, MigrationFile file) {
+    }
+}

@@ -1,0 +1,97 @@
+package dev.pgshift.source;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Reads migration files from the bundled location and from directories given at run time.
+ *
+ * <p>Bundled migrations are found through {@value #INDEX}, written at build time, never by listing a classpath
+ * directory: that works on the JVM but finds nothing in a native binary.
+ */
+public final class MigrationLocations {
+    public static final String BUNDLED_ROOT = "db/migration";
+    public static final String INDEX = "db/migration/index.txt";
+    static final String BUNDLED_LOCATION = "classpath:" + BUNDLED_ROOT;
+
+    private MigrationLocations() {
+    }
+
+    /** All files of the bundled location and of {@code dirs}, in that order. */
+    public static List<MigrationFile> read(boolean bundled, List<Path> dirs) {
+        List<MigrationFile> files = new ArrayList<>();
+        if (bundled) {
+            files.addAll(bundled(Thread.currentThread().getContextClassLoader()));
+        }
+        for (Path dir : dirs) {
+            files.addAll(directory(dir));
+        }
+        return files;
+    }
+
+    /** The bundled migrations, read file by file from the build-time index. */
+    public static List<MigrationFile> bundled(ClassLoader loader) {
+        String index = readResource(loader, INDEX);
+        if (index == null) {
+            return List.of();
+        }
+        List<MigrationFile> files = new ArrayList<>();
+        for (String line : index.split("\n")) {
+            String rel = line.strip();
+            if (rel.isEmpty() || rel.startsWith("#")) {
+                continue;
+            }
+            String content = readResource(loader, BUNDLED_ROOT + "/" + rel);
+            if (content == null) {
+                throw new PgshiftException(ExitCode.INTERNAL, "bundled migration " + rel + " is listed in " + INDEX + " but missing");
+            }
+            files.add(new MigrationFile(rel, BUNDLED_LOCATION, content));
+        }
+        return files;
+    }
+
+    /**
+     * The files below {@code dir}. Entries starting with "." are skipped: a mounted ConfigMap holds "..data" and
+     * "..2024_01_01..." links beside its keys.
+     */
+    public static List<MigrationFile> directory(Path dir) {
+        List<MigrationFile> files = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
+                Path rel = dir.relativize(p);
+                if (rel.toString().isEmpty() || hidden(rel) || !Files.isRegularFile(p)) {
+                    continue;
+                }
+                files.add(new MigrationFile(rel.toString().replace('\\', '/'), dir.toString(), Files.readString(p, StandardCharsets.UTF_8)));
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new PgshiftException(ExitCode.CONFIG, "cannot read migration directory " + dir + ": " + e.getMessage());
+        }
+        return files;
+    }
+
+    private static boolean hidden(Path rel) {
+        for (Path part : rel) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String readResource(ClassLoader loader, String name) {
+        try (InputStream in = loader.getResourceAsStream(name)) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.INTERNAL, "cannot read bundled resource " + name + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.pgshift.source;
+
+import java.util.List;
+
+/**
+ * One migration in pgshift's ordered stream, whatever naming scheme it came from.
+ *
+ * @param version     the Flyway version it is recorded under (the timestamp for the seed's files; timestamp.n for
+ *                    the n-th Prisma folder of that timestamp)
+ * @param description the description part of its name
+ * @param scheme      the naming scheme that matched
+ * @param file        the file it came from
+ * @param statements  its statements, split by pgshift's tokenizer
+ * @param transactional false when it holds statements PostgreSQL refuses inside a transaction block
+ */
+public record MigrationScript(
+        String version,
+        String description,
+        Scheme scheme,
+        MigrationFile file,
+        List<SqlStatement> statements,
+        boolean transactional) {
+
+    /** The naming schemes pgshift reads. */
+    public enum Scheme {
+        /** {@code V<version>__<description>.sql} */
+        FLYWAY,
+        /** The platform's manual files, {@code YYYY-MM-DD_HHMMSS_description.sql} */
+        TIMESTAMP,
+        /** Prisma's {@code <14-digit timestamp>_<name>/migration.sql} */
+        PRISMA
+    }
+
+    /** The name Flyway sees: it parses version and description from it and records it as the script. */
+    public String flywayName() {
+        String desc = description.isEmpty() ? "migration" : description.replaceAll("[^A-Za-z0-9_]", "_");
+        return "V" + version + "__" + desc + ".sql";
+    }
+
+    /** "in a transaction" or "outside a transaction", as plan shows it. */
+    public String mode() {
+        return transactional ? "transaction" : "outside transaction";
+    }
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "characters" ADD COLUMN "generation_status" TEXT;

@@ -1,0 +1,115 @@
+package dev.pgshift.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the packaged pgshift as users do: a separate process (the native binary when one was built, else the JVM jar),
+ * with its own environment, stdout and stderr captured to files, real signals.
+ */
+public final class PgshiftProcess {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+
+    private PgshiftProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    /** What one finished run printed and returned. */
+    public record Result(int exitCode, String stdout, String stderr) {
+        public String all() {
+            return stdout + "\n" + stderr;
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+        }
+    }
+
+    public static List<String> command() {
+        String nativePath = System.getProperty("native.image.path");
+        if (nativePath != null && Files.isExecutable(Path.of(nativePath))) {
+            return new ArrayList<>(List.of(nativePath));
+        }
+        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " missing: run the tests with ./mvnw verify, which packages pgshift first");
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
+    }
+
+    public static PgshiftProcess start(List<String> args, Map<String, String> env) {
+        try {
+            List<String> cmd = command();
+            cmd.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            // A clean environment: nothing of the developer's PG* or PGSHIFT_* settings leaks into a test.
+            pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("QUARKUS"));
+            pb.environment().putAll(env);
+            Path out = Files.createTempFile("pgshift-out", ".txt");
+            Path err = Files.createTempFile("pgshift-err", ".txt");
+            pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+            return new PgshiftProcess(pb.start(), out, err);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Result run(List<String> args, Map<String, String> env) {
+        return start(args, env).await(Duration.ofSeconds(120));
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String stderrSoFar() {
+        try {
+            return Files.readString(stderr);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Sends a signal by name (TERM, KILL) with kill(1), as Kubernetes would. */
+    public void signal(String name) {
+        try {
+            new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Result await(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("pgshift did not finish within " + timeout + "\n" + stderrSoFar());
+            }
+            return new Result(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}

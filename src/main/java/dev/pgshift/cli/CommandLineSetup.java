@@ -41,7 +41,6 @@ public class CommandLineSetup {
             }
             return ExitCode.INTERNAL.code();
         });
-        cl.setExitCodeExceptionMapper(t -> t instanceof PgshiftException p ? p.exitCode().code() : ExitCode.INTERNAL.code());
         return cl;
     }
 }

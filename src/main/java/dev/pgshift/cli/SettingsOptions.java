@@ -16,7 +16,7 @@ public final class SettingsOptions {
             + "without a password (env PGSHIFT_URL)")
     String url;
 
-    @Option(names = {"-h", "--host"}, paramLabel = "HOST", description = "server host (env PGHOST; default localhost)")
+    @Option(names = "--host", paramLabel = "HOST", description = "server host (env PGHOST; default localhost)")
     String host;
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "server port (env PGPORT; default 5432)")

@@ -1,0 +1,157 @@
+package dev.pgshift.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsResolverTest {
+    @TempDir
+    Path tmp;
+
+    private final Map<String, String> env = new HashMap<>();
+    private final Map<Setting, String> flags = new EnumMap<>(Setting.class);
+
+    private Settings resolve() {
+        return new SettingsResolver(env).resolve(flags, null);
+    }
+
+    private PgshiftException fails() {
+        PgshiftException e = assertThrows(PgshiftException.class, this::resolve);
+        assertEquals(ExitCode.CONFIG, e.exitCode());
+        return e;
+    }
+
+    @Test
+    void libpqVariablesAreRead() {
+        env.putAll(Map.of("PGHOST", "db.internal", "PGPORT", "6432", "PGDATABASE", "app", "PGUSER", "migrator", "PGPASSWORD", "s3cret",
+                "PGSSLMODE", "require"));
+        ConnectionSettings c = resolve().connection();
+        assertEquals("db.internal", c.host());
+        assertEquals(6432, c.port());
+        assertEquals("app", c.database());
+        assertEquals("migrator", c.user());
+        assertEquals("s3cret", c.password());
+        assertEquals("require", c.sslMode());
+    }
+
+    @Test
+    void flagsWinOverEnvironmentWhichWinsOverTheFile() throws Exception {
+        Path file = tmp.resolve("pgshift.properties");
+        Files.writeString(file, "host=from-file\nport=1111\ndatabase=filedb\nuser=fileuser\nlock-wait=7s\n");
+        env.put(SettingsResolver.CONFIG_ENV, file.toString());
+        env.put("PGHOST", "from-env");
+        env.put("PGPORT", "2222");
+        flags.put(Setting.HOST, "from-flag");
+        Settings s = resolve();
+        assertEquals("from-flag", s.connection().host());
+        assertEquals(2222, s.connection().port());
+        assertEquals("filedb", s.connection().database());
+        assertEquals(Duration.ofSeconds(7), s.lockWait());
+        assertEquals(Duration.ofSeconds(60), s.connectTimeout(), "default");
+    }
+
+    @Test
+    void postgresqlUriIsSplitIntoSettings() {
+        env.put("PGSHIFT_URL", "postgresql://app%40corp:p%40ss%3Aword@db.example.com:5433/characters?sslmode=verify-full&application_name=x");
+        ConnectionSettings c = resolve().connection();
+        assertEquals("db.example.com", c.host());
+        assertEquals(5433, c.port());
+        assertEquals("characters", c.database());
+        assertEquals("app@corp", c.user());
+        assertEquals("p@ss:word", c.password());
+        assertEquals("verify-full", c.sslMode());
+    }
+
+    @Test
+    void jdbcUrlIsSplitAndASingleSettingOfTheSameLevelOverridesIt() {
+        flags.put(Setting.URL, "jdbc:postgresql://pg.example:5434/app?sslmode=require&user=u1");
+        flags.put(Setting.DATABASE, "other");
+        ConnectionSettings c = resolve().connection();
+        assertEquals("pg.example", c.host());
+        assertEquals(5434, c.port());
+        assertEquals("other", c.database());
+        assertEquals("u1", c.user());
+        assertEquals("require", c.sslMode());
+    }
+
+    @Test
+    void passwordInAUrlFlagIsRefusedWithoutRepeatingIt() {
+        flags.put(Setting.URL, "postgresql://u:topsecret@h/db");
+        PgshiftException e = fails();
+        assertTrue(e.getMessage().contains("--url carries a password"), e.getMessage());
+        assertFalse(e.getMessage().contains("topsecret"));
+    }
+
+    @Test
+    void passwordFileIsReadWithoutItsTrailingNewline() throws Exception {
+        Path pw = tmp.resolve("pw");
+        Files.writeString(pw, "from-file\n");
+        env.put("PGPASSWORD", "from-env");
+        flags.put(Setting.PASSWORD_FILE, pw.toString());
+        assertEquals("from-file", resolve().connection().password());
+    }
+
+    @Test
+    void missingPasswordFileNamesTheSetting() {
+        flags.put(Setting.PASSWORD_FILE, tmp.resolve("nope").toString());
+        assertTrue(fails().getMessage().contains("--password-file"));
+    }
+
+    @Test
+    void malformedSettingsNameTheSetting() {
+        env.put("PGPORT", "54x2");
+        assertTrue(fails().getMessage().contains("PGPORT"));
+        env.remove("PGPORT");
+        env.put("PGSSLMODE", "verify-everything");
+        assertTrue(fails().getMessage().contains("PGSSLMODE"));
+        env.remove("PGSSLMODE");
+        flags.put(Setting.CONNECT_TIMEOUT, "soon");
+        assertTrue(fails().getMessage().contains("--connect-timeout"));
+        flags.remove(Setting.CONNECT_TIMEOUT);
+        flags.put(Setting.MIGRATIONS, tmp.resolve("missing").toString());
+        assertTrue(fails().getMessage().contains("--migrations"));
+        flags.remove(Setting.MIGRATIONS);
+        flags.put(Setting.URL, "mysql://h/db");
+        assertTrue(fails().getMessage().contains("--url"));
+        flags.remove(Setting.URL);
+        flags.put(Setting.SSL_ROOT_CERT, tmp.resolve("ca.crt").toString());
+        assertTrue(fails().getMessage().contains("PGSSLROOTCERT"));
+    }
+
+    @Test
+    void unknownKeyInTheSettingsFileIsAnError() throws Exception {
+        Path file = tmp.resolve("s.properties");
+        Files.writeString(file, "hots=typo\n");
+        PgshiftException e = assertThrows(PgshiftException.class, () -> new SettingsResolver(env).resolve(flags, file));
+        assertTrue(e.getMessage().contains("'hots'"), e.getMessage());
+    }
+
+    @Test
+    void durationsInSeveralForms() {
+        assertEquals(Duration.ofMillis(500), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "500ms"));
+        assertEquals(Duration.ofMinutes(5), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "5m"));
+        assertEquals(Duration.ofSeconds(90), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "90"));
+        assertEquals(Duration.ofMinutes(2), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "PT2M"));
+    }
+
+    @Test
+    void toStringNeverShowsThePassword() {
+        env.put("PGPASSWORD", "hunter2-secret");
+        Settings s = resolve();
+        assertFalse(s.toString().contains("hunter2-secret"));
+        assertNull(new SettingsResolver(Map.of()).resolve(flags, null).connection().password());
+    }
+}

@@ -1,0 +1,95 @@
+package dev.pgshift.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MigrationCatalogTest {
+
+    private static MigrationFile f(String path) {
+        return new MigrationFile(path, "/migrations", "SELECT 1;");
+    }
+
+    private static MigrationFile f(String path, String sql) {
+        return new MigrationFile(path, "/migrations", sql);
+    }
+
+    private static PgshiftException refused(List<MigrationFile> files) {
+        PgshiftException e = assertThrows(PgshiftException.class, () -> MigrationCatalog.order(files));
+        assertEquals(ExitCode.CONFIG, e.exitCode());
+        return e;
+    }
+
+    @Test
+    void threeSchemesFormOneOrderedStream() {
+        List<MigrationScript> s = MigrationCatalog.order(List.of(
+                f("2024-01-15_143000_add_user_indexes.sql"),
+                f("20240110120000_init/migration.sql"),
+                f("migration_lock.toml", "provider = \"postgresql\""),
+                f("V2__second.sql"),
+                f("V1.1__first_and_a_bit.sql"),
+                f("20240112090000_add_status/migration.sql")));
+        assertEquals(List.of("1.1", "2", "20240110120000.1", "20240112090000.1", "20240115143000"),
+                s.stream().map(MigrationScript::version).toList());
+        assertEquals(List.of(MigrationScript.Scheme.FLYWAY, MigrationScript.Scheme.FLYWAY, MigrationScript.Scheme.PRISMA,
+                MigrationScript.Scheme.PRISMA, MigrationScript.Scheme.TIMESTAMP), s.stream().map(MigrationScript::scheme).toList());
+        assertEquals("add_user_indexes", s.get(4).description());
+        assertEquals("V20240115143000__add_user_indexes.sql", s.get(4).flywayName());
+    }
+
+    @Test
+    void prismaFoldersWithOneTimestampKeepPrismasOrder() {
+        List<MigrationScript> s = MigrationCatalog.order(List.of(
+                f("20220305233635_b/migration.sql"), f("20220305233635_a/migration.sql"), f("20220305233634_z/migration.sql")));
+        assertEquals(List.of("20220305233634_z", "20220305233635_a", "20220305233635_b"),
+                s.stream().map(m -> m.file().relativePath().split("/")[0]).toList());
+        assertEquals(List.of("20220305233634.1", "20220305233635.1", "20220305233635.2"), s.stream().map(MigrationScript::version).toList());
+    }
+
+    @Test
+    void prismaFolderWithAnEmptyDescriptionIsValid() {
+        MigrationScript s = MigrationCatalog.order(List.of(f("20220308100145_/migration.sql"))).get(0);
+        assertEquals("", s.description());
+        assertEquals("V20220308100145.1__migration.sql", s.flywayName());
+    }
+
+    @Test
+    void duplicateFlywayVersionsAreRefusedNamingBothFiles() {
+        String m = refused(List.of(f("V1__a.sql"), f("V1__b.sql"))).getMessage();
+        assertTrue(m.contains("/migrations/V1__a.sql") && m.contains("/migrations/V1__b.sql"), m);
+        m = refused(List.of(f("V1__a.sql"), f("V1.0__b.sql"))).getMessage();
+        assertTrue(m.contains("V1.0__b.sql"), "1.0 is the same version as 1: " + m);
+    }
+
+    @Test
+    void manualFileAndPrismaFolderAtTheSameInstantAreRefused() {
+        String m = refused(List.of(f("2024-01-10_120000_manual.sql"), f("20240110120000_init/migration.sql"))).getMessage();
+        assertTrue(m.contains("2024-01-10_120000_manual.sql") && m.contains("20240110120000_init/migration.sql"), m);
+    }
+
+    @Test
+    void unparseableNamesAreRefusedNamingEachFile() {
+        String m = refused(List.of(f("V1__ok.sql"), f("add_users.sql"), f("2024-13-01_000000_bad_month.sql"), f("v2__lower.sql"))).getMessage();
+        assertTrue(m.contains("add_users.sql") && m.contains("2024-13-01_000000_bad_month.sql") && m.contains("v2__lower.sql"), m);
+        assertFalse(m.contains("V1__ok.sql"), m);
+    }
+
+    @Test
+    void aFileMixingConcurrentAndTransactionalStatementsIsRefusedWithTheLine() {
+        String m = refused(List.of(f("V1__mixed.sql", "CREATE TABLE t (c int);\n\nCREATE INDEX CONCURRENTLY i ON t(c);\n"))).getMessage();
+        assertTrue(m.contains("/migrations/V1__mixed.sql:3"), m);
+    }
+
+    @Test
+    void sessionSettingsMayPrecedeAConcurrentBuild() {
+        MigrationScript s = MigrationCatalog.order(List.of(f("V1__idx.sql", "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t(c);"))).get(0);
+        assertFalse(s.transactional());
+        assertEquals("outside transaction", s.mode());
+    }
+}

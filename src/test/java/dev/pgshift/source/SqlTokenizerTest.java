@@ -1,0 +1,74 @@
+package dev.pgshift.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pgshift.source.SqlStatement.Kind;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SqlTokenizerTest {
+
+    private static List<Kind> kinds(String sql) {
+        return SqlTokenizer.split(sql).stream().map(SqlStatement::kind).toList();
+    }
+
+    @Test
+    void recognisesWhatPostgresRefusesInATransactionBlock() {
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("CREATE INDEX CONCURRENTLY i ON t(c)").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("create unique index concurrently if not exists i on t(c)").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("DROP INDEX CONCURRENTLY IF EXISTS i").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("REINDEX INDEX CONCURRENTLY i").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("REINDEX (VERBOSE) TABLE CONCURRENTLY t").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023 FINALIZE").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("VACUUM (ANALYZE) users").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("CREATE DATABASE x").get(0));
+        assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER SYSTEM SET work_mem = '8MB'").get(0));
+        assertEquals(Kind.TRANSACTIONAL, kinds("REINDEX INDEX i").get(0));
+        assertEquals(Kind.TRANSACTIONAL, kinds("CREATE INDEX i ON t(c)").get(0));
+        assertEquals(Kind.TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023").get(0));
+        assertEquals(Kind.NEUTRAL, kinds("SET lock_timeout = '5s'").get(0));
+    }
+
+    @Test
+    void concurrentlyInCommentsStringsAndBodiesIsNoKeyword() {
+        String sql = """
+                -- CREATE INDEX CONCURRENTLY in a line comment;
+                /* outer /* nested; CREATE INDEX CONCURRENTLY */ still comment; */
+                CREATE TABLE t (c text DEFAULT 'CREATE INDEX CONCURRENTLY x; y');
+                CREATE TABLE "CONCURRENTLY;" (c int);
+                CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $body$
+                BEGIN
+                  EXECUTE 'CREATE INDEX CONCURRENTLY i ON t(c)'; -- inside the body
+                END $body$;
+                CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC
+                  SELECT 1;
+                  SELECT CASE WHEN true THEN 2 END;
+                END;
+                INSERT INTO t VALUES (E'it\\'s; CONCURRENTLY');
+                """;
+        List<SqlStatement> st = SqlTokenizer.split(sql);
+        assertEquals(5, st.size(), st.toString());
+        st.forEach(s -> assertEquals(Kind.TRANSACTIONAL, s.kind(), s.text()));
+        assertEquals(3, st.get(0).line());
+        assertEquals(4, st.get(1).line());
+        assertEquals(5, st.get(2).line());
+        assertEquals(9, st.get(3).line());
+        assertEquals(13, st.get(4).line());
+    }
+
+    @Test
+    void splitsAndNumbersLinesOfAConcurrentFile() {
+        List<SqlStatement> st = SqlTokenizer.split("SET lock_timeout = '2s';\n\n-- build\nCREATE INDEX CONCURRENTLY a ON t(x);\nCREATE INDEX CONCURRENTLY b ON t(y)");
+        assertEquals(List.of(Kind.NEUTRAL, Kind.NON_TRANSACTIONAL, Kind.NON_TRANSACTIONAL), st.stream().map(SqlStatement::kind).toList());
+        assertEquals(List.of(1, 4, 5), st.stream().map(SqlStatement::line).toList());
+        assertEquals("CREATE INDEX CONCURRENTLY b ON t(y)", st.get(2).text());
+    }
+
+    @Test
+    void positionalParametersAreNoDollarQuotes() {
+        List<SqlStatement> st = SqlTokenizer.split("PREPARE p AS SELECT $1; CREATE INDEX CONCURRENTLY i ON t(c);");
+        assertEquals(2, st.size());
+        assertEquals(Kind.NON_TRANSACTIONAL, st.get(1).kind());
+    }
+}

@@ -42,10 +42,11 @@ public class PlanCommand implements Callable<Integer> {
             doc.put("currentVersion", plan.currentVersion());
             doc.put("pending", plan.pending().size());
             doc.put("migrations", plan.migrations());
+            doc.put("warnings", plan.warnings());
             spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             spec.commandLine().getOut().flush();
         } else {
-            Rendering.plan(spec.commandLine().getOut(), plan.database(), plan.currentVersion(), plan.migrations());
+            Rendering.plan(spec.commandLine().getOut(), plan);
         }
         return 0;
     }

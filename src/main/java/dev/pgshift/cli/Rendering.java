@@ -5,6 +5,8 @@ import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.run.Outcome;
 import dev.pgshift.run.PhaseResult;
 import dev.pgshift.run.RunResult;
+import dev.pgshift.run.RunService;
+import dev.pgshift.source.PlanWarning;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -41,12 +43,19 @@ final class Rendering {
         out.flush();
     }
 
-    static void plan(PrintWriter out, String database, String current, List<PlannedMigration> migrations) {
-        long pending = migrations.stream().filter(PlannedMigration::pending).count();
-        out.printf("database %s at version %s: %d applied, %d pending%n", database, current == null ? "<empty>" : current,
-                migrations.size() - pending, pending);
+    static void plan(PrintWriter out, RunService.Plan plan) {
+        List<PlannedMigration> migrations = plan.migrations();
+        long pending = plan.pending().size();
+        out.printf("database %s at version %s: %d applied, %d pending%n", plan.database(),
+                plan.currentVersion() == null ? "<empty>" : plan.currentVersion(), migrations.size() - pending, pending);
         for (PlannedMigration m : migrations) {
             out.printf("  %-8s %-20s %-19s %s%n", m.state(), m.version(), m.mode() == null ? "-" : m.mode(), m.script());
+        }
+        if (!plan.warnings().isEmpty()) {
+            out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());
+            for (PlanWarning w : plan.warnings()) {
+                out.printf("  %s:%d: %s%n    %s.%n    safer: %s%n", w.file(), w.line(), w.statement(), w.risk(), w.saferForm());
+            }
         }
         out.flush();
     }

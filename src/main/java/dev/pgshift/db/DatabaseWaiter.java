@@ -77,7 +77,7 @@ public final class DatabaseWaiter {
     }
 
     /** The error and its innermost cause, which for TLS failures is the part that says what is wrong. */
-    static String describe(SQLException e) {
+    public static String describe(SQLException e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -9,14 +9,19 @@ import dev.pgshift.db.RunLock;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.migrate.PlannedMigration;
+import dev.pgshift.source.DowntimeRules;
 import dev.pgshift.source.MigrationCatalog;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.PlanWarning;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,22 +41,44 @@ public final class RunService {
         this.version = version;
     }
 
-    /** What `plan` shows: applied and pending migrations with their modes. Takes no lock and changes nothing. */
-    public record Plan(List<PlannedMigration> migrations, String currentVersion, String database) {
+    /** What `plan` shows: applied and pending migrations with their modes, and the downtime warnings. */
+    public record Plan(List<PlannedMigration> migrations, String currentVersion, String database, List<PlanWarning> warnings) {
         public List<PlannedMigration> pending() {
             return migrations.stream().filter(PlannedMigration::pending).toList();
         }
     }
 
+    /** Takes no lock and changes nothing. */
     public Plan plan() {
         List<MigrationScript> scripts = loadScripts();
         Database db = new Database(settings.connection(), stop);
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            Migrator migrator = new Migrator(db, scripts, settings.schema(), stop);
-            return new Plan(migrator.plan(), migrator.currentVersion(), db.settings().describe());
+            return plan(db, c, new Migrator(db, scripts, settings.schema(), stop), scripts);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
         }
+    }
+
+    private static Plan plan(Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
+        List<PlannedMigration> migrations = migrator.plan();
+        Set<String> pendingVersions = migrations.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
+                .collect(Collectors.toSet());
+        List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
+        List<PlanWarning> warnings = DowntimeRules.check(pending, existingTables(c));
+        return new Plan(migrations, migrator.currentVersion(), db.settings().describe(), warnings);
+    }
+
+    private static Set<String> existingTables(Connection c) {
+        Set<String> tables = new HashSet<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select c.relname from pg_class c "
+                + "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname = any (current_schemas(false))")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the catalog: " + DatabaseWaiter.describe(e), e);
+        }
+        return tables;
     }
 
     /** run and migrate: everything up to and including applying the pending migrations. */
@@ -65,10 +92,15 @@ public final class RunService {
             try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(lockSession, settings.lockWait(), stop))) {
                 checkStop();
                 Migrator migrator = new Migrator(db, scripts, settings.schema(), stop);
-                List<PlannedMigration> pending = rec.phase("plan", () -> {
+                Plan plan = rec.phase("plan", () -> {
                     migrator.validate();
-                    return migrator.plan().stream().filter(PlannedMigration::pending).toList();
+                    return plan(db, lockSession, migrator, scripts);
                 });
+                for (PlanWarning w : plan.warnings()) {
+                    LOG.warn("plan for downtime: " + w.describe());
+                    rec.warn(w.describe());
+                }
+                List<PlannedMigration> pending = plan.pending();
                 if (pending.isEmpty()) {
                     LOG.info("nothing pending: the database is up to date");
                     rec.skipped("migrate", "nothing pending");

@@ -8,7 +8,7 @@ import java.util.List;
  * @param text      the statement's text without the terminating semicolon
  * @param line      the 1-based line where the statement starts (its first token, after comments)
  * @param words     its words in upper case, outside comments, strings, quoted identifiers and dollar-quoted bodies;
- *                  punctuation "(" and ")" kept so that option lists can be skipped
+ *                  quoted identifiers keep their quotes and case; "(", ")", "." and "," are kept as words
  * @param kind      whether PostgreSQL accepts it inside a transaction block
  */
 public record SqlStatement(String text, int line, List<String> words, Kind kind) {

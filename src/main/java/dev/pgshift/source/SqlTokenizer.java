@@ -56,6 +56,7 @@ public final class SqlTokenizer {
                 if (stmtLine < 0) {
                     stmtLine = line;
                 }
+                int quoteStart = i;
                 boolean backslashEscapes = c == '\'' && i > 0 && (sql.charAt(i - 1) == 'E' || sql.charAt(i - 1) == 'e')
                         && (i < 2 || !isWordChar(sql.charAt(i - 2)));
                 i++;
@@ -79,7 +80,8 @@ public final class SqlTokenizer {
                     i++;
                 }
                 if (c == '"') {
-                    words.add("\"\"");
+                    // Kept with its quotes: never mistaken for a keyword, still a name for the plan warnings.
+                    words.add(sql.substring(quoteStart, i));
                 }
             } else if (c == '$' && dollarTag(sql, i) != null) {
                 if (stmtLine < 0) {
@@ -124,7 +126,7 @@ public final class SqlTokenizer {
                 if (stmtLine < 0) {
                     stmtLine = line;
                 }
-                if (c == '(' || c == ')') {
+                if (c == '(' || c == ')' || c == '.' || c == ',') {
                     words.add(String.valueOf(c));
                 }
                 i++;

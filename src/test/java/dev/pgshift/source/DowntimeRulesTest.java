@@ -1,0 +1,58 @@
+package dev.pgshift.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DowntimeRulesTest {
+
+    private static List<PlanWarning> warnings(String sql, String... existing) {
+        List<MigrationScript> scripts = MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql)));
+        return DowntimeRules.check(scripts, Set.of(existing));
+    }
+
+    private static void flagged(String sql, String saferFragment) {
+        List<PlanWarning> w = warnings(sql, "users", "Characters");
+        assertEquals(1, w.size(), sql + " -> " + w);
+        assertTrue(w.get(0).saferForm().contains(saferFragment), w.get(0).saferForm());
+        assertEquals("/m/V1__m.sql", w.get(0).file());
+    }
+
+    @Test
+    void theSeedsCheckConstraintIsFlaggedWithItsLine() {
+        List<PlanWarning> w = warnings("-- Add check constraint for daily quota\nALTER TABLE users ADD CONSTRAINT chk_daily_quota_positive CHECK (daily_quota > 0);",
+                "users");
+        assertEquals(1, w.size());
+        assertEquals(2, w.get(0).line());
+        assertTrue(w.get(0).statement().startsWith("ALTER TABLE USERS ADD CONSTRAINT CHK_DAILY_QUOTA_POSITIVE CHECK"), w.get(0).statement());
+        assertTrue(w.get(0).saferForm().contains("NOT VALID") && w.get(0).saferForm().contains("VALIDATE CONSTRAINT"));
+    }
+
+    @Test
+    void eachRiskyFormNamesItsSaferForm() {
+        flagged("ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org_id) REFERENCES orgs(id)", "FOREIGN KEY ... NOT VALID");
+        flagged("CREATE INDEX users_name ON users (name)", "CONCURRENTLY");
+        flagged("CREATE UNIQUE INDEX users_name ON public.users (name)", "CONCURRENTLY");
+        flagged("ALTER TABLE users ALTER COLUMN email SET NOT NULL", "IS NOT NULL) NOT VALID");
+        flagged("ALTER TABLE users ALTER COLUMN daily_quota TYPE bigint", "new column");
+        flagged("ALTER TABLE users ALTER daily_quota SET DATA TYPE bigint", "new column");
+        flagged("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()", "backfill");
+        flagged("ALTER TABLE \"Characters\" ADD COLUMN n bigserial", "backfill");
+        flagged("ALTER TYPE status ADD VALUE 'DONE';\nUPDATE characters SET s = 'DONE';", "migration of its own");
+    }
+
+    @Test
+    void safeFormsAndNewTablesAreNotFlagged() {
+        assertEquals(List.of(), warnings("ALTER TABLE users ADD CONSTRAINT c CHECK (daily_quota > 0) NOT VALID", "users"));
+        assertEquals(List.of(), warnings("ALTER TABLE users VALIDATE CONSTRAINT c", "users"));
+        assertEquals(List.of(), warnings("CREATE INDEX CONCURRENTLY users_name ON users (name)", "users"));
+        assertEquals(List.of(), warnings("ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now()", "users"));
+        assertEquals(List.of(), warnings("ALTER TABLE users ADD CONSTRAINT c CHECK (daily_quota > 0)"), "table does not exist yet");
+        assertEquals(List.of(), warnings("CREATE TABLE users (id int);\nALTER TABLE users ADD CONSTRAINT c CHECK (id > 0);", "users"),
+                "a table created earlier in the pending batch is empty");
+        assertEquals(List.of(), warnings("ALTER TABLE characters ALTER COLUMN x TYPE text", "Characters"), "quoted name differs");
+    }
+}

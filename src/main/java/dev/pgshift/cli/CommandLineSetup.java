@@ -18,7 +18,7 @@ public class CommandLineSetup {
 
     @Produces
     CommandLine commandLine(PicocliCommandLineFactory factory) {
-        CommandLine cl = factory.create();
+        CommandLine cl = factory.create().setCaseInsensitiveEnumValuesAllowed(true);
         Map<String, String> codes = new LinkedHashMap<>();
         for (ExitCode c : ExitCode.all()) {
             codes.put(String.format("%3d", c.code()), c.meaning());

@@ -1,5 +1,6 @@
 package dev.pgshift.cli;
 
+import dev.pgshift.run.Phase;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,6 +15,9 @@ public class MigrateCommand implements Callable<Integer> {
     @Mixin
     SettingsOptions options;
 
+    @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre, post or all (default); see run --help")
+    Phase phase;
+
     @Option(names = "--verbose", description = "stack traces on errors")
     boolean verbose;
 
@@ -22,6 +26,6 @@ public class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, "migrate");
+        return RunCommand.execute(spec, options, "migrate", phase);
     }
 }

@@ -3,6 +3,7 @@ package dev.pgshift.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.run.Phase;
 import dev.pgshift.run.RunService;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,7 +36,7 @@ public class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunService.Plan plan = new RunService(options.resolve(), stop, VersionProvider.version()).plan();
+        RunService.Plan plan = new RunService(options.resolve(), stop, VersionProvider.version(), Phase.ALL).plan();
         if (json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("database", plan.database());

@@ -49,7 +49,8 @@ final class Rendering {
         out.printf("database %s at version %s: %d applied, %d pending%n", plan.database(),
                 plan.currentVersion() == null ? "<empty>" : plan.currentVersion(), migrations.size() - pending, pending);
         for (PlannedMigration m : migrations) {
-            out.printf("  %-8s %-20s %-19s %s%n", m.state(), m.version(), m.mode() == null ? "-" : m.mode(), m.script());
+            out.printf("  %-8s %-4s %-20s %-19s %s%n", m.state(), m.phase() == null ? "" : m.phase(), m.version(),
+                    m.mode() == null ? "-" : m.mode(), m.script());
         }
         if (!plan.warnings().isEmpty()) {
             out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());

@@ -1,6 +1,7 @@
 package dev.pgshift.cli;
 
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.run.Phase;
 import dev.pgshift.run.RunResult;
 import dev.pgshift.run.RunService;
 import java.util.concurrent.Callable;
@@ -19,6 +20,10 @@ public class RunCommand implements Callable<Integer> {
     @Mixin
     SettingsOptions options;
 
+    @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre: everything but the concurrent builds "
+            + "at the end of the pending list; post: only those (after pre); all: everything (default). Valid values: ${COMPLETION-CANDIDATES}")
+    Phase phase;
+
     @Option(names = "--verbose", description = "stack traces on errors")
     boolean verbose;
 
@@ -27,13 +32,13 @@ public class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return execute(spec, options, "run");
+        return execute(spec, options, "run", phase);
     }
 
-    static int execute(CommandSpec spec, SettingsOptions options, String command) {
+    static int execute(CommandSpec spec, SettingsOptions options, String command, Phase phase) {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version()).migrate(command);
+        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version(), phase).migrate(command);
         Rendering.summary(spec.commandLine().getOut(), result);
         if (result.error() != null) {
             spec.commandLine().getErr().println("pgshift: " + result.error());

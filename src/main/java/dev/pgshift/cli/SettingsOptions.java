@@ -56,6 +56,19 @@ public final class SettingsOptions {
     @Option(names = "--schema", paramLabel = "NAME", description = "schema of the migration history table (default public; env PGSHIFT_SCHEMA)")
     String schema;
 
+    @Option(names = "--lock-timeout", paramLabel = "DURATION", description = "lock_timeout for ordinary DDL: a migration waiting longer "
+            + "for a lock gives up, is rolled back and retried (default 5s; env PGSHIFT_LOCK_TIMEOUT). Concurrent index builds are "
+            + "not bounded by it: cutting their wait for old snapshots would leave an INVALID index.")
+    String lockTimeout;
+
+    @Option(names = "--lock-retries", paramLabel = "N", description = "retries after a lock timeout or deadlock, with backoff; "
+            + "then exit 75 (default 5; env PGSHIFT_LOCK_RETRIES)")
+    String lockRetries;
+
+    @Option(names = "--progress-interval", paramLabel = "DURATION", description = "log a long index build's progress this often "
+            + "(default 10s; env PGSHIFT_PROGRESS_INTERVAL)")
+    String progressInterval;
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
             + "env PGSHIFT_CONFIG)")
     Path config;
@@ -75,6 +88,9 @@ public final class SettingsOptions {
         put(flags, Setting.CONNECT_TIMEOUT, connectTimeout);
         put(flags, Setting.LOCK_WAIT, lockWait);
         put(flags, Setting.SCHEMA, schema);
+        put(flags, Setting.LOCK_TIMEOUT, lockTimeout);
+        put(flags, Setting.LOCK_RETRIES, lockRetries);
+        put(flags, Setting.PROGRESS_INTERVAL, progressInterval);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }
 

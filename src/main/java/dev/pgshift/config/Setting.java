@@ -18,7 +18,10 @@ public enum Setting {
     BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", "true", "include the migrations bundled in the application"),
     CONNECT_TIMEOUT("--connect-timeout", "PGSHIFT_CONNECT_TIMEOUT", "connect-timeout", "60s", "how long to wait for the database to accept connections"),
     LOCK_WAIT("--lock-wait", "PGSHIFT_LOCK_WAIT", "lock-wait", "5m", "how long to wait for another pgshift run to release the run lock"),
-    SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table");
+    SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table"),
+    LOCK_TIMEOUT("--lock-timeout", "PGSHIFT_LOCK_TIMEOUT", "lock-timeout", "5s", "lock_timeout for ordinary DDL (not for concurrent builds)"),
+    LOCK_RETRIES("--lock-retries", "PGSHIFT_LOCK_RETRIES", "lock-retries", "5", "retries of a migration that hit lock_timeout or a deadlock"),
+    PROGRESS_INTERVAL("--progress-interval", "PGSHIFT_PROGRESS_INTERVAL", "progress-interval", "10s", "how often to log a long index build's progress");
 
     private final String flag;
     private final String env;

@@ -11,5 +11,8 @@ public record Settings(
         boolean bundled,
         Duration connectTimeout,
         Duration lockWait,
-        String schema) {
+        String schema,
+        Duration lockTimeout,
+        int lockRetries,
+        Duration progressInterval) {
 }

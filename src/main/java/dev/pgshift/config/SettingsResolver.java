@@ -122,7 +122,9 @@ public final class SettingsResolver {
         }
         return new Settings(connection, List.copyOf(dirs), bundled,
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
-                parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema);
+                parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
+                parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
+                parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)));
     }
 
     private Map<Setting, String> layer(Map<Setting, String> given, String urlOrigin) {
@@ -178,6 +180,18 @@ public final class SettingsResolver {
             // reported below
         }
         throw new PgshiftException(ExitCode.CONFIG, "bad port '" + value + "' for " + Setting.PORT.displayName() + ": expected 1-65535");
+    }
+
+    private static int parseCount(Setting s, String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + s.displayName() + ": expected a whole number >= 0");
     }
 
     private static boolean parseBoolean(Setting s, String value) {

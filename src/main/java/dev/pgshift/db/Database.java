@@ -21,7 +21,11 @@ public final class Database implements DataSource {
     private final StopSignal stopSignal;
     private final PGSimpleDataSource delegate = new PGSimpleDataSource();
 
-    public Database(ConnectionSettings settings, StopSignal stopSignal) {
+    /**
+     * @param lockTimeout the session's lock_timeout: ordinary DDL waiting longer for a lock gives up instead of queueing
+     *                    every query of the application behind it. Concurrent builds switch it off on their session.
+     */
+    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, StopSignal stopSignal) {
         this.settings = settings;
         this.stopSignal = stopSignal;
         delegate.setServerNames(new String[] {settings.host()});
@@ -37,6 +41,7 @@ public final class Database implements DataSource {
         }
         delegate.setApplicationName(APPLICATION_NAME);
         delegate.setConnectTimeout(10);
+        delegate.setOptions("-c lock_timeout=" + lockTimeout.toMillis());
         // Server-side notices must not be mistaken for errors; keep pgjdbc's defaults otherwise.
     }
 

@@ -5,12 +5,15 @@ import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.source.MigrationScript;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -20,24 +23,34 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.exception.FlywayValidateException;
-import org.flywaydb.core.api.output.MigrateOutput;
-import org.flywaydb.core.api.output.MigrateResult;
 import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
+import org.jboss.logging.Logger;
 
 /** The migrate stage: plans and applies pgshift's migration stream with Flyway, which stays behind this class. */
 public final class Migrator {
+    private static final Logger LOG = Logger.getLogger(Migrator.class);
     public static final String HISTORY_TABLE = "flyway_schema_history";
+    private static final Set<String> LOCK_STATES = Set.of("55P03", "40P01");
 
+    private final DataSource dataSource;
+    private final FluentConfiguration config;
     private final Flyway flyway;
-    private final Map<String, MigrationScript> byName;
+    private final Map<String, MigrationScript> byVersion;
     private final StopSignal stop;
+    private final String schema;
 
-    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop) {
+    /**
+     * @param builderWait how long a step waits for an index build that a dead run's backend is still doing
+     */
+    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait) {
+        this.dataSource = dataSource;
         this.stop = stop;
-        this.byName = scripts.stream().collect(Collectors.toMap(MigrationScript::flywayName, Function.identity()));
-        FluentConfiguration config = Flyway.configure(Migrator.class.getClassLoader())
+        this.schema = schema;
+        this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
+        this.config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
                 .resourceProvider(new ScriptResources(scripts))
+                .resolvers(new ConcurrentResolver(scripts, stop, builderWait))
                 .javaMigrationClassProvider(List::of)
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
@@ -64,10 +77,10 @@ public final class Migrator {
                 if (info.getVersion() == null) {
                     continue;
                 }
-                MigrationScript script = info.getScript() == null ? null : byName.get(info.getScript());
+                MigrationScript script = byVersion.get(info.getVersion().getVersion());
                 out.add(new PlannedMigration(info.getVersion().getVersion(), info.getDescription(),
                         script != null ? script.file().displayPath() : info.getScript(), state(info.getState()),
-                        script != null ? script.mode() : null));
+                        script != null ? script.mode() : null, null));
             }
             return out;
         } catch (FlywayException e) {
@@ -85,9 +98,13 @@ public final class Migrator {
         }
     }
 
-    /** Checks that applied migrations still match their files (checksum drift is exit 3, before anything runs). */
+    /**
+     * Clears what a failed run left in the history, then checks that applied migrations still match their files
+     * (checksum drift is exit 3, before anything runs).
+     */
     public void validate() {
         try {
+            clearFailedSteps();
             var result = flyway.validateWithResult();
             if (!result.validationSuccessful) {
                 String details = result.invalidMigrations.stream().map(m -> m.version + " (" + m.filepath + "): " + oneLine(m.errorDetails.errorMessage))
@@ -100,51 +117,139 @@ public final class Migrator {
         }
     }
 
-    /** Applies every pending migration; a failed transactional migration is rolled back whole. */
-    public List<AppliedMigration> migrate() {
-        try {
-            MigrateResult result = flyway.migrate();
-            List<AppliedMigration> applied = new ArrayList<>();
-            for (MigrateOutput o : result.migrations) {
-                MigrationScript script = byName.get(o.filepath) != null ? byName.get(o.filepath) : findByVersion(o.version);
-                applied.add(new AppliedMigration(o.version, o.description, script != null ? script.file().displayPath() : o.filepath,
-                        script != null ? script.mode() : "transaction", Duration.ofMillis(o.executionTime)));
+    /**
+     * A failed non-transactional migration leaves a failed row in Flyway's history, which Flyway would refuse until a
+     * manual repair. pgshift's concurrent steps are idempotent against what the failed run left, so the row is
+     * removed and the migration runs again from its first statement. (A transactional migration that fails is rolled
+     * back whole and leaves no row.)
+     */
+    private void clearFailedSteps() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            var rs = st.executeQuery("select to_regclass('" + schema + "." + HISTORY_TABLE + "') is not null");
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return;
             }
-            return applied;
+            var failed = st.executeQuery("select version, script from " + schema + "." + HISTORY_TABLE + " where not success");
+            List<String> versions = new ArrayList<>();
+            while (failed.next()) {
+                versions.add(failed.getString(1));
+                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed",
+                        failed.getString(1), failed.getString(2));
+            }
+            if (!versions.isEmpty()) {
+                st.executeUpdate("delete from " + schema + "." + HISTORY_TABLE + " where not success");
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Applies pending migrations up to {@code target} (null: all). A migration that hits lock_timeout or a deadlock is
+     * rolled back and retried with backoff, up to {@code retries} times; then exit 75 with that migration not applied.
+     *
+     * @param applied receives each migration this call applied, also when it then fails
+     */
+    public void migrate(String target, int retries, List<AppliedMigration> applied) {
+        Set<String> before = appliedVersions();
+        Flyway runner = target == null ? flyway : new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
+                .target(target).load();
+        int attempt = 0;
+        try {
+            while (true) {
+                try {
+                    runner.migrate();
+                    return;
+                } catch (FlywayException e) {
+                    String state = sqlState(e);
+                    if (state == null || !LOCK_STATES.contains(state) || stop.stopped()) {
+                        throw translate(e);
+                    }
+                    String what = state.equals("40P01") ? "deadlock" : "lock timeout";
+                    if (attempt >= retries) {
+                        throw new PgshiftException(ExitCode.TEMPORARY, what + ": retries exhausted after " + (attempt + 1) + " attempts; "
+                                + oneLine(e.getMessage()) + " That migration was rolled back and is not applied; the blocking sessions are "
+                                + "logged above. Run again once they are gone, or raise --lock-timeout / --lock-retries.", e);
+                    }
+                    attempt++;
+                    long backoff = Math.min(1000L << (attempt - 1), 30_000L);
+                    LOG.warnf("%s (attempt %d of %d): %s; rolled back, retrying in %d ms", what, attempt, retries + 1, oneLine(e.getMessage()), backoff);
+                    sleep(backoff);
+                    clearFailedSteps();
+                }
+            }
+        } finally {
+            applied.addAll(appliedSince(before));
+        }
+    }
+
+    private Set<String> appliedVersions() {
+        try {
+            return java.util.Arrays.stream(flyway.info().applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
+                    .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
         } catch (FlywayException e) {
             throw translate(e);
         }
     }
 
-    private MigrationScript findByVersion(String version) {
-        return byName.values().stream().filter(s -> s.version().equals(version)).findFirst().orElse(null);
+    private List<AppliedMigration> appliedSince(Set<String> before) {
+        List<AppliedMigration> out = new ArrayList<>();
+        try {
+            for (MigrationInfo i : flyway.info().applied()) {
+                if (i.getVersion() == null || i.getState() != MigrationState.SUCCESS || before.contains(i.getVersion().getVersion())) {
+                    continue;
+                }
+                MigrationScript script = byVersion.get(i.getVersion().getVersion());
+                out.add(new AppliedMigration(i.getVersion().getVersion(), i.getDescription(),
+                        script != null ? script.file().displayPath() : i.getScript(), script != null ? script.mode() : "transaction",
+                        Duration.ofMillis(i.getExecutionTime() == null ? 0 : i.getExecutionTime())));
+            }
+        } catch (FlywayException e) {
+            LOG.warnf("cannot list the migrations applied: %s", e.getMessage());
+        }
+        return out;
     }
 
     private PgshiftException translate(FlywayException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof PgshiftException p) {
+                return p;
+            }
+        }
         if (stop.stopped()) {
             return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + ": the running statement was cancelled", e);
         }
         if (e instanceof FlywayValidateException) {
             return new PgshiftException(ExitCode.CONFIG, oneLine(e.getMessage()) + " Never edit an applied migration: add a new one.", e);
         }
-        SQLException sql = sqlCause(e);
-        if (sql != null && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
-            return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + sql.getMessage(), e);
+        String state = sqlState(e);
+        if (state != null && state.startsWith("08")) {
+            return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + oneLine(e.getMessage()), e);
         }
         return new PgshiftException(ExitCode.MIGRATION, oneLine(e.getMessage()), e);
     }
 
-    private static SQLException sqlCause(Throwable t) {
+    private static String sqlState(Throwable t) {
         for (; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s) {
-                return s;
+            if (t instanceof SQLException s && s.getSQLState() != null) {
+                return s.getSQLState();
             }
         }
         return null;
     }
 
-    private static String oneLine(String s) {
+    static String oneLine(String s) {
         return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").replaceAll("-{5,}", "").trim();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static String state(MigrationState s) {

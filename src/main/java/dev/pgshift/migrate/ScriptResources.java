@@ -15,15 +15,18 @@ import org.flywaydb.core.api.resource.LoadableResource;
 /**
  * Presents pgshift's migration stream to Flyway, which cannot parse Prisma folders or the platform's timestamp names:
  * each migration appears under a Flyway-style name ({@code V20240115143000__add_user_indexes.sql}) with its content
- * unchanged, so Flyway's checksum stays the checksum of the file. Beside each, a {@code .sql.conf} tells Flyway the
- * transaction mode pgshift's tokenizer decided, overriding Flyway's own parser (which misses REINDEX CONCURRENTLY).
- * No classpath or directory scanning happens inside Flyway.
+ * unchanged, so Flyway's checksum stays the checksum of the file. Only transactional migrations come this way (a
+ * {@code .sql.conf} beside each pins executeInTransaction=true, whatever Flyway's own parser thinks); the others go
+ * through {@link ConcurrentResolver}. No classpath or directory scanning happens inside Flyway.
  */
 final class ScriptResources implements ResourceProvider {
     private final Map<String, LoadableResource> byName = new LinkedHashMap<>();
 
     ScriptResources(List<MigrationScript> scripts) {
         for (MigrationScript s : scripts) {
+            if (!s.transactional()) {
+                continue; // ConcurrentResolver hands these to Flyway with pgshift's own executor
+            }
             String name = s.flywayName();
             byName.put(name, new Text(name, s.file().displayPath(), s.file().content()));
             byName.put(name + ".conf", new Text(name + ".conf", s.file().displayPath() + ".conf",
@@ -49,7 +52,7 @@ final class ScriptResources implements ResourceProvider {
     }
 
     /** A migration's text under the name Flyway sees; its path on disk is the real file, for Flyway's messages. */
-    private static final class Text extends LoadableResource {
+    static final class Text extends LoadableResource {
         private final String name;
         private final String location;
         private final String content;

@@ -6,6 +6,7 @@ import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.RunLock;
+import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.migrate.PlannedMigration;
@@ -14,10 +15,12 @@ import dev.pgshift.source.MigrationCatalog;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.PlanWarning;
+import dev.pgshift.source.SqlStatement;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -34,15 +37,18 @@ public final class RunService {
     private final Settings settings;
     private final StopSignal stop;
     private final String version;
+    private final Phase phase;
 
-    public RunService(Settings settings, StopSignal stop, String version) {
+    public RunService(Settings settings, StopSignal stop, String version, Phase phase) {
         this.settings = settings;
         this.stop = stop;
         this.version = version;
+        this.phase = phase;
     }
 
     /** What `plan` shows: applied and pending migrations with their modes, and the downtime warnings. */
-    public record Plan(List<PlannedMigration> migrations, String currentVersion, String database, List<PlanWarning> warnings) {
+    public record Plan(List<PlannedMigration> migrations, List<MigrationScript> pendingScripts, String currentVersion, String database,
+            List<PlanWarning> warnings) {
         public List<PlannedMigration> pending() {
             return migrations.stream().filter(PlannedMigration::pending).toList();
         }
@@ -51,21 +57,65 @@ public final class RunService {
     /** Takes no lock and changes nothing. */
     public Plan plan() {
         List<MigrationScript> scripts = loadScripts();
-        Database db = new Database(settings.connection(), stop);
+        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            return plan(db, c, new Migrator(db, scripts, settings.schema(), stop), scripts);
+            return plan(db, c, migrator(db, scripts), scripts);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
         }
     }
 
+    private Migrator migrator(Database db, List<MigrationScript> scripts) {
+        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait());
+    }
+
     private static Plan plan(Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
-        List<PlannedMigration> migrations = migrator.plan();
-        Set<String> pendingVersions = migrations.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
+        List<PlannedMigration> planned = migrator.plan();
+        Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
                 .collect(Collectors.toSet());
         List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
+        refuseUnnamedConcurrentIndexes(pending);
+        Set<String> deferrable = pending.subList(Phase.firstDeferrable(pending), pending.size()).stream().map(MigrationScript::version)
+                .collect(Collectors.toSet());
+        List<PlannedMigration> migrations = planned.stream()
+                .map(m -> m.pending() ? m.inPhase(deferrable.contains(m.version()) ? "post" : "pre") : m).toList();
         List<PlanWarning> warnings = DowntimeRules.check(pending, existingTables(c));
-        return new Plan(migrations, migrator.currentVersion(), db.settings().describe(), warnings);
+        return new Plan(migrations, pending, migrator.currentVersion(), db.settings().describe(), warnings);
+    }
+
+    /** A retry of an unnamed CREATE INDEX CONCURRENTLY would build t_c_idx1 beside the INVALID t_c_idx it left. */
+    private static void refuseUnnamedConcurrentIndexes(List<MigrationScript> pending) {
+        List<String> unnamed = new ArrayList<>();
+        for (MigrationScript m : pending) {
+            for (SqlStatement s : m.statements()) {
+                if (s.isUnnamedConcurrentIndex()) {
+                    unnamed.add(m.file().displayPath() + ":" + s.line());
+                }
+            }
+        }
+        if (!unnamed.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "CREATE INDEX CONCURRENTLY without an index name at " + String.join(", ", unnamed)
+                    + ": name the index (CREATE INDEX CONCURRENTLY name ON ...), so that a retry after a failure finds and repairs "
+                    + "the index instead of building a second one beside it");
+        }
+    }
+
+    /** The version {@link #phase} stops at (null: all pending), or an error when the phase cannot run now. */
+    private String target(List<MigrationScript> pending) {
+        int first = Phase.firstDeferrable(pending);
+        return switch (phase) {
+            case ALL -> null;
+            case PRE -> first == pending.size() ? null : first == 0 ? "" : pending.get(first - 1).version();
+            case POST -> {
+                if (first > 0) {
+                    throw new PgshiftException(ExitCode.CONFIG, "--phase post runs only the concurrent builds at the end of the pending "
+                            + "list, but " + first + " other migration(s) are pending first ("
+                            + pending.subList(0, first).stream().map(MigrationScript::version).collect(Collectors.joining(", "))
+                            + "): run --phase pre (or all) first");
+                }
+                yield null;
+            }
+        };
     }
 
     private static Set<String> existingTables(Connection c) {
@@ -86,12 +136,12 @@ public final class RunService {
         RunRecorder rec = new RunRecorder(command, version);
         try {
             List<MigrationScript> scripts = rec.phase("preflight", this::loadScripts);
-            Database db = new Database(settings.connection(), stop);
+            Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
             Connection lockSession = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
             rec.database(db.settings().describe(), serverVersion(lockSession));
             try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(lockSession, settings.lockWait(), stop))) {
                 checkStop();
-                Migrator migrator = new Migrator(db, scripts, settings.schema(), stop);
+                Migrator migrator = migrator(db, scripts);
                 Plan plan = rec.phase("plan", () -> {
                     migrator.validate();
                     return plan(db, lockSession, migrator, scripts);
@@ -100,15 +150,24 @@ public final class RunService {
                     LOG.warn("plan for downtime: " + w.describe());
                     rec.warn(w.describe());
                 }
-                List<PlannedMigration> pending = plan.pending();
+                List<MigrationScript> pending = plan.pendingScripts();
+                String target = pending.isEmpty() ? null : target(pending);
                 if (pending.isEmpty()) {
                     LOG.info("nothing pending: the database is up to date");
                     rec.skipped("migrate", "nothing pending");
+                } else if ("".equals(target)) {
+                    LOG.infof("--phase pre: all %d pending migration(s) are concurrent builds deferred to --phase post", pending.size());
+                    rec.skipped("migrate", "phase pre: everything pending is deferred to phase post");
                 } else {
-                    LOG.infof("%d migration(s) pending", pending.size());
+                    LOG.infof("%d migration(s) pending%s", pending.size(), target == null ? "" : "; phase pre runs up to " + target);
                     rec.phase("migrate", () -> {
                         checkStop();
-                        rec.applied(migrator.migrate());
+                        List<AppliedMigration> applied = new ArrayList<>();
+                        try (SessionMonitor monitor = SessionMonitor.start(db, settings.progressInterval())) {
+                            migrator.migrate(target, settings.lockRetries(), applied);
+                        } finally {
+                            rec.applied(applied);
+                        }
                     });
                 }
                 checkStop();

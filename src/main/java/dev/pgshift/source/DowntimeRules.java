@@ -3,7 +3,6 @@ package dev.pgshift.source;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -29,43 +28,44 @@ public final class DowntimeRules {
             int meaningful = (int) m.statements().stream().filter(s -> s.kind() != SqlStatement.Kind.NEUTRAL).count();
             for (SqlStatement s : m.statements()) {
                 List<String> w = s.words();
-                if (startsWith(w, "CREATE", "TABLE") || startsWith(w, "CREATE", "UNLOGGED", "TABLE")) {
-                    String name = nameAfter(w, w.indexOf("TABLE") + 1);
+                if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
+                    int at = w.indexOf("TABLE") + 1;
+                    String name = s.nameAt(s.containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
                     if (name != null) {
                         created.add(name);
                     }
                     continue;
                 }
-                if (startsWith(w, "ALTER", "TYPE") && containsSeq(w, "ADD", "VALUE") && m.transactional() && meaningful > 1) {
+                if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE") && m.transactional() && meaningful > 1) {
                     out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
                             "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
                     continue;
                 }
-                String table = tableOf(w);
+                String table = tableOf(s);
                 if (table == null || created.contains(table) || !existingTables.contains(table)) {
                     continue;
                 }
-                if (startsWith(w, "CREATE", "INDEX") || startsWith(w, "CREATE", "UNIQUE", "INDEX")) {
+                if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
                     if (!w.contains("CONCURRENTLY")) {
                         out.add(warn(m, s, "blocks every write to " + table + " while the index builds",
                                 "CREATE INDEX CONCURRENTLY, named, in a migration of its own (pgshift runs it outside a transaction)"));
                     }
                     continue;
                 }
-                if (!startsWith(w, "ALTER", "TABLE")) {
+                if (!s.startsWith("ALTER", "TABLE")) {
                     continue;
                 }
-                boolean notValid = containsSeq(w, "NOT", "VALID");
+                boolean notValid = s.containsSequence("NOT", "VALID");
                 if (w.contains("CHECK") && w.contains("ADD") && !notValid) {
                     out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is checked",
                             "ADD CONSTRAINT ... CHECK (...) NOT VALID, then ALTER TABLE " + table
                                     + " VALIDATE CONSTRAINT ... in a later migration"));
                 }
-                if ((containsSeq(w, "FOREIGN", "KEY") || w.contains("REFERENCES")) && w.contains("ADD") && !notValid) {
+                if ((s.containsSequence("FOREIGN", "KEY") || w.contains("REFERENCES")) && w.contains("ADD") && !notValid) {
                     out.add(warn(m, s, "locks " + table + " and the referenced table against writes while every row is checked",
                             "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration"));
                 }
-                if (containsSeq(w, "SET", "NOT", "NULL")) {
+                if (s.containsSequence("SET", "NOT", "NULL")) {
                     out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is scanned",
                             "ADD CONSTRAINT ... CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL "
                                     + "(PostgreSQL 12+ then skips the scan) and drop the CHECK"));
@@ -121,75 +121,22 @@ public final class DowntimeRules {
     }
 
     /** The table an ALTER TABLE or CREATE INDEX statement works on, or null. */
-    static String tableOf(List<String> w) {
-        if (startsWith(w, "ALTER", "TABLE")) {
+    static String tableOf(SqlStatement s) {
+        List<String> w = s.words();
+        if (s.startsWith("ALTER", "TABLE")) {
             int i = 2;
             while (i < w.size() && (w.get(i).equals("IF") || w.get(i).equals("EXISTS") || w.get(i).equals("ONLY"))) {
                 i++;
             }
-            return nameAfter(w, i);
+            return s.nameAt(i);
         }
-        if (startsWith(w, "CREATE", "INDEX") || startsWith(w, "CREATE", "UNIQUE", "INDEX")) {
+        if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
             int on = w.indexOf("ON");
             if (on < 0) {
                 return null;
             }
-            int i = on + 1;
-            if (i < w.size() && w.get(i).equals("ONLY")) {
-                i++;
-            }
-            return nameAfter(w, i);
+            return s.nameAt(on + 1 < w.size() && w.get(on + 1).equals("ONLY") ? on + 2 : on + 1);
         }
         return null;
-    }
-
-    /** A possibly schema-qualified name starting at {@code i}: its last part, as PostgreSQL folds it. */
-    private static String nameAfter(List<String> w, int i) {
-        if (i >= w.size()) {
-            return null;
-        }
-        while (i < w.size() && (w.get(i).equals("IF") || w.get(i).equals("NOT") || w.get(i).equals("EXISTS"))) {
-            i++;
-        }
-        if (i >= w.size()) {
-            return null;
-        }
-        String name = w.get(i);
-        if (i + 2 < w.size() && w.get(i + 1).equals(".")) {
-            name = w.get(i + 2);
-        }
-        return fold(name);
-    }
-
-    static String fold(String name) {
-        if (name.startsWith("\"") && name.endsWith("\"") && name.length() >= 2) {
-            return name.substring(1, name.length() - 1).replace("\"\"", "\"");
-        }
-        return name.toLowerCase(Locale.ROOT);
-    }
-
-    private static boolean startsWith(List<String> w, String... words) {
-        if (w.size() < words.length) {
-            return false;
-        }
-        for (int i = 0; i < words.length; i++) {
-            if (!w.get(i).equals(words[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean containsSeq(List<String> w, String... seq) {
-        outer:
-        for (int i = 0; i + seq.length <= w.size(); i++) {
-            for (int j = 0; j < seq.length; j++) {
-                if (!w.get(i + j).equals(seq[j])) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }

@@ -27,4 +27,62 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind)
     public String head(int n) {
         return String.join(" ", words.subList(0, Math.min(n, words.size())));
     }
+
+    /** Whether the words start with {@code prefix}. */
+    public boolean startsWith(String... prefix) {
+        if (words.size() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (!words.get(i).equals(prefix[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code sequence} stands somewhere in the words, in that order and adjacent. */
+    public boolean containsSequence(String... sequence) {
+        outer:
+        for (int i = 0; i + sequence.length <= words.size(); i++) {
+            for (int j = 0; j < sequence.length; j++) {
+                if (!words.get(i + j).equals(sequence[j])) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** A CREATE INDEX CONCURRENTLY that names no index: PostgreSQL would choose t_c_idx, and t_c_idx1 on a retry. */
+    public boolean isUnnamedConcurrentIndex() {
+        if (!startsWith("CREATE", "INDEX", "CONCURRENTLY") && !startsWith("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY")) {
+            return false;
+        }
+        int i = words.indexOf("CONCURRENTLY") + 1;
+        if (containsSequence("CONCURRENTLY", "IF", "NOT", "EXISTS")) {
+            i += 3;
+        }
+        return i >= words.size() || words.get(i).equals("ON");
+    }
+
+    /**
+     * The name that starts at word {@code i}, possibly schema-qualified: its last part as PostgreSQL folds it (lower
+     * case unless quoted), or null past the end.
+     */
+    public String nameAt(int i) {
+        if (i < 0 || i >= words.size()) {
+            return null;
+        }
+        String name = words.get(i);
+        while (i + 2 < words.size() && words.get(i + 1).equals(".")) {
+            i += 2;
+            name = words.get(i);
+        }
+        if (name.startsWith("\"") && name.endsWith("\"") && name.length() >= 2) {
+            return name.substring(1, name.length() - 1).replace("\"\"", "\"");
+        }
+        return name.toLowerCase(java.util.Locale.ROOT);
+    }
 }

@@ -1,0 +1,115 @@
+package dev.pgshift.db;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.jboss.logging.Logger;
+
+/**
+ * Watches pgshift's own sessions from a separate one while migrations run: names each session that blocks them (pid,
+ * application_name, state, query, from pg_blocking_pids) once, and logs the phase and percentage of index builds
+ * (pg_stat_progress_create_index) that take longer than the progress interval.
+ */
+public final class SessionMonitor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(SessionMonitor.class);
+
+    private final DataSource dataSource;
+    private final Duration progressInterval;
+    private final Thread thread;
+    private final Set<String> reported = new HashSet<>();
+    private volatile boolean running = true;
+
+    private SessionMonitor(DataSource dataSource, Duration progressInterval) {
+        this.dataSource = dataSource;
+        this.progressInterval = progressInterval;
+        this.thread = new Thread(this::loop, "pgshift-session-monitor");
+        this.thread.setDaemon(true);
+    }
+
+    public static SessionMonitor start(DataSource dataSource, Duration progressInterval) {
+        SessionMonitor m = new SessionMonitor(dataSource, progressInterval);
+        m.thread.start();
+        return m;
+    }
+
+    private void loop() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            long nextProgress = System.nanoTime() + progressInterval.toNanos();
+            while (running) {
+                blockers(st);
+                if (System.nanoTime() >= nextProgress) {
+                    progress(st);
+                    nextProgress = System.nanoTime() + progressInterval.toNanos();
+                }
+                sleep(500);
+            }
+        } catch (SQLException e) {
+            if (running) {
+                LOG.debugf("session monitor stopped: %s", e.getMessage());
+            }
+        }
+    }
+
+    private void blockers(Statement st) throws SQLException {
+        String sql = "select w.pid, b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''), left(regexp_replace(coalesce(b.query, ''), '\\s+', ' ', 'g'), 200) "
+                + "from pg_stat_activity w cross join lateral unnest(pg_blocking_pids(w.pid)) as bp(pid) "
+                + "join pg_stat_activity b on b.pid = bp.pid where w.application_name = 'pgshift' and w.pid <> pg_backend_pid()";
+        try (ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                String key = rs.getInt(1) + ">" + rs.getInt(2);
+                if (reported.add(key)) {
+                    LOG.warnf("pgshift session pid %d is blocked by pid %d (application_name '%s', state '%s', query: %s)", rs.getInt(1),
+                            rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5));
+                }
+            }
+        }
+    }
+
+    private void progress(Statement st) throws SQLException {
+        String sql = "select p.pid, p.index_relid::regclass, p.relid::regclass, p.phase, p.blocks_done, p.blocks_total, p.tuples_done, "
+                + "p.tuples_total, p.lockers_done, p.lockers_total from pg_stat_progress_create_index p join pg_stat_activity a on a.pid = p.pid "
+                + "where a.application_name = 'pgshift'";
+        try (ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                String pct = percent(rs.getLong(5), rs.getLong(6), "blocks");
+                if (pct.isEmpty()) {
+                    pct = percent(rs.getLong(7), rs.getLong(8), "tuples");
+                }
+                if (pct.isEmpty()) {
+                    pct = percent(rs.getLong(9), rs.getLong(10), "old transactions waited for");
+                }
+                LOG.infof("index build on %s (pid %d, index %s): %s%s", rs.getString(3), rs.getInt(1), rs.getString(2), rs.getString(4),
+                        pct.isEmpty() ? "" : ", " + pct);
+            }
+        }
+    }
+
+    private static String percent(long done, long total, String what) {
+        return total > 0 ? String.format("%d%% of %s (%d/%d)", done * 100 / total, what, done, total) : "";
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            // close() wakes us
+        }
+    }
+}

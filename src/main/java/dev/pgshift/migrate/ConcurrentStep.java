@@ -1,0 +1,207 @@
+package dev.pgshift.migrate;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.SqlStatement;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.flywaydb.core.api.executor.Context;
+import org.flywaydb.core.api.executor.MigrationExecutor;
+import org.flywaydb.core.internal.jdbc.Results;
+import org.jboss.logging.Logger;
+import org.postgresql.util.PSQLException;
+
+/**
+ * Runs a non-transactional migration (CREATE INDEX CONCURRENTLY and the like) statement by statement in autocommit,
+ * so that it survives its own failure modes:
+ * <ul>
+ * <li>the session sets client_connection_check_interval, so the server stops a build whose client was killed instead of
+ * finishing an index nobody records;</li>
+ * <li>lock_timeout and statement_timeout are off for the build: a concurrent build waits for every older snapshot, and
+ * cutting that wait leaves an INVALID index (strelov1/freehire#2365). The run's own deadline bounds it;</li>
+ * <li>each statement is idempotent against what a dead or failed run left: an INVALID index of the same name is
+ * dropped concurrently and built again (IF NOT EXISTS would keep it), a VALID one of the same definition counts as
+ * built, one of another definition stops the run; an index still being built by a dead run's backend is waited for;
+ * REINDEX CONCURRENTLY's _ccnew/_ccold leftovers are dropped; an interrupted DETACH CONCURRENTLY is FINALIZEd;</li>
+ * <li>after a build, indisvalid is checked; a failed build drops the INVALID index it left and fails the step.</li>
+ * </ul>
+ * So a failed or killed run resumes at the right statement on the next run, without a manual repair.
+ */
+final class ConcurrentStep implements MigrationExecutor {
+    private static final Logger LOG = Logger.getLogger(ConcurrentStep.class);
+
+    private final MigrationScript script;
+    private final StopSignal stop;
+    private final Duration builderWait;
+
+    ConcurrentStep(MigrationScript script, StopSignal stop, Duration builderWait) {
+        this.script = script;
+        this.stop = stop;
+        this.builderWait = builderWait;
+    }
+
+    @Override
+    public boolean canExecuteInTransaction() {
+        return false;
+    }
+
+    @Override
+    public boolean shouldExecute() {
+        return true;
+    }
+
+    @Override
+    public List<Results> execute(Context context) throws SQLException {
+        Connection c = context.getConnection();
+        c.setAutoCommit(true);
+        try (Statement st = c.createStatement()) {
+            if (c.getMetaData().getDatabaseMajorVersion() >= 14) {
+                st.execute("set client_connection_check_interval = '2s'");
+            }
+            st.execute("set lock_timeout = 0");
+            st.execute("set statement_timeout = 0");
+        }
+        try {
+            for (SqlStatement s : script.statements()) {
+                if (stop.stopped()) {
+                    throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before " + where(s));
+                }
+                run(c, s);
+            }
+        } finally {
+            try (Statement st = c.createStatement()) {
+                st.execute("reset lock_timeout; reset statement_timeout");
+            }
+        }
+        return List.of();
+    }
+
+    private void run(Connection c, SqlStatement s) throws SQLException {
+        if (ConcurrentStatements.isCreateIndexConcurrently(s)) {
+            createIndex(c, s, ConcurrentStatements.indexName(s));
+        } else if (ConcurrentStatements.isDropIndexConcurrently(s)) {
+            String name = ConcurrentStatements.droppedIndex(s);
+            if (name != null && IndexCatalog.index(c, name) == null) {
+                LOG.infof("%s: index %s is already gone (an earlier run dropped it): skipped", where(s), name);
+                return;
+            }
+            execute(c, s.text());
+        } else if (ConcurrentStatements.isReindexConcurrently(s)) {
+            for (String leftover : IndexCatalog.reindexLeftovers(c)) {
+                LOG.warnf("%s: dropping %s, an INVALID leftover of an interrupted REINDEX CONCURRENTLY", where(s), leftover);
+                execute(c, "drop index concurrently if exists " + quote(leftover));
+            }
+            execute(c, s.text());
+        } else if (ConcurrentStatements.isDetach(s)) {
+            String[] tp = ConcurrentStatements.detachTarget(s);
+            String state = IndexCatalog.partition(c, tp[1]);
+            if (state.equals("detached")) {
+                LOG.infof("%s: partition %s is already detached: skipped", where(s), tp[1]);
+            } else if (state.equals("detach-pending") && !s.words().contains("FINALIZE")) {
+                LOG.warnf("%s: an earlier DETACH CONCURRENTLY of %s was interrupted: finishing it with FINALIZE", where(s), tp[1]);
+                execute(c, "alter table " + quote(tp[0]) + " detach partition " + quote(tp[1]) + " finalize");
+            } else {
+                execute(c, s.text());
+            }
+        } else {
+            execute(c, s.text());
+        }
+    }
+
+    private void createIndex(Connection c, SqlStatement s, String name) throws SQLException {
+        IndexCatalog.IndexState existing = awaitBuilder(c, IndexCatalog.index(c, name), s);
+        if (existing != null) {
+            if (!existing.valid()) {
+                LOG.warnf("%s: index %s exists but is INVALID (a failed or killed build): dropping it concurrently and building it again",
+                        where(s), name);
+                execute(c, "drop index concurrently if exists " + quote(name));
+            } else if (IndexCatalog.sameDefinition(existing.definition(), s.text())) {
+                LOG.infof("%s: index %s was already built (VALID) by an earlier run that was not recorded: counted as done", where(s), name);
+                return;
+            } else {
+                throw new PgshiftException(ExitCode.CONFIG, where(s) + ": an index named " + name + " already exists with another definition."
+                        + "\n  existing: " + existing.definition() + "\n  migration: " + s.text().replaceAll("\\s+", " ")
+                        + "\nRename the index in the migration or drop the existing one.");
+            }
+        }
+        long start = System.nanoTime();
+        try {
+            execute(c, s.text());
+        } catch (SQLException e) {
+            dropIfInvalid(c, name, s);
+            String detail = e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getDetail() != null
+                    ? " (" + p.getServerErrorMessage().getDetail() + ")" : "";
+            if (stop.stopped()) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during " + where(s)
+                        + "; the INVALID index it left was dropped", e);
+            }
+            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": building index " + name + " failed: " + e.getMessage().split("\n")[0]
+                    + detail + ". The INVALID index it left was dropped; fix the data or the migration and run again.", e);
+        }
+        IndexCatalog.IndexState built = IndexCatalog.index(c, name);
+        if (built == null || !built.valid()) {
+            dropIfInvalid(c, name, s);
+            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": index " + name + " ended INVALID; it was dropped");
+        }
+        LOG.infof("%s: index %s built and VALID in %.1f s", where(s), name, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Waits while a backend of a dead run is still building the index, then returns the index as it then stands. */
+    private IndexCatalog.IndexState awaitBuilder(Connection c, IndexCatalog.IndexState state, SqlStatement s) throws SQLException {
+        long deadline = System.nanoTime() + builderWait.toNanos();
+        boolean logged = false;
+        while (state != null && state.builderPid() != null) {
+            if (System.nanoTime() > deadline || stop.stopped()) {
+                throw new PgshiftException(ExitCode.TEMPORARY, where(s) + ": backend pid " + state.builderPid() + " is still building index "
+                        + state.name() + " (left by an earlier run); gave up waiting after " + builderWait.toSeconds() + "s (--lock-wait)");
+            }
+            if (!logged) {
+                LOG.warnf("%s: backend pid %d is still building index %s (an earlier run's); waiting for it to finish", where(s),
+                        state.builderPid(), state.name());
+                logged = true;
+            }
+            sleep(1000);
+            state = IndexCatalog.index(c, state.name());
+        }
+        return state;
+    }
+
+    private void dropIfInvalid(Connection c, String name, SqlStatement s) {
+        try {
+            IndexCatalog.IndexState st = IndexCatalog.index(c, name);
+            if (st != null && !st.valid() && st.builderPid() == null) {
+                execute(c, "drop index concurrently if exists " + quote(name));
+                LOG.warnf("%s: dropped the INVALID index %s the failed build left", where(s), name);
+            }
+        } catch (SQLException e) {
+            LOG.errorf("%s: could not drop the INVALID index %s (%s); the next run drops it", where(s), name, e.getMessage());
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private String where(SqlStatement s) {
+        return script.file().displayPath() + ":" + s.line();
+    }
+
+    static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -30,7 +30,8 @@ final class IndexCatalog {
                     return null;
                 }
                 int pid = rs.getInt(3);
-                return new IndexState(name, rs.getBoolean(1), rs.getString(2), rs.wasNull() ? null : pid);
+                Integer builder = rs.wasNull() ? null : pid;
+                return new IndexState(name, rs.getBoolean(1), rs.getString(2), builder);
             }
         }
     }

@@ -159,6 +159,7 @@ public final class Migrator {
         int attempt = 0;
         try {
             while (true) {
+                long attemptStart = System.nanoTime();
                 try {
                     runner.migrate();
                     return;
@@ -175,7 +176,8 @@ public final class Migrator {
                     }
                     attempt++;
                     long backoff = Math.min(1000L << (attempt - 1), 30_000L);
-                    LOG.warnf("%s (attempt %d of %d): %s; rolled back, retrying in %d ms", what, attempt, retries + 1, oneLine(e.getMessage()), backoff);
+                    LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
+                            (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
                     sleep(backoff);
                     clearFailedSteps();
                 }

@@ -34,6 +34,9 @@ final class Rendering {
                 out.printf("    %-20s %-19s %7s  %s%n", m.version(), m.mode(), seconds(m.duration()), m.script());
             }
         }
+        if (r.backup() != null) {
+            out.printf("  backup    %s (%d bytes, sha256 %s…)%n", r.backup().file(), r.backup().sizeBytes(), r.backup().sha256().substring(0, 12));
+        }
         for (String w : r.warnings()) {
             out.println("  warning   " + w);
         }

@@ -69,6 +69,34 @@ public final class SettingsOptions {
             + "(default 10s; env PGSHIFT_PROGRESS_INTERVAL)")
     String progressInterval;
 
+    @Option(names = "--backup", paramLabel = "MODE", description = "auto: back up before migrating when something is pending "
+            + "(default); always; never (recorded in the report) (env PGSHIFT_BACKUP)")
+    String backup;
+
+    @Option(names = "--backup-dir", paramLabel = "DIR", description = "where backups go, e.g. a PersistentVolume (default ./backups; "
+            + "env PGSHIFT_BACKUP_DIR)")
+    String backupDir;
+
+    @Option(names = "--backup-keep", paramLabel = "N", description = "keep the newest N backups of this database (default 5; "
+            + "env PGSHIFT_BACKUP_KEEP)")
+    String backupKeep;
+
+    @Option(names = "--backup-max-age", paramLabel = "DURATION", description = "also delete backups older than this, e.g. 720h "
+            + "(env PGSHIFT_BACKUP_MAX_AGE)")
+    String backupMaxAge;
+
+    @Option(names = "--backup-scope", paramLabel = "SCOPE", description = "full (default) or schema (env PGSHIFT_BACKUP_SCOPE)")
+    String backupScope;
+
+    @Option(names = "--pg-dump", paramLabel = "PATH", description = "pg_dump to use, of the server's major version or newer; "
+            + "pg_restore is taken from beside it (default: pg_dump on PATH; env PGSHIFT_PG_DUMP)")
+    String pgDump;
+
+    @Option(names = "--verify-restore", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "also restore each backup into a scratch database on the same server, compare per-table row counts, "
+                    + "drop it (env PGSHIFT_VERIFY_RESTORE)")
+    String verifyRestore;
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
             + "env PGSHIFT_CONFIG)")
     Path config;
@@ -91,6 +119,13 @@ public final class SettingsOptions {
         put(flags, Setting.LOCK_TIMEOUT, lockTimeout);
         put(flags, Setting.LOCK_RETRIES, lockRetries);
         put(flags, Setting.PROGRESS_INTERVAL, progressInterval);
+        put(flags, Setting.BACKUP, backup);
+        put(flags, Setting.BACKUP_DIR, backupDir);
+        put(flags, Setting.BACKUP_KEEP, backupKeep);
+        put(flags, Setting.BACKUP_MAX_AGE, backupMaxAge);
+        put(flags, Setting.BACKUP_SCOPE, backupScope);
+        put(flags, Setting.PG_DUMP, pgDump);
+        put(flags, Setting.VERIFY_RESTORE, verifyRestore);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }
 

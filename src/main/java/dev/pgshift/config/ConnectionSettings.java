@@ -12,6 +12,11 @@ public record ConnectionSettings(
         String sslMode,
         Path sslRootCert) {
 
+    /** The same server and credentials, another database (a scratch or restore target). */
+    public ConnectionSettings withDatabase(String other) {
+        return new ConnectionSettings(host, port, other, user, password, sslMode, sslRootCert);
+    }
+
     /** Host, port and database for logs and reports: no user, no password. */
     public String describe() {
         return host + ":" + port + "/" + database;

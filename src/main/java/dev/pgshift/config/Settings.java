@@ -14,5 +14,6 @@ public record Settings(
         String schema,
         Duration lockTimeout,
         int lockRetries,
-        Duration progressInterval) {
+        Duration progressInterval,
+        BackupSettings backup) {
 }

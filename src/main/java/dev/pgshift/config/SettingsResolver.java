@@ -124,7 +124,30 @@ public final class SettingsResolver {
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
                 parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
                 parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
-                parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)));
+                parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v));
+    }
+
+    private static BackupSettings backup(Map<Setting, String> v) {
+        BackupSettings.Mode mode = parseEnum(Setting.BACKUP, v.get(Setting.BACKUP), BackupSettings.Mode.class);
+        BackupSettings.Scope scope = parseEnum(Setting.BACKUP_SCOPE, v.get(Setting.BACKUP_SCOPE), BackupSettings.Scope.class);
+        int keep = parseCount(Setting.BACKUP_KEEP, v.get(Setting.BACKUP_KEEP));
+        if (keep < 1) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '0' for " + Setting.BACKUP_KEEP.displayName()
+                    + ": at least the backup just made is kept (use --backup=never to make none)");
+        }
+        Duration maxAge = v.containsKey(Setting.BACKUP_MAX_AGE) ? parseDuration(Setting.BACKUP_MAX_AGE, v.get(Setting.BACKUP_MAX_AGE)) : null;
+        return new BackupSettings(mode, Path.of(v.get(Setting.BACKUP_DIR)), keep, maxAge, scope, v.get(Setting.PG_DUMP),
+                parseBoolean(Setting.VERIFY_RESTORE, v.get(Setting.VERIFY_RESTORE)));
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Setting s, String value, Class<E> type) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(value.trim())) {
+                return e;
+            }
+        }
+        throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + s.displayName() + ": expected one of "
+                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
     }
 
     private Map<Setting, String> layer(Map<Setting, String> given, String urlOrigin) {

@@ -2,6 +2,7 @@ package dev.pgshift.run;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.backup.BackupManifest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ public final class RunRecorder {
     private final List<PhaseResult> phases = new ArrayList<>();
     private final List<AppliedMigration> migrations = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private BackupManifest backup;
     private String database;
     private String serverVersion;
 
@@ -28,6 +30,10 @@ public final class RunRecorder {
 
     public String runId() {
         return runId;
+    }
+
+    public String serverVersion() {
+        return serverVersion;
     }
 
     /** Runs one phase, recording its outcome and duration; a failure is recorded and rethrown. */
@@ -62,6 +68,10 @@ public final class RunRecorder {
         migrations.addAll(applied);
     }
 
+    public void backup(BackupManifest manifest) {
+        this.backup = manifest;
+    }
+
     public void warn(String warning) {
         warnings.add(warning);
     }
@@ -84,6 +94,6 @@ public final class RunRecorder {
         String failedPhase = phases.stream().filter(p -> p.outcome() == Outcome.FAILED || p.outcome() == Outcome.STOPPED)
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
-                serverVersion, List.copyOf(phases), List.copyOf(migrations), List.copyOf(warnings));
+                serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(warnings));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pgshift.run;
 
+import dev.pgshift.backup.BackupManifest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -22,6 +23,7 @@ public record RunResult(
         String serverVersion,
         List<PhaseResult> phases,
         List<AppliedMigration> migrations,
+        BackupManifest backup,
         List<String> warnings) {
 
     public Duration duration() {

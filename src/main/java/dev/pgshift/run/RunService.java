@@ -2,6 +2,8 @@ package dev.pgshift.run;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.backup.BackupService;
+import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
@@ -133,6 +135,15 @@ public final class RunService {
 
     /** run and migrate: everything up to and including applying the pending migrations. */
     public RunResult migrate(String command) {
+        return execute(command, true);
+    }
+
+    /** pgshift backup: the same preflight, connection and lock, then a verified backup whatever the backup mode. */
+    public RunResult backupOnly() {
+        return execute("backup", false);
+    }
+
+    private RunResult execute(String command, boolean migrate) {
         RunRecorder rec = new RunRecorder(command, version);
         try {
             List<MigrationScript> scripts = rec.phase("preflight", this::loadScripts);
@@ -152,7 +163,10 @@ public final class RunService {
                 }
                 List<MigrationScript> pending = plan.pendingScripts();
                 String target = pending.isEmpty() ? null : target(pending);
-                if (pending.isEmpty()) {
+                backup(rec, db, lockSession, plan, pending, !migrate);
+                if (!migrate) {
+                    rec.skipped("migrate", "pgshift backup migrates nothing");
+                } else if (pending.isEmpty()) {
                     LOG.info("nothing pending: the database is up to date");
                     rec.skipped("migrate", "nothing pending");
                 } else if ("".equals(target)) {
@@ -175,6 +189,34 @@ public final class RunService {
             return rec.succeeded();
         } catch (PgshiftException e) {
             return rec.failed(e);
+        }
+    }
+
+    /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */
+    private void backup(RunRecorder rec, Database db, Connection c, Plan plan, List<MigrationScript> pending, boolean always) {
+        BackupSettings.Mode mode = always ? BackupSettings.Mode.ALWAYS : settings.backup().mode();
+        if (mode == BackupSettings.Mode.NEVER) {
+            rec.skipped("backup", "--backup=never");
+            if (!pending.isEmpty()) {
+                rec.warn("no backup was made before migrating (--backup=never)");
+            }
+            return;
+        }
+        if (mode == BackupSettings.Mode.AUTO && pending.isEmpty()) {
+            rec.skipped("backup", "nothing pending");
+            return;
+        }
+        checkStop();
+        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan.currentVersion(),
+                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
+        rec.backup(rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx)));
+    }
+
+    private static int serverMajor(Connection c) {
+        try {
+            return c.getMetaData().getDatabaseMajorVersion();
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the server version: " + e.getMessage(), e);
         }
     }
 

@@ -40,6 +40,19 @@ public final class PgServer {
 
     /** A server of its own, e.g. on a port chosen in advance (a database that comes up late). */
     public static PgServer start(int port, Path dataDir) {
+        return start(port, dataDir, null);
+    }
+
+    /** A server of another major version, from the binaries jar the build copied to target/pg-binaries. */
+    public static PgServer newer() {
+        Path jar = Path.of("target/pg-binaries/postgres-newer.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " missing: the build copies it (maven-dependency-plugin, pg.newer.version)");
+        }
+        return start(0, null, jar);
+    }
+
+    private static PgServer start(int port, Path dataDir, Path binariesJar) {
         try {
             TestCerts certs = TestCerts.get();
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
@@ -51,6 +64,13 @@ public final class PgServer {
                     .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath()));
             if (port > 0) {
                 b.setPort(port);
+            }
+            if (binariesJar != null) {
+                b.setPgBinaryResolver((system, arch) -> {
+                    java.util.zip.ZipFile zip = new java.util.zip.ZipFile(binariesJar.toFile());
+                    var entry = zip.stream().filter(e -> e.getName().endsWith(".txz")).findFirst().orElseThrow();
+                    return zip.getInputStream(entry);
+                });
             }
             if (dataDir != null) {
                 b.setDataDirectory(dataDir).setCleanDataDirectory(false);

@@ -57,6 +57,8 @@ public final class PgshiftProcess {
             ProcessBuilder pb = new ProcessBuilder(cmd);
             // A clean environment: nothing of the developer's PG* or PGSHIFT_* settings leaks into a test.
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("QUARKUS"));
+            // Backups of tests go to a temporary directory unless the test chooses one.
+            pb.environment().put("PGSHIFT_BACKUP_DIR", Files.createTempDirectory("pgshift-backups").toString());
             pb.environment().putAll(env);
             Path out = Files.createTempFile("pgshift-out", ".txt");
             Path err = Files.createTempFile("pgshift-err", ".txt");

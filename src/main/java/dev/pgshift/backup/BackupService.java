@@ -1,0 +1,270 @@
+package dev.pgshift.backup;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.Json;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.BackupSettings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.StopSignal;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The backup phase: pg_dump in custom format into the backup directory, written under a temporary name and renamed
+ * only once complete and checked (so a killed run never leaves a file that looks valid), read back whole before any
+ * migration may start (pg_restore --list reads only the table of contents and passes a truncated file), its sha256 and
+ * a manifest written beside it, old backups pruned.
+ */
+public final class BackupService {
+    private static final Logger LOG = Logger.getLogger(BackupService.class);
+    static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    public static final String MANIFEST_SUFFIX = ".manifest.json";
+
+    private final BackupSettings settings;
+    private final Database db;
+    private final Duration progressInterval;
+    private final StopSignal stop;
+
+    public BackupService(BackupSettings settings, Database db, Duration progressInterval, StopSignal stop) {
+        this.settings = settings;
+        this.db = db;
+        this.progressInterval = progressInterval;
+        this.stop = stop;
+    }
+
+    /** What the run knows at backup time, for the manifest. */
+    public record Context(String runId, String schemaVersionBefore, List<String> pending, String serverVersion, int serverMajor) {
+    }
+
+    public BackupManifest backup(Context ctx) {
+        PgTools tools = PgTools.locate(settings.pgDump());
+        tools.checkServer(ctx.serverMajor(), ctx.serverVersion());
+        Path dir = settings.dir();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + e);
+        }
+        removeStalePartials(dir);
+        Instant start = Instant.now();
+        String database = db.settings().database();
+        String name = STAMP.format(start) + "_" + safe(database) + "_" + ctx.runId().substring(0, 8) + ".dump";
+        Path partial = dir.resolve("." + name + ".partial");
+        Path target = dir.resolve(name);
+        Map<String, Long> counts = null;
+        try {
+            List<String> args = new ArrayList<>(List.of("--format=custom", "--file=" + partial));
+            if (settings.scope() == BackupSettings.Scope.SCHEMA) {
+                args.add("--schema-only");
+            }
+            try (SnapshotCounts snapshot = settings.verifyRestore() ? SnapshotCounts.take(db) : null) {
+                if (snapshot != null) {
+                    args.add("--snapshot=" + snapshot.id());
+                    counts = snapshot.counts();
+                }
+                LOG.infof("backing up %s with %s into %s", db.settings().describe(), tools.version(), target);
+                dump(tools.dump(args, db.settings(), database), partial);
+            }
+            restrict(partial);
+            PgTools.run(tools.restore(List.of("--file=/dev/null", partial.toString()), db.settings(), database),
+                    "reading the whole backup back (pg_restore --file=/dev/null " + partial.getFileName() + ")");
+            String sha = sha256(partial);
+            long size = Files.size(partial);
+            boolean restoreVerified = false;
+            if (settings.verifyRestore()) {
+                new ScratchRestore(db, tools, stop).verify(partial, counts, ctx.runId());
+                restoreVerified = true;
+            }
+            BackupManifest manifest = new BackupManifest(1, name, sha, size, database, db.settings().host(), ctx.serverVersion(),
+                    tools.version(), settings.scope().name().toLowerCase(), ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start,
+                    Instant.now(), counts, restoreVerified);
+            writeAtomically(dir.resolve(name + MANIFEST_SUFFIX), Json.MAPPER.writeValueAsBytes(manifest));
+            move(partial, target);
+            LOG.infof("backup %s: %d bytes, sha256 %s, read back whole", target, size, sha);
+            prune(dir, database, name);
+            return manifest;
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot write the backup " + target + ": " + e, e);
+        } finally {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException e) {
+                LOG.warnf("could not remove %s: %s", partial, e.getMessage());
+            }
+        }
+    }
+
+    /** Runs pg_dump, logging the bytes written at the progress interval; SIGTERM stops it. */
+    private void dump(ProcessBuilder pb, Path partial) throws IOException {
+        Path errors = Files.createTempFile("pgshift-pg_dump", ".log");
+        try {
+            Process p = pb.redirectErrorStream(false).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.toFile()).start();
+            long nextLog = System.nanoTime() + progressInterval.toNanos();
+            while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+                if (stop.stopped()) {
+                    p.destroy();
+                    p.waitFor(10, TimeUnit.SECONDS);
+                    throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
+                }
+                if (System.nanoTime() >= nextLog) {
+                    LOG.infof("backup in progress: %d bytes written", Files.exists(partial) ? Files.size(partial) : 0);
+                    nextLog = System.nanoTime() + progressInterval.toNanos();
+                }
+            }
+            if (p.exitValue() != 0) {
+                throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
+                        + ". Nothing was migrated.");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgshiftException(ExitCode.TEMPORARY, "interrupted during the backup", e);
+        } finally {
+            Files.deleteIfExists(errors);
+        }
+    }
+
+    /** Keeps the newest {@code keep} backups of this database (and none older than max-age), never the one just made. */
+    private void prune(Path dir, String database, String justMade) throws IOException {
+        List<Path> mine = list(dir, database);
+        Instant cutoff = settings.maxAge() == null ? null : Instant.now().minus(settings.maxAge());
+        for (int i = 0; i < mine.size(); i++) {
+            Path p = mine.get(i);
+            if (p.getFileName().toString().equals(justMade)) {
+                continue;
+            }
+            boolean tooMany = i >= settings.keep();
+            boolean tooOld = cutoff != null && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff);
+            if (tooMany || tooOld) {
+                LOG.infof("retention: deleting %s (%s)", p.getFileName(), tooMany ? "more than " + settings.keep() + " backups" : "older than " + settings.maxAge());
+                Files.deleteIfExists(p);
+                Files.deleteIfExists(p.resolveSibling(p.getFileName() + MANIFEST_SUFFIX));
+            }
+        }
+    }
+
+    /** This database's complete backups in the directory, newest first. */
+    public static List<Path> list(Path dir, String database) throws IOException {
+        String marker = "_" + safe(database) + "_";
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.endsWith(".dump") && !n.startsWith(".") && n.contains(marker);
+            }).sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString())).toList();
+        }
+    }
+
+    private static void removeStalePartials(Path dir) {
+        try (var s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s.filter(p -> p.getFileName().toString().endsWith(".partial"))::iterator) {
+                LOG.warnf("removing %s, the incomplete backup of an interrupted run", p.getFileName());
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + ": " + e);
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void restrict(Path p) throws IOException {
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private static void writeAtomically(Path target, byte[] content) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".partial");
+        Files.write(tmp, content);
+        restrict(tmp);
+        move(tmp, target);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    static String safe(String database) {
+        return database.replaceAll("[^A-Za-z0-9_-]", "-");
+    }
+
+    /** Row counts of every table taken in the snapshot that pg_dump then dumps, so a restore can be compared exactly. */
+    private static final class SnapshotCounts implements AutoCloseable {
+        private final Connection connection;
+        private final String id;
+        private final Map<String, Long> counts;
+
+        private SnapshotCounts(Connection connection, String id, Map<String, Long> counts) {
+            this.connection = connection;
+            this.id = id;
+            this.counts = counts;
+        }
+
+        static SnapshotCounts take(Database db) {
+            try {
+                Connection c = db.getConnection();
+                c.setAutoCommit(false);
+                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                String id;
+                try (Statement st = c.createStatement(); var rs = st.executeQuery("select pg_export_snapshot()")) {
+                    rs.next();
+                    id = rs.getString(1);
+                }
+                return new SnapshotCounts(c, id, RowCounts.of(c));
+            } catch (SQLException e) {
+                throw new PgshiftException(ExitCode.BACKUP, "cannot take the snapshot to back up: " + e.getMessage(), e);
+            }
+        }
+
+        String id() {
+            return id;
+        }
+
+        Map<String, Long> counts() {
+            return counts;
+        }
+
+        @Override
+        public void close() {
+            try {
+                connection.rollback();
+                connection.close();
+            } catch (SQLException e) {
+                LOG.debugf("closing the snapshot session: %s", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.pgshift.backup;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.ConnectionSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * pg_dump and pg_restore: found, their version checked against the server's, and started with the connection in
+ * their environment (PGHOST, PGUSER, PGPASSWORD, ...), never on their command line, where every user of the machine
+ * could read a password in the process list.
+ */
+public final class PgTools {
+    private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
+
+    private final Path pgDump;
+    private final Path pgRestore;
+    private final String version;
+    private final int major;
+
+    private PgTools(Path pgDump, Path pgRestore, String version, int major) {
+        this.pgDump = pgDump;
+        this.pgRestore = pgRestore;
+        this.version = version;
+        this.major = major;
+    }
+
+    /** Finds pg_dump (a path, or a name looked up on PATH) and pg_restore beside it; exit 4 when missing. */
+    public static PgTools locate(String pgDump) {
+        Path dump = find(pgDump);
+        Path restore = dump.resolveSibling(dump.getFileName().toString().replace("pg_dump", "pg_restore"));
+        if (!Files.isExecutable(restore)) {
+            throw new PgshiftException(ExitCode.BACKUP, "pg_restore not found beside " + dump + ": it is needed to check each backup");
+        }
+        String out = versionOf(dump);
+        Matcher m = VERSION.matcher(out);
+        if (!m.find()) {
+            throw new PgshiftException(ExitCode.BACKUP, dump + " --version printed no PostgreSQL version: " + out.strip());
+        }
+        return new PgTools(dump, restore, out.strip(), Integer.parseInt(m.group(1)));
+    }
+
+    private static Path find(String name) {
+        if (name.contains("/")) {
+            Path p = Path.of(name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        } else {
+            String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+            for (String dir : path.split(":")) {
+                Path p = Path.of(dir, name);
+                if (Files.isExecutable(p)) {
+                    return p;
+                }
+            }
+        }
+        throw new PgshiftException(ExitCode.BACKUP, "pg_dump not found (" + name + "): pgshift backs up before migrating. Use an image "
+                + "that carries pg_dump of the server's major version or newer, point --pg-dump at one, or pass --backup=never to "
+                + "migrate without a backup (recorded in the report)");
+    }
+
+    /**
+     * pg_dump refuses, or worse silently misreads, a server newer than itself (amacneil/dbmate#594): refuse before
+     * anything changes, naming both versions and what to do.
+     */
+    public void checkServer(int serverMajor, String serverVersion) {
+        if (major < serverMajor) {
+            throw new PgshiftException(ExitCode.BACKUP, "pg_dump " + major + " (" + pgDump + ": " + version + ") is older than the server "
+                    + "(PostgreSQL " + serverVersion + "): it cannot back it up. Use an image with pg_dump " + serverMajor
+                    + " or newer (--pg-dump), or pass --backup=never to migrate without a backup. Nothing was changed.");
+        }
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public int major() {
+        return major;
+    }
+
+    /** pg_dump with {@code args}, connected through its environment. */
+    ProcessBuilder dump(List<String> args, ConnectionSettings c, String database) {
+        return command(pgDump, args, c, database);
+    }
+
+    ProcessBuilder restore(List<String> args, ConnectionSettings c, String database) {
+        return command(pgRestore, args, c, database);
+    }
+
+    private static ProcessBuilder command(Path tool, List<String> args, ConnectionSettings c, String database) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(tool.toString());
+        cmd.add("--no-password");
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("PG"));
+        env.put("PGHOST", c.host());
+        env.put("PGPORT", String.valueOf(c.port()));
+        env.put("PGUSER", c.user());
+        env.put("PGDATABASE", database);
+        env.put("PGSSLMODE", c.sslMode());
+        env.put("PGAPPNAME", "pgshift");
+        if (c.sslRootCert() != null) {
+            env.put("PGSSLROOTCERT", c.sslRootCert().toString());
+        }
+        if (c.password() != null) {
+            env.put("PGPASSWORD", c.password());
+        }
+        return pb;
+    }
+
+    /** Runs a finished-in-seconds command and returns its output; a failure is exit 4 with what the tool said. */
+    static String run(ProcessBuilder pb, String what) {
+        try {
+            Process p = pb.redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within 10 minutes");
+            }
+            if (p.exitValue() != 0) {
+                throw new PgshiftException(ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): " + out.strip());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, what + " could not start: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgshiftException(ExitCode.TEMPORARY, what + " interrupted", e);
+        }
+    }
+
+    private static String versionOf(Path tool) {
+        return run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
+    }
+}

@@ -1,0 +1,98 @@
+package dev.pgshift.backup;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.Json;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.BackupSettings;
+import dev.pgshift.db.Database;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Restores a pgshift backup. The dump's sha256 is checked against its manifest before anything is touched. By default
+ * it goes into a new database; over the live database only when the caller says so explicitly.
+ */
+public final class RestoreService {
+    private static final Logger LOG = Logger.getLogger(RestoreService.class);
+
+    private final BackupSettings settings;
+    private final Database db;
+
+    public RestoreService(BackupSettings settings, Database db) {
+        this.settings = settings;
+        this.db = db;
+    }
+
+    /** @return the database restored into */
+    public String restore(Path dump, String into, boolean overwriteLive) {
+        BackupManifest manifest = checkedManifest(dump);
+        String live = db.settings().database();
+        String target = overwriteLive ? live : into != null ? into
+                : manifest.database() + "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
+        if (!overwriteLive && target.equals(live)) {
+            throw new PgshiftException(ExitCode.CONFIG, "refusing to restore over the live database " + live
+                    + ": restore into a new database (--into NAME), or pass --overwrite-live to replace its contents");
+        }
+        PgTools tools = PgTools.locate(settings.pgDump());
+        List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error", "--single-transaction"));
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            if (overwriteLive) {
+                args.addAll(List.of("--clean", "--if-exists"));
+                LOG.warnf("restoring %s over the live database %s (--overwrite-live)", dump, live);
+            } else {
+                if (exists(c, target)) {
+                    throw new PgshiftException(ExitCode.CONFIG, "database " + target + " already exists: restore creates a new database; "
+                            + "name another with --into");
+                }
+                st.execute("create database \"" + target.replace("\"", "\"\"") + "\"");
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot prepare the restore target " + target + ": " + e.getMessage(), e);
+        }
+        args.add(dump.toString());
+        PgTools.run(tools.restore(args, db.settings(), target), "pg_restore into " + target);
+        LOG.infof("restored %s (taken %s at schema version %s) into %s", dump.getFileName(), manifest.startedAt(),
+                manifest.schemaVersionBefore(), target);
+        return target;
+    }
+
+    /** The manifest of {@code dump}, after checking the dump's sha256 against it: a changed byte refuses the restore. */
+    public static BackupManifest checkedManifest(Path dump) {
+        Path manifestFile = dump.resolveSibling(dump.getFileName() + BackupService.MANIFEST_SUFFIX);
+        if (!Files.isRegularFile(dump)) {
+            throw new PgshiftException(ExitCode.BACKUP, "no backup at " + dump);
+        }
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new PgshiftException(ExitCode.BACKUP, "no manifest " + manifestFile.getFileName() + " beside " + dump.getFileName()
+                    + ": not a complete pgshift backup");
+        }
+        try {
+            BackupManifest manifest = Json.MAPPER.readValue(manifestFile.toFile(), BackupManifest.class);
+            String actual = BackupService.sha256(dump);
+            if (!actual.equals(manifest.sha256())) {
+                throw new PgshiftException(ExitCode.BACKUP, "backup " + dump + " is damaged: its sha256 is " + actual + ", the manifest says "
+                        + manifest.sha256() + ". Nothing was restored.");
+            }
+            return manifest;
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot read " + manifestFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean exists(Connection c, String database) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select 1 from pg_database where datname = ?")) {
+            ps.setString(1, database);
+            return ps.executeQuery().next();
+        }
+    }
+}

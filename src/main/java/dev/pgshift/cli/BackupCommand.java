@@ -1,0 +1,41 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.run.Phase;
+import dev.pgshift.run.RunResult;
+import dev.pgshift.run.RunService;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** pgshift backup: a verified backup now, whatever is pending. */
+@Command(name = "backup", mixinStandardHelpOptions = true,
+        header = "Make a verified backup now (pg_dump custom format, read back whole, sha256, manifest, retention).",
+        description = "Takes the run lock, so the backup shows one schema version. The dump goes to --backup-dir as "
+                + "<UTC time>_<database>_<run>.dump with <file>.manifest.json beside it, mode 0600. pg_dump must be of the server's "
+                + "major version or newer (exit 4 otherwise).")
+public class BackupCommand implements Callable<Integer> {
+    @Mixin
+    SettingsOptions options;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        StopSignal stop = new StopSignal();
+        stop.install();
+        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version(), Phase.ALL).backupOnly();
+        Rendering.summary(spec.commandLine().getOut(), result);
+        if (result.error() != null) {
+            spec.commandLine().getErr().println("pgshift: " + result.error());
+        }
+        return result.exitCode();
+    }
+}

@@ -1,0 +1,56 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.backup.RestoreService;
+import dev.pgshift.config.Settings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.StopSignal;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** pgshift restore: a backup into a new database (or, explicitly, over the live one). */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        header = "Restore a backup into a new database; checks its sha256 against the manifest first.",
+        description = "The connection settings name the server (and the database to connect to); the backup goes into a new "
+                + "database, <database>_restored_<time> or --into NAME. Only --overwrite-live restores over the configured database.")
+public class RestoreCommand implements Callable<Integer> {
+    @Mixin
+    SettingsOptions options;
+
+    @Parameters(index = "0", paramLabel = "BACKUP", description = "the .dump file (its .manifest.json must be beside it)")
+    Path backup;
+
+    @Option(names = "--into", paramLabel = "NAME", description = "database to create and restore into")
+    String into;
+
+    @Option(names = "--overwrite-live", description = "restore over the configured database itself (drops and recreates its objects)")
+    boolean overwriteLive;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Settings settings = options.resolve();
+        RestoreService.checkedManifest(backup);
+        StopSignal stop = new StopSignal();
+        stop.install();
+        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        try (Connection ignored = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+            String target = new RestoreService(settings.backup(), db).restore(backup, into, overwriteLive);
+            spec.commandLine().getOut().println("restored " + backup.getFileName() + " into database " + target);
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+}

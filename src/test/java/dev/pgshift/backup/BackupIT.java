@@ -1,0 +1,243 @@
+package dev.pgshift.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgshift.testing.PgServer;
+import dev.pgshift.testing.PgshiftProcess;
+import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.TestDb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Backups against a server of the local pg_dump's major (15), and a newer one that must be refused. */
+class BackupIT {
+    @TempDir
+    Path tmp;
+
+    private Path migrations;
+    private Path backups;
+
+    private Map<String, String> env(TestDb db) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("PGSHIFT_BACKUP_DIR", backups.toString());
+        env.put("PGSHIFT_BUNDLED", "false");
+        env.put("PGSHIFT_MIGRATIONS", migrations.toString());
+        return env;
+    }
+
+    private TestDb setUp(String name) throws Exception {
+        migrations = Files.createDirectories(tmp.resolve("m"));
+        backups = tmp.resolve("backups");
+        Files.copy(Path.of("src/test/resources/backup/V1__accounts.sql"), migrations.resolve("V1__accounts.sql"));
+        TestDb db = PgServer.get().newDatabase(name);
+        Result r = PgshiftProcess.run(List.of("migrate", "--backup", "never"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        return db;
+    }
+
+    private List<String> files() throws Exception {
+        if (!Files.exists(backups)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(backups)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private List<String> completeDumps() throws Exception {
+        return files().stream().filter(f -> f.endsWith(".dump") && !f.startsWith(".")).toList();
+    }
+
+    @Test
+    void roundTripRestoresTheRowsFromBeforeADestructiveMigration() throws Exception {
+        TestDb db = setUp("roundtrip");
+        db.execute("UPDATE accounts SET balance = balance + 1 WHERE id <= 10");
+        List<List<String>> before = db.query("select * from accounts order by id");
+        Files.writeString(migrations.resolve("V2__destructive.sql"), "DELETE FROM accounts WHERE id % 2 = 0;\nALTER TABLE accounts DROP COLUMN owner;\n");
+
+        Result run = PgshiftProcess.run(List.of("run"), env(db));
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(1, completeDumps().size(), files().toString());
+        String dump = completeDumps().get(0);
+        assertTrue(dump.matches("\\d{8}T\\d{6}Z_" + db.name() + "_[0-9a-f]{8}\\.dump"), dump);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backups.resolve(dump))));
+        String manifest = Files.readString(backups.resolve(dump + ".manifest.json"));
+        assertTrue(manifest.contains("\"schemaVersionBefore\" : \"1\"") && manifest.contains("\"pendingMigrations\" : [ \"2\" ]"), manifest);
+        assertTrue(manifest.contains("\"pgDumpVersion\" : \"pg_dump (PostgreSQL) 15"), manifest);
+        assertEquals("500", db.scalar("select count(*) from accounts"));
+
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb"); // restore creates a database
+        }
+        Result restore = PgshiftProcess.run(List.of("restore", backups.resolve(dump).toString(), "--into", db.name() + "_copy"), env(db));
+        assertEquals(0, restore.exitCode(), restore.toString());
+        TestDb copy = new TestDb(db.server(), db.name() + "_copy", db.user(), db.password());
+        assertEquals(before, copy.query("select * from accounts order by id"));
+
+        Result overLive = PgshiftProcess.run(List.of("restore", backups.resolve(dump).toString(), "--into", db.name()), env(db));
+        assertEquals(3, overLive.exitCode(), "never over the live database without --overwrite-live: " + overLive);
+    }
+
+    @Test
+    void nothingPendingMakesNoBackup() throws Exception {
+        TestDb db = setUp("nopending");
+        List<String> before = files();
+        Result r = PgshiftProcess.run(List.of("run"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(before, files());
+        assertTrue(r.stdout().matches("(?s).*backup +SKIPPED.*nothing pending.*"), r.stdout());
+    }
+
+    @Test
+    void backupThatCannotBeWrittenStopsTheRunBeforeMigrating() throws Exception {
+        TestDb db = setUp("unwritable");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
+        Map<String, String> env = env(db);
+        env.put("PGSHIFT_BACKUP_DIR", file.resolve("backups").toString());
+        Result r = PgshiftProcess.run(List.of("run"), env);
+        assertEquals(4, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("cannot create the backup directory"), r.stderr());
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
+    @Test
+    void killDuringTheDumpLeavesNoCompleteLookingFileAndTheNextRunSucceeds() throws Exception {
+        TestDb db = setUp("killdump");
+        db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 20), g FROM generate_series(1001, 300000) g");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        PgshiftProcess run = PgshiftProcess.start(List.of("run"), env(db));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (files().stream().noneMatch(f -> f.endsWith(".partial"))) {
+            assertTrue(System.nanoTime() < deadline, "no dump started: " + run.stderrSoFar());
+            Thread.sleep(5);
+        }
+        run.signal("KILL");
+        run.await(Duration.ofSeconds(10));
+        Thread.sleep(3000); // the orphaned pg_dump may go on writing its temporary file
+        assertEquals(List.of(), completeDumps(), "files: " + files());
+        assertEquals(List.of("1"), db.appliedVersions());
+
+        Result next = PgshiftProcess.run(List.of("run"), env(db));
+        assertEquals(0, next.exitCode(), next.toString());
+        assertEquals(1, completeDumps().size());
+        assertTrue(files().stream().noneMatch(f -> f.endsWith(".partial")), files().toString());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+    }
+
+    /** A pg_dump that damages its own output after a successful dump: the check before migrating must notice. */
+    private Path damagingPgDump(String damage) throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin-" + damage));
+        Path real = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_dump").start().getInputStream().readAllBytes()).strip());
+        Path realRestore = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_restore").start().getInputStream().readAllBytes()).strip());
+        String edit = damage.equals("truncate")
+                ? "truncate -s $(( $(stat -c %s \"$out\") * 2 / 3 )) \"$out\""
+                : "size=$(stat -c %s \"$out\"); pos=$(( size / 2 )); "
+                        + "b=$(od -An -tu1 -j $pos -N1 \"$out\" | tr -d ' '); "
+                        + "printf \"$(printf '\\\\%03o' $(( b ^ 255 )))\" | dd of=\"$out\" bs=1 seek=$pos count=1 conv=notrunc 2>/dev/null";
+        Path script = bin.resolve("pg_dump");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "echo \"$@\" >> \"" + tmp.resolve("pg_dump-args.txt") + "\"\n"
+                + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
+                + "\"" + real + "\" \"$@\" || exit $?\n"
+                + "case \"$1\" in --version) exit 0;; esac\n"
+                + edit + "\n");
+        script.toFile().setExecutable(true);
+        Files.createSymbolicLink(bin.resolve("pg_restore"), realRestore);
+        return script;
+    }
+
+    @Test
+    void truncatedOrFlippedArchiveIsCaughtBeforeMigrating() throws Exception {
+        TestDb db = setUp("damaged");
+        db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 5), g FROM generate_series(1001, 50000) g");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        for (String damage : List.of("truncate", "flip")) {
+            Map<String, String> env = env(db);
+            env.put("PGSHIFT_PG_DUMP", damagingPgDump(damage).toString());
+            Result r = PgshiftProcess.run(List.of("run"), env);
+            assertEquals(4, r.exitCode(), damage + ": " + r);
+            assertTrue(r.stderr().contains("reading the whole backup back"), r.stderr());
+            assertEquals(List.of(), completeDumps(), damage + ": " + files());
+            assertEquals(List.of("1"), db.appliedVersions(), damage);
+        }
+        String args = Files.readString(tmp.resolve("pg_dump-args.txt"));
+        assertFalse(args.contains(db.password()), "no password on pg_dump's command line: " + args);
+        assertFalse(args.contains("postgresql://"), args);
+    }
+
+    @Test
+    void restoreRefusesABackupWhoseBytesChanged() throws Exception {
+        TestDb db = setUp("flipped");
+        Result b = PgshiftProcess.run(List.of("backup"), env(db));
+        assertEquals(0, b.exitCode(), b.toString());
+        Path dump = backups.resolve(completeDumps().get(0));
+        byte[] bytes = Files.readAllBytes(dump);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(dump, bytes);
+        Result r = PgshiftProcess.run(List.of("restore", dump.toString()), env(db));
+        assertEquals(4, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("is damaged: its sha256 is"), r.stderr());
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname like '" + db.name() + "_restored%'"));
+    }
+
+    @Test
+    void retentionKeepsExactlyN() throws Exception {
+        TestDb db = setUp("retention");
+        List<String> made = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "2"), env(db));
+            assertEquals(0, r.exitCode(), r.toString());
+            made.add(completeDumps().stream().filter(f -> !made.contains(f)).findFirst().orElseThrow());
+            Thread.sleep(1100); // file names carry the second
+        }
+        assertEquals(made.subList(2, 4), completeDumps());
+        assertEquals(4, files().size(), "two dumps and their manifests: " + files());
+    }
+
+    @Test
+    void verifyRestoreComparesRowCountsInAScratchDatabase() throws Exception {
+        TestDb db = setUp("verifyrestore");
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb");
+        }
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Result r = PgshiftProcess.run(List.of("run", "--verify-restore"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("row counts equal"), r.stderr());
+        String manifest = Files.readString(backups.resolve(completeDumps().get(0) + ".manifest.json"));
+        assertTrue(manifest.contains("\"public.accounts\" : 1000") && manifest.contains("\"restoreVerified\" : true"), manifest);
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname like 'pgshift_verify_%'"), "scratch dropped");
+    }
+
+    @Test
+    void serverNewerThanPgDumpIsRefusedBeforeAnythingChanges() throws Exception {
+        migrations = Files.createDirectories(tmp.resolve("m"));
+        backups = tmp.resolve("backups");
+        Files.copy(Path.of("src/test/resources/backup/V1__accounts.sql"), migrations.resolve("V1__accounts.sql"));
+        PgServer newer = PgServer.newer();
+        try {
+            TestDb db = newer.newDatabase("newer");
+            Result r = PgshiftProcess.run(List.of("run"), env(db));
+            assertEquals(4, r.exitCode(), r.toString());
+            assertTrue(r.stderr().matches("(?s).*pg_dump 15 .* is older than the server \\(PostgreSQL 17\\..*"), r.stderr());
+            assertEquals("0", db.scalar("select count(*) from pg_tables where schemaname = 'public'"), "nothing migrated");
+            Result never = PgshiftProcess.run(List.of("run", "--backup", "never"), env(db));
+            assertEquals(0, never.exitCode(), never.toString());
+            assertTrue(never.stdout().contains("no backup was made before migrating (--backup=never)"), never.stdout());
+        } finally {
+            newer.stop();
+        }
+    }
+}

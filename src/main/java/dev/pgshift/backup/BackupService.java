@@ -86,9 +86,11 @@ public final class BackupService {
                 dump(tools.dump(args, db.settings(), database), partial);
             }
             restrict(partial);
-            PgTools.run(tools.restore(List.of("--file=/dev/null", partial.toString()), db.settings(), database),
-                    "reading the whole backup back (pg_restore --file=/dev/null " + partial.getFileName() + ")");
+            // The whole archive is read back while its sha256 is computed: two passes over the file, side by side.
+            String what = "reading the whole backup back (pg_restore --file=/dev/null " + partial.getFileName() + ")";
+            Process check = PgTools.start(tools.restore(List.of("--file=/dev/null", partial.toString()), db.settings(), database), what);
             String sha = sha256(partial);
+            PgTools.await(check, what);
             long size = Files.size(partial);
             boolean restoreVerified = false;
             if (settings.verifyRestore()) {

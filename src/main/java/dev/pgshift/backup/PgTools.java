@@ -121,21 +121,32 @@ public final class PgTools {
         return pb;
     }
 
-    /** Runs a finished-in-seconds command and returns its output; a failure is exit 4 with what the tool said. */
+    /** Runs a command to its end and returns its output; a failure is exit 4 with what the tool said. */
     static String run(ProcessBuilder pb, String what) {
+        return await(start(pb, what), what);
+    }
+
+    static Process start(ProcessBuilder pb, String what) {
         try {
-            Process p = pb.redirectErrorStream(true).start();
+            return pb.redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, what + " could not start: " + e.getMessage(), e);
+        }
+    }
+
+    static String await(Process p, String what) {
+        try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            if (!p.waitFor(1, TimeUnit.HOURS)) {
                 p.destroyForcibly();
-                throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within 10 minutes");
+                throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within an hour");
             }
             if (p.exitValue() != 0) {
                 throw new PgshiftException(ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): " + out.strip());
             }
             return out;
         } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, what + " could not start: " + e.getMessage(), e);
+            throw new PgshiftException(ExitCode.BACKUP, what + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PgshiftException(ExitCode.TEMPORARY, what + " interrupted", e);

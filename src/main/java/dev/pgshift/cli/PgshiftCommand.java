@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
                     + "stream. Statements PostgreSQL refuses in a transaction (CREATE INDEX CONCURRENTLY, ...) run outside one.",
             "Settings: flags, then environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, "
                     + "PGSHIFT_*), then the --config file. Logs go to stderr; stdout carries only what a command is asked for."},
-        subcommands = {RunCommand.class, PlanCommand.class, MigrateCommand.class, BackupCommand.class, RestoreCommand.class},
+        subcommands = {RunCommand.class, PlanCommand.class, MigrateCommand.class, BackupCommand.class, RestoreCommand.class,
+            VerifyCommand.class, HistoryCommand.class},
         commandListHeading = "%nCommands:%n",
         exitCodeListHeading = "%nExit codes:%n")
 public final class PgshiftCommand {

@@ -7,6 +7,7 @@ import dev.pgshift.run.PhaseResult;
 import dev.pgshift.run.RunResult;
 import dev.pgshift.run.RunService;
 import dev.pgshift.source.PlanWarning;
+import dev.pgshift.verify.CheckResult;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +37,15 @@ final class Rendering {
         }
         if (r.backup() != null) {
             out.printf("  backup    %s (%d bytes, sha256 %s…)%n", r.backup().file(), r.backup().sizeBytes(), r.backup().sha256().substring(0, 12));
+        }
+        for (CheckResult c : r.checks()) {
+            if (c.status() != CheckResult.Status.PASSED) {
+                out.printf("  check     %-7s %s: %s%n", c.status(), c.name(), c.detail());
+            }
+        }
+        if (!r.checks().isEmpty()) {
+            long passed = r.checks().stream().filter(c -> c.status() == CheckResult.Status.PASSED).count();
+            out.printf("  checks    %d of %d passed%n", passed, r.checks().size());
         }
         for (String w : r.warnings()) {
             out.println("  warning   " + w);

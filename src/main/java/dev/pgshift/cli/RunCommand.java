@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** pgshift run: the whole job. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        header = "The whole job: preflight, run lock, plan, backup, migrate; prints a summary.",
+        header = "The whole job: preflight, run lock, plan, backup, migrate, verify, report; prints a summary.",
         description = "Waits for the database (--connect-timeout), takes the run lock (one run per database; waits --lock-wait), "
                 + "applies what is pending and prints what it did. Nothing pending: exits 0 at once.")
 public class RunCommand implements Callable<Integer> {

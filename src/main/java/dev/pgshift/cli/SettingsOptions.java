@@ -97,6 +97,26 @@ public final class SettingsOptions {
                     + "drop it (env PGSHIFT_VERIFY_RESTORE)")
     String verifyRestore;
 
+    @Option(names = "--verify-scripts", paramLabel = "DIR", description = "a directory of verify scripts: SQL queries that must return "
+            + "no rows; '-- pgshift:after VERSION' in one ties it to a migration; repeatable (env PGSHIFT_VERIFY_SCRIPTS)")
+    List<String> verifyScripts;
+
+    @Option(names = "--allow-invalid-index", paramLabel = "NAME", split = ",", description = "INVALID indexes not made by the "
+            + "migrations that verify accepts without a warning (env PGSHIFT_ALLOW_INVALID_INDEXES)")
+    List<String> allowInvalidIndexes;
+
+    @Option(names = "--allow-not-valid", paramLabel = "NAME", split = ",", description = "constraints deliberately left NOT VALID "
+            + "(env PGSHIFT_ALLOW_NOT_VALID)")
+    List<String> allowNotValid;
+
+    @Option(names = "--report-file", paramLabel = "FILE", description = "write the JSON report here (format: docs/report.schema.json; "
+            + "env PGSHIFT_REPORT_FILE)")
+    String reportFile;
+
+    @Option(names = "--termination-log", paramLabel = "FILE", description = "compact report (at most 4096 bytes) for Kubernetes; "
+            + "written when the file's directory exists (default /dev/termination-log; env PGSHIFT_TERMINATION_LOG)")
+    String terminationLog;
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
             + "env PGSHIFT_CONFIG)")
     Path config;
@@ -126,6 +146,11 @@ public final class SettingsOptions {
         put(flags, Setting.BACKUP_SCOPE, backupScope);
         put(flags, Setting.PG_DUMP, pgDump);
         put(flags, Setting.VERIFY_RESTORE, verifyRestore);
+        put(flags, Setting.VERIFY_SCRIPTS, verifyScripts == null ? null : String.join(",", verifyScripts));
+        put(flags, Setting.ALLOW_INVALID_INDEX, allowInvalidIndexes == null ? null : String.join(",", allowInvalidIndexes));
+        put(flags, Setting.ALLOW_NOT_VALID, allowNotValid == null ? null : String.join(",", allowNotValid));
+        put(flags, Setting.REPORT_FILE, reportFile);
+        put(flags, Setting.TERMINATION_LOG, terminationLog);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }
 

@@ -28,7 +28,12 @@ public enum Setting {
     BACKUP_MAX_AGE("--backup-max-age", "PGSHIFT_BACKUP_MAX_AGE", "backup-max-age", null, "also delete backups older than this"),
     BACKUP_SCOPE("--backup-scope", "PGSHIFT_BACKUP_SCOPE", "backup-scope", "full", "full (schema and data) or schema"),
     PG_DUMP("--pg-dump", "PGSHIFT_PG_DUMP", "pg-dump", "pg_dump", "pg_dump to use; pg_restore is taken from the same directory"),
-    VERIFY_RESTORE("--verify-restore", "PGSHIFT_VERIFY_RESTORE", "verify-restore", "false", "restore each backup into a scratch database and compare row counts");
+    VERIFY_RESTORE("--verify-restore", "PGSHIFT_VERIFY_RESTORE", "verify-restore", "false", "restore each backup into a scratch database and compare row counts"),
+    VERIFY_SCRIPTS("--verify-scripts", "PGSHIFT_VERIFY_SCRIPTS", "verify-scripts", null, "directories of verify scripts (comma-separated in env/file)"),
+    ALLOW_INVALID_INDEX("--allow-invalid-index", "PGSHIFT_ALLOW_INVALID_INDEXES", "allow-invalid-index", "", "INVALID indexes verify accepts without a warning"),
+    ALLOW_NOT_VALID("--allow-not-valid", "PGSHIFT_ALLOW_NOT_VALID", "allow-not-valid", "", "constraints verify accepts as NOT VALID"),
+    REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
+    TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (written when the file's directory exists)");
 
     private final String flag;
     private final String env;

@@ -1,5 +1,6 @@
 package dev.pgshift.config;
 
+import dev.pgshift.verify.VerifySettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,5 +16,8 @@ public record Settings(
         Duration lockTimeout,
         int lockRetries,
         Duration progressInterval,
-        BackupSettings backup) {
+        BackupSettings backup,
+        VerifySettings verify,
+        Path reportFile,
+        Path terminationLog) {
 }

@@ -2,6 +2,7 @@ package dev.pgshift.config;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.verify.VerifySettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -100,31 +101,43 @@ public final class SettingsResolver {
         }
         ConnectionSettings connection = new ConnectionSettings(v.get(Setting.HOST), port, database, user, password, sslMode, rootCert);
 
-        List<Path> dirs = new ArrayList<>();
-        String dirValue = v.get(Setting.MIGRATIONS);
-        if (dirValue != null) {
-            for (String d : dirValue.split(",")) {
-                if (d.isBlank()) {
-                    continue;
-                }
-                Path p = Path.of(d.trim());
-                if (!Files.isDirectory(p)) {
-                    throw new PgshiftException(ExitCode.CONFIG, "migration directory " + p + " given by " + Setting.MIGRATIONS.displayName()
-                            + " does not exist or is not a directory");
-                }
-                dirs.add(p);
-            }
-        }
+        List<Path> dirs = directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
         boolean bundled = parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED));
         String schema = v.get(Setting.SCHEMA);
         if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]*")) {
             throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName());
         }
-        return new Settings(connection, List.copyOf(dirs), bundled,
+        return new Settings(connection, dirs, bundled,
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
                 parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
                 parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
-                parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v));
+                parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v),
+                new VerifySettings(directories(Setting.VERIFY_SCRIPTS, v.get(Setting.VERIFY_SCRIPTS)), bundled,
+                        names(v.get(Setting.ALLOW_INVALID_INDEX)), names(v.get(Setting.ALLOW_NOT_VALID))),
+                v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
+                v.get(Setting.TERMINATION_LOG).isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)));
+    }
+
+    private static java.util.Set<String> names(String value) {
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static List<Path> directories(Setting s, String value) {
+        List<Path> dirs = new ArrayList<>();
+        if (value == null) {
+            return dirs;
+        }
+        for (String d : value.split(",")) {
+            if (d.isBlank()) {
+                continue;
+            }
+            Path p = Path.of(d.trim());
+            if (!Files.isDirectory(p)) {
+                throw new PgshiftException(ExitCode.CONFIG, "directory " + p + " given by " + s.displayName() + " does not exist or is not a directory");
+            }
+            dirs.add(p);
+        }
+        return List.copyOf(dirs);
     }
 
     private static BackupSettings backup(Map<Setting, String> v) {

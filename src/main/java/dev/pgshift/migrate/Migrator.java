@@ -103,15 +103,32 @@ public final class Migrator {
      * (checksum drift is exit 3, before anything runs).
      */
     public void validate() {
+        clearFailedSteps();
+        List<String> problems = checksumProblems();
+        if (!problems.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "applied migrations no longer match the files: " + String.join("; ", problems)
+                    + ". Never edit an applied migration: add a new one.");
+        }
+    }
+
+    /** Applied migrations whose files changed or vanished, as verify reports them (nothing is cleared or thrown). */
+    public List<String> checksumProblems() {
         try {
-            clearFailedSteps();
             var result = flyway.validateWithResult();
-            if (!result.validationSuccessful) {
-                String details = result.invalidMigrations.stream().map(m -> m.version + " (" + m.filepath + "): " + oneLine(m.errorDetails.errorMessage))
-                        .collect(Collectors.joining("; "));
-                throw new PgshiftException(ExitCode.CONFIG, "applied migrations no longer match the files: " + details
-                        + ". Never edit an applied migration: add a new one.");
+            if (result.validationSuccessful) {
+                return List.of();
             }
+            return result.invalidMigrations.stream().map(m -> m.version + " (" + m.filepath + "): " + oneLine(m.errorDetails.errorMessage)).toList();
+        } catch (FlywayException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Versions applied successfully. */
+    public Set<String> appliedVersions() {
+        try {
+            return java.util.Arrays.stream(flyway.info().applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
+                    .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
         } catch (FlywayException e) {
             throw translate(e);
         }
@@ -184,15 +201,6 @@ public final class Migrator {
             }
         } finally {
             applied.addAll(appliedSince(before));
-        }
-    }
-
-    private Set<String> appliedVersions() {
-        try {
-            return java.util.Arrays.stream(flyway.info().applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
-                    .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
-        } catch (FlywayException e) {
-            throw translate(e);
         }
     }
 

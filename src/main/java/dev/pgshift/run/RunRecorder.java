@@ -3,6 +3,7 @@ package dev.pgshift.run;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.backup.BackupManifest;
+import dev.pgshift.verify.CheckResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ public final class RunRecorder {
     private final List<AppliedMigration> migrations = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
     private BackupManifest backup;
+    private final List<CheckResult> checks = new ArrayList<>();
     private String database;
     private String serverVersion;
 
@@ -72,6 +74,10 @@ public final class RunRecorder {
         this.backup = manifest;
     }
 
+    public void checks(List<CheckResult> results) {
+        checks.addAll(results);
+    }
+
     public void warn(String warning) {
         warnings.add(warning);
     }
@@ -94,6 +100,7 @@ public final class RunRecorder {
         String failedPhase = phases.stream().filter(p -> p.outcome() == Outcome.FAILED || p.outcome() == Outcome.STOPPED)
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
-                serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(warnings));
+                serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(checks),
+                List.copyOf(warnings));
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgshift.run;
 
 import dev.pgshift.backup.BackupManifest;
+import dev.pgshift.verify.CheckResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -24,6 +25,7 @@ public record RunResult(
         List<PhaseResult> phases,
         List<AppliedMigration> migrations,
         BackupManifest backup,
+        List<CheckResult> checks,
         List<String> warnings) {
 
     public Duration duration() {

@@ -9,6 +9,9 @@ import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
+import dev.pgshift.report.ReportPublisher;
+import dev.pgshift.verify.CheckResult;
+import dev.pgshift.verify.VerifyService;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.migrate.PlannedMigration;
@@ -133,63 +136,116 @@ public final class RunService {
         return tables;
     }
 
-    /** run and migrate: everything up to and including applying the pending migrations. */
+    /** What an invocation does after connecting. */
+    private enum Mode {
+        MIGRATE, BACKUP, VERIFY
+    }
+
+    /** run and migrate: preflight, connect, lock, plan, backup, migrate, verify, report. */
     public RunResult migrate(String command) {
-        return execute(command, true);
+        return execute(command, Mode.MIGRATE);
     }
 
     /** pgshift backup: the same preflight, connection and lock, then a verified backup whatever the backup mode. */
     public RunResult backupOnly() {
-        return execute("backup", false);
+        return execute("backup", Mode.BACKUP);
     }
 
-    private RunResult execute(String command, boolean migrate) {
+    /** pgshift verify: the post-migration checks alone; takes no lock and changes nothing. */
+    public RunResult verifyOnly() {
+        return execute("verify", Mode.VERIFY);
+    }
+
+    private RunResult execute(String command, Mode mode) {
         RunRecorder rec = new RunRecorder(command, version);
+        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        boolean[] reached = {false};
+        RunResult result;
         try {
             List<MigrationScript> scripts = rec.phase("preflight", this::loadScripts);
-            Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
-            Connection lockSession = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
-            rec.database(db.settings().describe(), serverVersion(lockSession));
-            try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(lockSession, settings.lockWait(), stop))) {
-                checkStop();
-                Migrator migrator = migrator(db, scripts);
-                Plan plan = rec.phase("plan", () -> {
-                    migrator.validate();
-                    return plan(db, lockSession, migrator, scripts);
-                });
-                for (PlanWarning w : plan.warnings()) {
-                    LOG.warn("plan for downtime: " + w.describe());
-                    rec.warn(w.describe());
+            Connection session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
+            reached[0] = true;
+            rec.database(db.settings().describe(), serverVersion(session));
+            if (mode == Mode.VERIFY) {
+                try (Connection c = session) {
+                    verify(rec, c, migrator(db, scripts), scripts, latest(scripts));
+                } catch (SQLException e) {
+                    throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
                 }
-                List<MigrationScript> pending = plan.pendingScripts();
-                String target = pending.isEmpty() ? null : target(pending);
-                backup(rec, db, lockSession, plan, pending, !migrate);
-                if (!migrate) {
-                    rec.skipped("migrate", "pgshift backup migrates nothing");
-                } else if (pending.isEmpty()) {
-                    LOG.info("nothing pending: the database is up to date");
-                    rec.skipped("migrate", "nothing pending");
-                } else if ("".equals(target)) {
-                    LOG.infof("--phase pre: all %d pending migration(s) are concurrent builds deferred to --phase post", pending.size());
-                    rec.skipped("migrate", "phase pre: everything pending is deferred to phase post");
-                } else {
-                    LOG.infof("%d migration(s) pending%s", pending.size(), target == null ? "" : "; phase pre runs up to " + target);
-                    rec.phase("migrate", () -> {
-                        checkStop();
-                        List<AppliedMigration> applied = new ArrayList<>();
-                        try (SessionMonitor monitor = SessionMonitor.start(db, settings.progressInterval())) {
-                            migrator.migrate(target, settings.lockRetries(), applied);
-                        } finally {
-                            rec.applied(applied);
-                        }
-                    });
+            } else {
+                try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(session, settings.lockWait(), stop))) {
+                    migrateLocked(rec, db, session, scripts, mode);
                 }
-                checkStop();
             }
-            return rec.succeeded();
+            result = rec.succeeded();
         } catch (PgshiftException e) {
-            return rec.failed(e);
+            result = rec.failed(e);
         }
+        new ReportPublisher(settings.reportFile(), settings.terminationLog(), settings.schema()).publish(result, () -> {
+            try {
+                return reached[0] ? db.getConnection() : null;
+            } catch (SQLException e) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
+            }
+        });
+        return result;
+    }
+
+    private void migrateLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts, Mode mode) {
+        checkStop();
+        Migrator migrator = migrator(db, scripts);
+        Plan plan = rec.phase("plan", () -> {
+            migrator.validate();
+            return plan(db, session, migrator, scripts);
+        });
+        for (PlanWarning w : plan.warnings()) {
+            LOG.warn("plan for downtime: " + w.describe());
+            rec.warn(w.describe());
+        }
+        List<MigrationScript> pending = plan.pendingScripts();
+        String target = pending.isEmpty() ? null : target(pending);
+        backup(rec, db, session, plan, pending, mode == Mode.BACKUP);
+        if (mode == Mode.BACKUP) {
+            rec.skipped("migrate", "pgshift backup migrates nothing");
+            return;
+        }
+        if (pending.isEmpty()) {
+            LOG.info("nothing pending: the database is up to date");
+            rec.skipped("migrate", "nothing pending");
+        } else if ("".equals(target)) {
+            LOG.infof("--phase pre: all %d pending migration(s) are concurrent builds deferred to --phase post", pending.size());
+            rec.skipped("migrate", "phase pre: everything pending is deferred to phase post");
+        } else {
+            LOG.infof("%d migration(s) pending%s", pending.size(), target == null ? "" : "; phase pre runs up to " + target);
+            rec.phase("migrate", () -> {
+                checkStop();
+                List<AppliedMigration> applied = new ArrayList<>();
+                try (SessionMonitor monitor = SessionMonitor.start(db, settings.progressInterval())) {
+                    migrator.migrate(target, settings.lockRetries(), applied);
+                } finally {
+                    rec.applied(applied);
+                }
+            });
+        }
+        checkStop();
+        String expected = target == null || target.isEmpty() ? (target == null ? latest(scripts) : plan.currentVersion()) : target;
+        verify(rec, session, migrator, scripts, expected);
+    }
+
+    /** The verify phase: a failed check fails the run with exit 6. */
+    private void verify(RunRecorder rec, Connection c, Migrator migrator, List<MigrationScript> scripts, String expected) {
+        rec.phase("verify", () -> {
+            List<CheckResult> checks = new VerifyService(c, migrator, scripts, settings.verify(), settings.schema()).verify(expected);
+            rec.checks(checks);
+            List<String> failed = checks.stream().filter(r -> r.status() == CheckResult.Status.FAILED).map(CheckResult::name).toList();
+            if (!failed.isEmpty()) {
+                throw new PgshiftException(ExitCode.VERIFY, "verification failed: " + String.join(", ", failed));
+            }
+        });
+    }
+
+    private static String latest(List<MigrationScript> scripts) {
+        return scripts.isEmpty() ? null : scripts.get(scripts.size() - 1).version();
     }
 
     /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */

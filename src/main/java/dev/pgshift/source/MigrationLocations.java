@@ -14,13 +14,12 @@ import java.util.stream.Stream;
 /**
  * Reads migration files from the bundled location and from directories given at run time.
  *
- * <p>Bundled migrations are found through {@value #INDEX}, written at build time, never by listing a classpath
+ * <p>Bundled files are found through an index.txt written at build time (e.g. {@value #INDEX}), never by listing a classpath
  * directory: that works on the JVM but finds nothing in a native binary.
  */
 public final class MigrationLocations {
     public static final String BUNDLED_ROOT = "db/migration";
     public static final String INDEX = "db/migration/index.txt";
-    static final String BUNDLED_LOCATION = "classpath:" + BUNDLED_ROOT;
 
     private MigrationLocations() {
     }
@@ -39,7 +38,12 @@ public final class MigrationLocations {
 
     /** The bundled migrations, read file by file from the build-time index. */
     public static List<MigrationFile> bundled(ClassLoader loader) {
-        String index = readResource(loader, INDEX);
+        return bundled(loader, BUNDLED_ROOT);
+    }
+
+    /** The files under a bundled classpath root, read file by file from its build-time {@code index.txt}. */
+    public static List<MigrationFile> bundled(ClassLoader loader, String root) {
+        String index = readResource(loader, root + "/index.txt");
         if (index == null) {
             return List.of();
         }
@@ -49,11 +53,11 @@ public final class MigrationLocations {
             if (rel.isEmpty() || rel.startsWith("#")) {
                 continue;
             }
-            String content = readResource(loader, BUNDLED_ROOT + "/" + rel);
+            String content = readResource(loader, root + "/" + rel);
             if (content == null) {
-                throw new PgshiftException(ExitCode.INTERNAL, "bundled migration " + rel + " is listed in " + INDEX + " but missing");
+                throw new PgshiftException(ExitCode.INTERNAL, "bundled file " + rel + " is listed in " + root + "/index.txt but missing");
             }
-            files.add(new MigrationFile(rel, BUNDLED_LOCATION, content));
+            files.add(new MigrationFile(rel, "classpath:" + root, content));
         }
         return files;
     }

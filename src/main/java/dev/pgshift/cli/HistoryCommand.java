@@ -1,0 +1,71 @@
+package dev.pgshift.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pgshift.ExitCode;
+import dev.pgshift.Json;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.Settings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.report.HistoryTable;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** pgshift history: past runs recorded in the database. */
+@Command(name = "history", mixinStandardHelpOptions = true, header = "List past runs recorded in the database, newest first.")
+public class HistoryCommand implements Callable<Integer> {
+    @Mixin
+    SettingsOptions options;
+
+    @Option(names = "--limit", defaultValue = "20", paramLabel = "N", description = "how many runs (default 20)")
+    int limit;
+
+    @Option(names = "--json", description = "print the full reports as a JSON array")
+    boolean json;
+
+    @Option(names = "--verbose", description = "stack traces on errors")
+    boolean verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Settings settings = options.resolve();
+        StopSignal stop = new StopSignal();
+        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        List<HistoryTable.Entry> entries;
+        try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+            entries = new HistoryTable(settings.schema()).list(c, limit);
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the history: " + e.getMessage(), e);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            List<JsonNode> reports = new ArrayList<>();
+            for (HistoryTable.Entry e : entries) {
+                reports.add(Json.MAPPER.readTree(e.report()));
+            }
+            out.println(Json.MAPPER.writeValueAsString(reports));
+        } else if (entries.isEmpty()) {
+            out.println("no runs recorded in " + settings.schema() + "." + HistoryTable.TABLE);
+        } else {
+            out.printf("%-24s %-8s %-9s %4s  %s%n", "started", "command", "outcome", "exit", "run id");
+            for (HistoryTable.Entry e : entries) {
+                out.printf("%-24s %-8s %-9s %4d  %s%n", e.startedAt().toInstant(), e.command(), e.outcome(), e.exitCode(), e.runId());
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

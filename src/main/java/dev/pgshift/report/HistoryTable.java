@@ -1,0 +1,79 @@
+package dev.pgshift.report;
+
+import dev.pgshift.Json;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * pgshift's own history of runs in the database (pgshift_history, report as jsonb): it outlives the pod and the hook
+ * Job that Helm deletes. Written in its own transaction, so a failed migration's rollback does not take the row with it.
+ */
+public final class HistoryTable {
+    public static final String TABLE = "pgshift_history";
+
+    private final String schema;
+
+    public HistoryTable(String schema) {
+        this.schema = schema;
+    }
+
+    private String table() {
+        return schema + "." + TABLE;
+    }
+
+    public void write(Connection c, Report r) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(true);
+        try (Statement st = c.createStatement()) {
+            st.execute("create table if not exists " + table() + " (run_id uuid primary key, command text not null, started_at timestamptz not null, "
+                    + "finished_at timestamptz not null, outcome text not null, exit_code int not null, report jsonb not null)");
+            try (PreparedStatement ps = c.prepareStatement("insert into " + table() + " values (?::uuid, ?, ?, ?, ?, ?, ?::jsonb)")) {
+                ps.setString(1, r.runId());
+                ps.setString(2, r.command());
+                ps.setTimestamp(3, Timestamp.from(r.startedAt()));
+                ps.setTimestamp(4, Timestamp.from(r.finishedAt()));
+                ps.setString(5, r.outcome());
+                ps.setInt(6, r.exitCode());
+                ps.setString(7, Json.MAPPER.writeValueAsString(r));
+                ps.executeUpdate();
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** One past run, newest first in {@link #list}. */
+    public record Entry(String runId, String command, Timestamp startedAt, Timestamp finishedAt, String outcome, int exitCode, String report) {
+    }
+
+    public List<Entry> list(Connection c, int limit) throws SQLException {
+        List<Entry> out = new ArrayList<>();
+        try (Statement st = c.createStatement()) {
+            try (ResultSet exists = st.executeQuery("select to_regclass('" + table() + "') is not null")) {
+                exists.next();
+                if (!exists.getBoolean(1)) {
+                    return out;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, report::text from "
+                    + table() + " order by started_at desc limit ?")) {
+                ps.setInt(1, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Entry(rs.getString(1), rs.getString(2), rs.getTimestamp(3), rs.getTimestamp(4), rs.getString(5), rs.getInt(6),
+                                rs.getString(7)));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}

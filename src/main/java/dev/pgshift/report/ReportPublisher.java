@@ -1,0 +1,71 @@
+package dev.pgshift.report;
+
+import dev.pgshift.Json;
+import dev.pgshift.run.RunResult;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Publishes a run's report everywhere it must outlive the run: the JSON file, the Kubernetes termination message, and
+ * the history table. A channel that fails is logged and does not change the run's exit code.
+ */
+public final class ReportPublisher {
+    private static final Logger LOG = Logger.getLogger(ReportPublisher.class);
+
+    private final Path reportFile;
+    private final Path terminationLog;
+    private final String schema;
+
+    public ReportPublisher(Path reportFile, Path terminationLog, String schema) {
+        this.reportFile = reportFile;
+        this.terminationLog = terminationLog;
+        this.schema = schema;
+    }
+
+    /** @param connection opens a session for the history row, or returns null when the database was never reached */
+    public void publish(RunResult result, Supplier<Connection> connection) {
+        Report report = Report.of(result);
+        if (reportFile != null) {
+            try {
+                Path parent = reportFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                Files.write(reportFile, Json.MAPPER.writeValueAsBytes(report));
+            } catch (IOException e) {
+                LOG.errorf("cannot write the report file %s: %s", reportFile, e.getMessage());
+            }
+        }
+        if (terminationLog != null && terminationLog.toAbsolutePath().getParent() != null
+                && Files.isDirectory(terminationLog.toAbsolutePath().getParent())) {
+            try {
+                Files.writeString(terminationLog, CompactReport.of(report), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                LOG.errorf("cannot write the termination message %s: %s", terminationLog, e.getMessage());
+            }
+        }
+        Connection c = null;
+        try {
+            c = connection.get();
+            if (c != null) {
+                new HistoryTable(schema).write(c, report);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.errorf("cannot record the run in %s.%s: %s", schema, HistoryTable.TABLE, e.getMessage());
+        } finally {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException e) {
+                    // nothing left to do
+                }
+            }
+        }
+    }
+}

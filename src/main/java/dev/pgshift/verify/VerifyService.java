@@ -1,0 +1,204 @@
+package dev.pgshift.verify;
+
+import dev.pgshift.migrate.Migrator;
+import dev.pgshift.source.MigrationFile;
+import dev.pgshift.source.MigrationLocations;
+import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.SqlStatement;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * The post-migration checks: applied checksums match the files, no failed rows in the history, no INVALID index among
+ * those the migrations made (others are warned about unless allowed), no constraint left NOT VALID unless allowed, the
+ * expected version reached, and the project's verify scripts return no rows.
+ */
+public final class VerifyService {
+    private static final Logger LOG = Logger.getLogger(VerifyService.class);
+
+    private final Connection connection;
+    private final Migrator migrator;
+    private final List<MigrationScript> scripts;
+    private final VerifySettings settings;
+    private final String schema;
+
+    public VerifyService(Connection connection, Migrator migrator, List<MigrationScript> scripts, VerifySettings settings, String schema) {
+        this.connection = connection;
+        this.migrator = migrator;
+        this.scripts = scripts;
+        this.settings = settings;
+        this.schema = schema;
+    }
+
+    /** @param expectedVersion the version the run should have reached (phase-aware), or null for no expectation */
+    public List<CheckResult> verify(String expectedVersion) {
+        List<CheckResult> out = new ArrayList<>();
+        out.add(check("checksums", () -> {
+            List<String> problems = migrator.checksumProblems();
+            return problems.isEmpty() ? pass("applied migrations match their files") : fail(String.join("; ", problems));
+        }));
+        out.add(check("failed-migrations", () -> {
+            List<String> failed = column("select version || ' (' || script || ')' from " + schema + "." + Migrator.HISTORY_TABLE
+                    + " where not success order by installed_rank");
+            return failed.isEmpty() ? pass("none") : fail("failed rows in the history: " + String.join(", ", failed));
+        }));
+        out.add(check("invalid-indexes", this::invalidIndexes));
+        out.add(check("not-valid-constraints", () -> {
+            List<String> notValid = column("select co.conname || ' on ' || co.conrelid::regclass from pg_constraint co join pg_namespace n "
+                    + "on n.oid = co.connamespace where not co.convalidated and n.nspname = any (current_schemas(false)) order by 1");
+            notValid.removeIf(c -> settings.allowNotValid().contains(c.substring(0, c.indexOf(' '))));
+            return notValid.isEmpty() ? pass("none (allowed: " + settings.allowNotValid() + ")")
+                    : fail("constraints left NOT VALID: " + String.join(", ", notValid) + "; VALIDATE them in a migration or allow them "
+                            + "with --allow-not-valid");
+        }));
+        out.add(check("expected-version", () -> {
+            String current = migrator.currentVersion();
+            if (expectedVersion == null) {
+                return new Outcome(CheckResult.Status.SKIPPED, "no expected version");
+            }
+            return expectedVersion.equals(current) ? pass("at " + current) : fail("at " + current + ", expected " + expectedVersion);
+        }));
+        Set<String> applied = new HashSet<>(migrator.appliedVersions());
+        for (VerifyScript vs : verifyScripts()) {
+            out.add(check("verify-script:" + vs.name(), () -> runScript(vs, applied)));
+        }
+        for (CheckResult r : out) {
+            if (r.status() == CheckResult.Status.FAILED) {
+                LOG.errorf("check %s FAILED: %s", r.name(), r.detail());
+            } else if (r.status() == CheckResult.Status.WARNED) {
+                LOG.warnf("check %s: %s", r.name(), r.detail());
+            }
+        }
+        return out;
+    }
+
+    private Outcome invalidIndexes() throws SQLException {
+        Set<String> ours = new HashSet<>();
+        for (MigrationScript m : scripts) {
+            for (SqlStatement s : m.statements()) {
+                String name = createdIndex(s);
+                if (name != null) {
+                    ours.add(name);
+                }
+            }
+        }
+        List<String> invalid = column("select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n "
+                + "on n.oid = c.relnamespace where not i.indisvalid and n.nspname = any (current_schemas(false)) order by 1");
+        List<String> mine = invalid.stream().filter(ours::contains).toList();
+        List<String> others = invalid.stream().filter(n -> !ours.contains(n) && !settings.allowInvalidIndexes().contains(n)).toList();
+        if (!mine.isEmpty()) {
+            return fail("INVALID indexes made by the migrations: " + String.join(", ", mine) + " (the application gets sequential scans)");
+        }
+        if (!others.isEmpty()) {
+            return new Outcome(CheckResult.Status.WARNED, "INVALID indexes not made by the migrations: " + String.join(", ", others)
+                    + " (allow them with --allow-invalid-index)");
+        }
+        return pass("none");
+    }
+
+    /** The index a CREATE INDEX statement names, or null. */
+    static String createdIndex(SqlStatement s) {
+        int i;
+        if (s.startsWith("CREATE", "INDEX")) {
+            i = 2;
+        } else if (s.startsWith("CREATE", "UNIQUE", "INDEX")) {
+            i = 3;
+        } else {
+            return null;
+        }
+        if (i < s.words().size() && s.words().get(i).equals("CONCURRENTLY")) {
+            i++;
+        }
+        if (s.containsSequence("IF", "NOT", "EXISTS")) {
+            i += 3;
+        }
+        return i < s.words().size() && !s.words().get(i).equals("ON") ? s.nameAt(i) : null;
+    }
+
+    private Outcome runScript(VerifyScript vs, Set<String> applied) throws SQLException {
+        if (vs.afterVersion() != null && !applied.contains(vs.afterVersion())) {
+            return new Outcome(CheckResult.Status.SKIPPED, "runs once " + vs.afterVersion() + " is applied");
+        }
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try (Statement st = connection.createStatement()) {
+            st.execute("set transaction read only");
+            st.setMaxRows(5);
+            try (ResultSet rs = st.executeQuery(vs.file().content())) {
+                List<String> rows = new ArrayList<>();
+                int n = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    List<String> row = new ArrayList<>();
+                    for (int c = 1; c <= n; c++) {
+                        row.add(rs.getMetaData().getColumnLabel(c) + "=" + rs.getString(c));
+                    }
+                    rows.add("(" + String.join(", ", row) + ")");
+                }
+                return rows.isEmpty() ? pass("no rows") : fail(vs.file().displayPath() + " returned rows, first ones: " + String.join(" ", rows));
+            }
+        } catch (SQLException e) {
+            return fail(vs.file().displayPath() + ": " + e.getMessage().split("\n")[0]);
+        } finally {
+            connection.rollback();
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    private List<VerifyScript> verifyScripts() {
+        List<MigrationFile> files = new ArrayList<>();
+        if (settings.bundledScripts()) {
+            files.addAll(MigrationLocations.bundled(Thread.currentThread().getContextClassLoader(), "db/verify"));
+        }
+        for (Path dir : settings.scriptDirs()) {
+            files.addAll(MigrationLocations.directory(dir));
+        }
+        return files.stream().filter(f -> f.relativePath().endsWith(".sql")).map(VerifyScript::of).toList();
+    }
+
+    private List<String> column(String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private record Outcome(CheckResult.Status status, String detail) {
+    }
+
+    private static Outcome pass(String detail) {
+        return new Outcome(CheckResult.Status.PASSED, detail);
+    }
+
+    private static Outcome fail(String detail) {
+        return new Outcome(CheckResult.Status.FAILED, detail);
+    }
+
+    @FunctionalInterface
+    private interface Body {
+        Outcome run() throws SQLException;
+    }
+
+    private static CheckResult check(String name, Body body) {
+        long start = System.nanoTime();
+        Outcome o;
+        try {
+            o = body.run();
+        } catch (SQLException | RuntimeException e) {
+            o = fail("check could not run: " + e.getMessage());
+        }
+        return new CheckResult(name, o.status(), Duration.ofNanos(System.nanoTime() - start), o.detail());
+    }
+}

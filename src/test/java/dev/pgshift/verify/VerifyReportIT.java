@@ -242,6 +242,26 @@ class VerifyReportIT {
     }
 
     @Test
+    void jsonLogsForCollectorsKeepStdoutForTheSummary() throws Exception {
+        TestDb db = migrated("jsonlogs");
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("PGSHIFT_LOG_JSON", "true");
+        Result r = PgshiftProcess.run(args("run"), env);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stdout().startsWith("pgshift run: SUCCEEDED"), r.stdout());
+        int lines = 0;
+        for (String line : r.stderr().split("\n")) {
+            if (!line.isBlank()) {
+                JsonNode n = new ObjectMapper().readTree(line);
+                assertTrue(n.has("message") && n.has("level"), line);
+                lines++;
+            }
+        }
+        assertTrue(lines > 0, r.stderr());
+        assertFalse(r.stderr().contains(db.password()));
+    }
+
+    @Test
     void fiveHundredMigrationsFitTheTerminationMessage() throws Exception {
         TestDb db = PgServer.get().newDatabase("fivehundred");
         dir = Files.createDirectories(tmp.resolve("m"));

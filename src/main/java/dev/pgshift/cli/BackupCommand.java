@@ -1,8 +1,5 @@
 package dev.pgshift.cli;
 
-import dev.pgshift.db.StopSignal;
-import dev.pgshift.run.Phase;
-import dev.pgshift.run.RunResult;
 import dev.pgshift.run.RunService;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,13 +26,6 @@ public class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        StopSignal stop = new StopSignal();
-        stop.install();
-        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version(), Phase.ALL).backupOnly();
-        Rendering.summary(spec.commandLine().getOut(), result);
-        if (result.error() != null) {
-            spec.commandLine().getErr().println("pgshift: " + result.error());
-        }
-        return result.exitCode();
+        return RunCommand.execute(spec, options, RunService.Options.defaults(), RunService::backupOnly);
     }
 }

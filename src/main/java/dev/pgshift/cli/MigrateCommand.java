@@ -1,6 +1,7 @@
 package dev.pgshift.cli;
 
 import dev.pgshift.run.Phase;
+import dev.pgshift.run.RunService;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +27,6 @@ public class MigrateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, "migrate", phase);
+        return RunCommand.execute(spec, options, new RunService.Options(phase, false, null), s -> s.migrate("migrate"));
     }
 }

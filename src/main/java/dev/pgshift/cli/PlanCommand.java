@@ -1,7 +1,11 @@
 package dev.pgshift.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pgshift.ExitCode;
+import dev.pgshift.Json;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.run.Plan;
+import dev.pgshift.run.RollbackPlan;
+import java.io.PrintWriter;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.Phase;
 import dev.pgshift.run.RunService;
@@ -26,6 +30,12 @@ public class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the plan as JSON on stdout (logs stay on stderr)")
     boolean json;
 
+    @Option(names = "--rollback", description = "show what rollback --to VERSION would run instead")
+    boolean rollback;
+
+    @Option(names = "--to", paramLabel = "VERSION", description = "with --rollback: the version to return to")
+    String to;
+
     @Option(names = "--verbose", description = "stack traces on errors")
     boolean verbose;
 
@@ -36,19 +46,39 @@ public class PlanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunService.Plan plan = new RunService(options.resolve(), stop, VersionProvider.version(), Phase.ALL).plan();
-        if (json) {
-            Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put("database", plan.database());
-            doc.put("currentVersion", plan.currentVersion());
-            doc.put("pending", plan.pending().size());
-            doc.put("migrations", plan.migrations());
-            doc.put("warnings", plan.warnings());
-            spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
-            spec.commandLine().getOut().flush();
-        } else {
-            Rendering.plan(spec.commandLine().getOut(), plan);
+        if (rollback && to == null) {
+            throw new PgshiftException(ExitCode.CONFIG, "plan --rollback needs --to VERSION");
         }
+        RunService service = new RunService(options.resolve(), stop, VersionProvider.version(), new RunService.Options(Phase.ALL, false, to));
+        PrintWriter out = spec.commandLine().getOut();
+        if (rollback) {
+            RollbackPlan plan = service.planRollback();
+            if (json) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("to", plan.to());
+                doc.put("rollBack", plan.scripts().stream().map(m -> Map.of("version", m.version(), "script", m.rollback().file().displayPath(),
+                        "mode", m.rollback().transactional() ? "transaction" : "outside transaction")).toList());
+                doc.put("missing", plan.missing());
+                out.println(Json.MAPPER.writeValueAsString(doc));
+            } else {
+                Rendering.rollbackPlan(out, plan);
+            }
+        } else {
+            Plan plan = service.plan();
+            if (json) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("database", plan.database());
+                doc.put("currentVersion", plan.currentVersion());
+                doc.put("pending", plan.pending().size());
+                doc.put("migrations", plan.migrations());
+                doc.put("warnings", plan.warnings());
+                doc.put("notes", plan.adoption().notes());
+                out.println(Json.MAPPER.writeValueAsString(doc));
+            } else {
+                Rendering.plan(out, plan);
+            }
+        }
+        out.flush();
         return 0;
     }
 }

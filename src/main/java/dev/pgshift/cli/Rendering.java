@@ -5,7 +5,8 @@ import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.run.Outcome;
 import dev.pgshift.run.PhaseResult;
 import dev.pgshift.run.RunResult;
-import dev.pgshift.run.RunService;
+import dev.pgshift.run.Plan;
+import dev.pgshift.run.RollbackPlan;
 import dev.pgshift.source.PlanWarning;
 import dev.pgshift.verify.CheckResult;
 import java.io.PrintWriter;
@@ -56,7 +57,17 @@ final class Rendering {
         out.flush();
     }
 
-    static void plan(PrintWriter out, RunService.Plan plan) {
+    static void rollbackPlan(PrintWriter out, RollbackPlan plan) {
+        out.printf("rollback to %s: %d migration(s) to roll back, newest first%n", plan.to(), plan.scripts().size());
+        plan.scripts().forEach(m -> out.printf("  %-20s %-19s %s%n", m.version(), m.rollback().transactional() ? "transaction" : "outside transaction",
+                m.rollback().file().displayPath()));
+        if (!plan.missing().isEmpty()) {
+            out.printf("refused: no rollback script for %s%n", String.join(", ", plan.missing()));
+        }
+        out.flush();
+    }
+
+    static void plan(PrintWriter out, Plan plan) {
         List<PlannedMigration> migrations = plan.migrations();
         long pending = plan.pending().size();
         out.printf("database %s at version %s: %d applied, %d pending%n", plan.database(),
@@ -65,6 +76,7 @@ final class Rendering {
             out.printf("  %-8s %-4s %-20s %-19s %s%n", m.state(), m.phase() == null ? "" : m.phase(), m.version(),
                     m.mode() == null ? "-" : m.mode(), m.script());
         }
+        plan.adoption().notes().forEach(n -> out.println("note: " + n));
         if (!plan.warnings().isEmpty()) {
             out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());
             for (PlanWarning w : plan.warnings()) {

@@ -24,6 +24,11 @@ public class RunCommand implements Callable<Integer> {
             + "at the end of the pending list; post: only those (after pre); all: everything (default). Valid values: ${COMPLETION-CANDIDATES}")
     Phase phase;
 
+    @Option(names = "--rehearse", description = "first restore the fresh backup into a scratch database on the same server, "
+            + "migrate and verify it there, drop it; only then migrate the real database (needs CREATEDB). A failure there leaves the "
+            + "real database untouched and exits with the failing phase's code.")
+    boolean rehearse;
+
     @Option(names = "--verbose", description = "stack traces on errors")
     boolean verbose;
 
@@ -32,13 +37,15 @@ public class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return execute(spec, options, "run", phase);
+        return execute(spec, options, new RunService.Options(phase, rehearse, null), s -> s.migrate("run"));
     }
 
-    static int execute(CommandSpec spec, SettingsOptions options, String command, Phase phase) {
+    /** Runs one pipeline and prints its summary; the exit code is the run's. */
+    static int execute(CommandSpec spec, SettingsOptions options, RunService.Options runOptions,
+            java.util.function.Function<RunService, RunResult> body) {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunResult result = new RunService(options.resolve(), stop, VersionProvider.version(), phase).migrate(command);
+        RunResult result = body.apply(new RunService(options.resolve(), stop, VersionProvider.version(), runOptions));
         Rendering.summary(spec.commandLine().getOut(), result);
         if (result.error() != null) {
             spec.commandLine().getErr().println("pgshift: " + result.error());

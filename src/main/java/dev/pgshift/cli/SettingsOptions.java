@@ -109,6 +109,14 @@ public final class SettingsOptions {
             + "(env PGSHIFT_ALLOW_NOT_VALID)")
     List<String> allowNotValid;
 
+    @Option(names = "--adopt-through", paramLabel = "VERSION", description = "moving from prisma migrate deploy: also record pending "
+            + "migrations up to VERSION as applied without running them (manual files the team applied by hand; env PGSHIFT_ADOPT_THROUGH)")
+    String adoptThrough;
+
+    @Option(names = "--adopt-ignore-checksums", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them")
+    String adoptIgnoreChecksums;
+
     @Option(names = "--report-file", paramLabel = "FILE", description = "write the JSON report here (format: docs/report.schema.json; "
             + "env PGSHIFT_REPORT_FILE)")
     String reportFile;
@@ -150,6 +158,8 @@ public final class SettingsOptions {
         put(flags, Setting.ALLOW_INVALID_INDEX, allowInvalidIndexes == null ? null : String.join(",", allowInvalidIndexes));
         put(flags, Setting.ALLOW_NOT_VALID, allowNotValid == null ? null : String.join(",", allowNotValid));
         put(flags, Setting.REPORT_FILE, reportFile);
+        put(flags, Setting.ADOPT_THROUGH, adoptThrough);
+        put(flags, Setting.ADOPT_IGNORE_CHECKSUMS, adoptIgnoreChecksums);
         put(flags, Setting.TERMINATION_LOG, terminationLog);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }

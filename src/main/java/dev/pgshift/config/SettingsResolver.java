@@ -115,7 +115,8 @@ public final class SettingsResolver {
                 new VerifySettings(directories(Setting.VERIFY_SCRIPTS, v.get(Setting.VERIFY_SCRIPTS)), bundled,
                         names(v.get(Setting.ALLOW_INVALID_INDEX)), names(v.get(Setting.ALLOW_NOT_VALID))),
                 v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
-                v.get(Setting.TERMINATION_LOG).isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)));
+                v.get(Setting.TERMINATION_LOG).isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
+                v.get(Setting.ADOPT_THROUGH), parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)));
     }
 
     private static java.util.Set<String> names(String value) {

@@ -32,7 +32,7 @@ final class ConcurrentResolver implements MigrationResolver {
     public Collection<ResolvedMigration> resolveMigrations(Context context) {
         return scripts.stream().map(s -> (ResolvedMigration) new ResolvedMigrationImpl(MigrationVersion.fromVersion(s.version()),
                 s.description().isEmpty() ? "migration" : s.description().replace('_', ' '), s.flywayName(), checksum(s), null,
-                CoreMigrationType.SQL, s.file().displayPath(), new ConcurrentStep(s, stop, builderWait))).toList();
+                CoreMigrationType.SQL, s.file().displayPath(), new ConcurrentStep(s.file(), s.statements(), stop, builderWait))).toList();
     }
 
     /** Flyway's checksum of the file's text (CRC32 over its lines), the one it would record for a SQL migration. */

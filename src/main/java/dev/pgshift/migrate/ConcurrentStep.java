@@ -3,7 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
-import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.SqlStatement;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -35,12 +35,15 @@ import org.postgresql.util.PSQLException;
 final class ConcurrentStep implements MigrationExecutor {
     private static final Logger LOG = Logger.getLogger(ConcurrentStep.class);
 
-    private final MigrationScript script;
+    private final MigrationFile file;
+    private final List<SqlStatement> statements;
     private final StopSignal stop;
     private final Duration builderWait;
 
-    ConcurrentStep(MigrationScript script, StopSignal stop, Duration builderWait) {
-        this.script = script;
+    /** @param file the migration (or rollback script) whose {@code statements} run, for messages */
+    ConcurrentStep(MigrationFile file, List<SqlStatement> statements, StopSignal stop, Duration builderWait) {
+        this.file = file;
+        this.statements = statements;
         this.stop = stop;
         this.builderWait = builderWait;
     }
@@ -57,7 +60,12 @@ final class ConcurrentStep implements MigrationExecutor {
 
     @Override
     public List<Results> execute(Context context) throws SQLException {
-        Connection c = context.getConnection();
+        run(context.getConnection());
+        return List.of();
+    }
+
+    /** Runs the statements on {@code c}, in autocommit. */
+    void run(Connection c) throws SQLException {
         c.setAutoCommit(true);
         try (Statement st = c.createStatement()) {
             if (c.getMetaData().getDatabaseMajorVersion() >= 14) {
@@ -67,7 +75,7 @@ final class ConcurrentStep implements MigrationExecutor {
             st.execute("set statement_timeout = 0");
         }
         try {
-            for (SqlStatement s : script.statements()) {
+            for (SqlStatement s : statements) {
                 if (stop.stopped()) {
                     throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before " + where(s));
                 }
@@ -78,7 +86,6 @@ final class ConcurrentStep implements MigrationExecutor {
                 st.execute("reset lock_timeout; reset statement_timeout");
             }
         }
-        return List.of();
     }
 
     private void run(Connection c, SqlStatement s) throws SQLException {
@@ -190,7 +197,7 @@ final class ConcurrentStep implements MigrationExecutor {
     }
 
     private String where(SqlStatement s) {
-        return script.file().displayPath() + ":" + s.line();
+        return file.displayPath() + ":" + s.line();
     }
 
     static String quote(String identifier) {

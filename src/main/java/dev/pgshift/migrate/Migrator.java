@@ -222,6 +222,20 @@ public final class Migrator {
         return out;
     }
 
+    /** Records the pending migrations up to {@code target} as applied, with their checksums, without running them. */
+    public void adopt(String target, List<AppliedMigration> applied) {
+        Set<String> before = appliedVersions();
+        try {
+            new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).skipExecutingMigrations(true).target(target).load()
+                    .migrate();
+        } catch (FlywayException e) {
+            throw translate(e);
+        } finally {
+            applied.addAll(appliedSince(before).stream()
+                    .map(a -> new AppliedMigration(a.version(), a.description(), a.script(), "adopted (not run)", Duration.ZERO)).toList());
+        }
+    }
+
     private PgshiftException translate(FlywayException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof PgshiftException p) {

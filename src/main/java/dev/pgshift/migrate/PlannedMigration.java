@@ -3,11 +3,16 @@ package dev.pgshift.migrate;
 /**
  * One migration as plan shows it.
  *
- * @param state   applied, pending, failed, or a Flyway state such as missing/ignored
+ * @param state   applied, pending, adopt (record as applied without running), failed, or a Flyway state such as missing
  * @param mode    "transaction" or "outside transaction" (null for an applied migration no longer among the files)
  * @param phase   for a pending migration: "pre", or "post" for a trailing concurrent build that --phase post may defer
  */
 public record PlannedMigration(String version, String description, String script, String state, String mode, String phase) {
+
+    /** The same migration, to be recorded as applied without running (Prisma applied it). */
+    public PlannedMigration adopted() {
+        return new PlannedMigration(version, description, script, "adopt", mode, null);
+    }
 
     /** The same migration, to run in {@code phase} ("pre" or "post", see --phase). */
     public PlannedMigration inPhase(String phase) {

@@ -70,6 +70,10 @@ public final class RunRecorder {
         migrations.addAll(applied);
     }
 
+    public BackupManifest backupManifest() {
+        return backup;
+    }
+
     public void backup(BackupManifest manifest) {
         this.backup = manifest;
     }

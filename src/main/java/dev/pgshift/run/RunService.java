@@ -2,6 +2,7 @@ package dev.pgshift.run;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.BackupService;
 import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
@@ -9,139 +10,84 @@ import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
-import dev.pgshift.report.ReportPublisher;
-import dev.pgshift.verify.CheckResult;
-import dev.pgshift.verify.VerifyService;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Migrator;
-import dev.pgshift.migrate.PlannedMigration;
-import dev.pgshift.source.DowntimeRules;
+import dev.pgshift.migrate.RollbackRunner;
+import dev.pgshift.report.ReportPublisher;
 import dev.pgshift.source.MigrationCatalog;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.PlanWarning;
-import dev.pgshift.source.SqlStatement;
+import dev.pgshift.verify.CheckResult;
+import dev.pgshift.verify.VerifyService;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * The pipeline behind run, migrate and plan: preflight, connect, run lock, plan, migrate. Each phase is recorded with
- * its duration; any failure ends the run with the exit code its exception carries, after releasing the lock.
+ * The pipeline behind run, migrate, backup, verify, rollback and reset: preflight, connect, run lock, plan, backup,
+ * (rehearsal), migrate, verify, report. Each phase is recorded with its duration; any failure ends the run with the exit
+ * code its exception carries, after releasing the lock, and every run publishes its report.
  */
 public final class RunService {
     private static final Logger LOG = Logger.getLogger(RunService.class);
 
-    private final Settings settings;
-    private final StopSignal stop;
-    private final String version;
-    private final Phase phase;
-
-    public RunService(Settings settings, StopSignal stop, String version, Phase phase) {
-        this.settings = settings;
-        this.stop = stop;
-        this.version = version;
-        this.phase = phase;
+    /** What an invocation does after connecting. */
+    private enum Mode {
+        MIGRATE, BACKUP, VERIFY, ROLLBACK, RESET
     }
 
-    /** What `plan` shows: applied and pending migrations with their modes, and the downtime warnings. */
-    public record Plan(List<PlannedMigration> migrations, List<MigrationScript> pendingScripts, String currentVersion, String database,
-            List<PlanWarning> warnings) {
-        public List<PlannedMigration> pending() {
-            return migrations.stream().filter(PlannedMigration::pending).toList();
+    /**
+     * Per-invocation choices.
+     *
+     * @param rehearse   run migrate and verify on a restored copy first (run --rehearse)
+     * @param rollbackTo the version rollback returns to
+     */
+    public record Options(Phase phase, boolean rehearse, String rollbackTo) {
+        public static Options defaults() {
+            return new Options(Phase.ALL, false, null);
         }
     }
 
-    /** Takes no lock and changes nothing. */
+    private final Settings settings;
+    private final StopSignal stop;
+    private final String version;
+    private final Options options;
+
+    public RunService(Settings settings, StopSignal stop, String version, Options options) {
+        this.settings = settings;
+        this.stop = stop;
+        this.version = version;
+        this.options = options;
+    }
+
+    /** plan: takes no lock and changes nothing. */
     public Plan plan() {
         List<MigrationScript> scripts = loadScripts();
-        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        Database db = database();
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            return plan(db, c, migrator(db, scripts), scripts);
+            return Planner.plan(settings, db, c, migrator(db, scripts), scripts);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
         }
     }
 
-    private Migrator migrator(Database db, List<MigrationScript> scripts) {
-        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait());
-    }
-
-    private static Plan plan(Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
-        List<PlannedMigration> planned = migrator.plan();
-        Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
-                .collect(Collectors.toSet());
-        List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
-        refuseUnnamedConcurrentIndexes(pending);
-        Set<String> deferrable = pending.subList(Phase.firstDeferrable(pending), pending.size()).stream().map(MigrationScript::version)
-                .collect(Collectors.toSet());
-        List<PlannedMigration> migrations = planned.stream()
-                .map(m -> m.pending() ? m.inPhase(deferrable.contains(m.version()) ? "post" : "pre") : m).toList();
-        List<PlanWarning> warnings = DowntimeRules.check(pending, existingTables(c));
-        return new Plan(migrations, pending, migrator.currentVersion(), db.settings().describe(), warnings);
-    }
-
-    /** A retry of an unnamed CREATE INDEX CONCURRENTLY would build t_c_idx1 beside the INVALID t_c_idx it left. */
-    private static void refuseUnnamedConcurrentIndexes(List<MigrationScript> pending) {
-        List<String> unnamed = new ArrayList<>();
-        for (MigrationScript m : pending) {
-            for (SqlStatement s : m.statements()) {
-                if (s.isUnnamedConcurrentIndex()) {
-                    unnamed.add(m.file().displayPath() + ":" + s.line());
-                }
-            }
-        }
-        if (!unnamed.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "CREATE INDEX CONCURRENTLY without an index name at " + String.join(", ", unnamed)
-                    + ": name the index (CREATE INDEX CONCURRENTLY name ON ...), so that a retry after a failure finds and repairs "
-                    + "the index instead of building a second one beside it");
-        }
-    }
-
-    /** The version {@link #phase} stops at (null: all pending), or an error when the phase cannot run now. */
-    private String target(List<MigrationScript> pending) {
-        int first = Phase.firstDeferrable(pending);
-        return switch (phase) {
-            case ALL -> null;
-            case PRE -> first == pending.size() ? null : first == 0 ? "" : pending.get(first - 1).version();
-            case POST -> {
-                if (first > 0) {
-                    throw new PgshiftException(ExitCode.CONFIG, "--phase post runs only the concurrent builds at the end of the pending "
-                            + "list, but " + first + " other migration(s) are pending first ("
-                            + pending.subList(0, first).stream().map(MigrationScript::version).collect(Collectors.joining(", "))
-                            + "): run --phase pre (or all) first");
-                }
-                yield null;
-            }
-        };
-    }
-
-    private static Set<String> existingTables(Connection c) {
-        Set<String> tables = new HashSet<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select c.relname from pg_class c "
-                + "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname = any (current_schemas(false))")) {
-            while (rs.next()) {
-                tables.add(rs.getString(1));
-            }
+    /** plan --rollback: what rollback --to would run; changes nothing. */
+    public RollbackPlan planRollback() {
+        List<MigrationScript> scripts = loadScripts();
+        Database db = database();
+        try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+            return Planner.rollbackPlan(migrator(db, scripts), scripts, options.rollbackTo());
         } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the catalog: " + DatabaseWaiter.describe(e), e);
+            throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
         }
-        return tables;
     }
 
-    /** What an invocation does after connecting. */
-    private enum Mode {
-        MIGRATE, BACKUP, VERIFY
-    }
-
-    /** run and migrate: preflight, connect, lock, plan, backup, migrate, verify, report. */
+    /** run and migrate. */
     public RunResult migrate(String command) {
         return execute(command, Mode.MIGRATE);
     }
@@ -156,9 +102,27 @@ public final class RunService {
         return execute("verify", Mode.VERIFY);
     }
 
+    /** pgshift rollback --to: back up, then run rollback scripts newest first. */
+    public RunResult rollback() {
+        return execute("rollback", Mode.ROLLBACK);
+    }
+
+    /** pgshift reset: back up, drop and recreate the managed schema, migrate. */
+    public RunResult reset() {
+        return execute("reset", Mode.RESET);
+    }
+
+    private Database database() {
+        return new Database(settings.connection(), settings.lockTimeout(), stop);
+    }
+
+    private Migrator migrator(Database db, List<MigrationScript> scripts) {
+        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait());
+    }
+
     private RunResult execute(String command, Mode mode) {
         RunRecorder rec = new RunRecorder(command, version);
-        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        Database db = database();
         boolean[] reached = {false};
         RunResult result;
         try {
@@ -174,7 +138,15 @@ public final class RunService {
                 }
             } else {
                 try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(session, settings.lockWait(), stop))) {
-                    migrateLocked(rec, db, session, scripts, mode);
+                    switch (mode) {
+                        case ROLLBACK -> rollbackLocked(rec, db, session, scripts);
+                        case RESET -> {
+                            backup(rec, db, session, null, List.of(), true);
+                            rec.phase("reset", () -> dropSchema(session));
+                            migrateLocked(rec, db, session, scripts, Mode.RESET);
+                        }
+                        default -> migrateLocked(rec, db, session, scripts, mode);
+                    }
                 }
             }
             result = rec.succeeded();
@@ -196,18 +168,38 @@ public final class RunService {
         Migrator migrator = migrator(db, scripts);
         Plan plan = rec.phase("plan", () -> {
             migrator.validate();
-            return plan(db, session, migrator, scripts);
+            return Planner.plan(settings, db, session, migrator, scripts);
         });
         for (PlanWarning w : plan.warnings()) {
             LOG.warn("plan for downtime: " + w.describe());
             rec.warn(w.describe());
         }
+        plan.adoption().notes().forEach(n -> {
+            LOG.warn(n);
+            rec.warn(n);
+        });
         List<MigrationScript> pending = plan.pendingScripts();
-        String target = pending.isEmpty() ? null : target(pending);
-        backup(rec, db, session, plan, pending, mode == Mode.BACKUP);
+        String target = pending.isEmpty() ? null : options.phase().target(pending);
+        if (mode != Mode.RESET) {
+            backup(rec, db, session, plan, pending, mode == Mode.BACKUP);
+        }
         if (mode == Mode.BACKUP) {
             rec.skipped("migrate", "pgshift backup migrates nothing");
             return;
+        }
+        if (options.rehearse() && plan.changes()) {
+            rec.phase("rehearsal", () -> new Rehearsal(settings, stop, version, options).rehearse(db, rec.backupManifest(), rec.runId()));
+        }
+        if (!plan.adoption().adopt().isEmpty()) {
+            rec.phase("adopt", () -> {
+                List<dev.pgshift.run.AppliedMigration> adopted = new ArrayList<>();
+                try {
+                    migrator.adopt(plan.adoption().target(), adopted);
+                } finally {
+                    rec.applied(adopted);
+                }
+                LOG.infof("adopted %d migration(s) that Prisma (or the team) already applied, without running them", adopted.size());
+            });
         }
         if (pending.isEmpty()) {
             LOG.info("nothing pending: the database is up to date");
@@ -228,8 +220,69 @@ public final class RunService {
             });
         }
         checkStop();
-        String expected = target == null || target.isEmpty() ? (target == null ? latest(scripts) : plan.currentVersion()) : target;
+        String expected = target == null ? latest(scripts) : target.isEmpty() ? plan.currentVersion() : target;
         verify(rec, session, migrator, scripts, expected);
+    }
+
+    private void rollbackLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts) {
+        Migrator migrator = migrator(db, scripts);
+        RollbackPlan plan = rec.phase("plan", () -> {
+            migrator.validate();
+            RollbackPlan p = Planner.rollbackPlan(migrator, scripts, options.rollbackTo());
+            if (!p.missing().isEmpty()) {
+                throw new PgshiftException(ExitCode.CONFIG, "cannot roll back to " + options.rollbackTo() + ": no rollback script for "
+                        + String.join(", ", p.missing()) + ". Nothing was changed.");
+            }
+            return p;
+        });
+        if (plan.scripts().isEmpty()) {
+            rec.skipped("rollback", "already at " + options.rollbackTo());
+            return;
+        }
+        backup(rec, db, session, null, plan.scripts(), true);
+        rec.phase("rollback", () -> {
+            List<AppliedMigration> done = new ArrayList<>();
+            try {
+                new RollbackRunner(db, settings.schema(), stop, settings.lockWait()).rollBack(plan.scripts(), done);
+            } finally {
+                rec.applied(done);
+            }
+        });
+        verify(rec, session, migrator, scripts, options.rollbackTo());
+    }
+
+    /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */
+    private void backup(RunRecorder rec, Database db, Connection c, Plan plan, List<MigrationScript> pending, boolean always) {
+        BackupSettings.Mode mode = always && settings.backup().mode() != BackupSettings.Mode.NEVER ? BackupSettings.Mode.ALWAYS
+                : settings.backup().mode();
+        boolean changes = plan == null ? !pending.isEmpty() || always : plan.changes();
+        if (mode == BackupSettings.Mode.NEVER) {
+            rec.skipped("backup", "--backup=never");
+            if (changes) {
+                rec.warn("no backup was made before migrating (--backup=never)");
+            }
+            return;
+        }
+        if (mode == BackupSettings.Mode.AUTO && !changes) {
+            rec.skipped("backup", "nothing pending");
+            return;
+        }
+        checkStop();
+        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan == null ? null : plan.currentVersion(),
+                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
+        BackupManifest manifest = rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx));
+        rec.backup(manifest);
+    }
+
+    /** reset: the managed schema dropped with everything in it and created again, owned by the migration user. */
+    private void dropSchema(Connection c) {
+        try (Statement st = c.createStatement()) {
+            LOG.warnf("reset: dropping schema %s and everything in it", settings.schema());
+            st.execute("drop schema if exists " + settings.schema() + " cascade");
+            st.execute("create schema " + settings.schema());
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.MIGRATION, "reset: cannot drop and recreate schema " + settings.schema() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The verify phase: a failed check fails the run with exit 6. */
@@ -246,26 +299,6 @@ public final class RunService {
 
     private static String latest(List<MigrationScript> scripts) {
         return scripts.isEmpty() ? null : scripts.get(scripts.size() - 1).version();
-    }
-
-    /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */
-    private void backup(RunRecorder rec, Database db, Connection c, Plan plan, List<MigrationScript> pending, boolean always) {
-        BackupSettings.Mode mode = always ? BackupSettings.Mode.ALWAYS : settings.backup().mode();
-        if (mode == BackupSettings.Mode.NEVER) {
-            rec.skipped("backup", "--backup=never");
-            if (!pending.isEmpty()) {
-                rec.warn("no backup was made before migrating (--backup=never)");
-            }
-            return;
-        }
-        if (mode == BackupSettings.Mode.AUTO && pending.isEmpty()) {
-            rec.skipped("backup", "nothing pending");
-            return;
-        }
-        checkStop();
-        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan.currentVersion(),
-                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
-        rec.backup(rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx)));
     }
 
     private static int serverMajor(Connection c) {

@@ -23,11 +23,24 @@ public final class MigrationCatalog {
     static final Pattern FLYWAY = Pattern.compile("V(\\d+(?:[._]\\d+)*)__(.*)\\.sql");
     static final Pattern TIMESTAMP = Pattern.compile("(\\d{4})-(\\d{2})-(\\d{2})_(\\d{6})_(.*)\\.sql");
     static final Pattern PRISMA_DIR = Pattern.compile("(\\d{14})_([^/]*)");
+    /** Beside a file migration {@code X.sql}: {@code X.rollback.sql}. */
+    public static final String ROLLBACK_SUFFIX = ".rollback.sql";
+    /** In a Prisma folder, beside migration.sql. */
+    public static final String PRISMA_DOWN = "down.sql";
 
     private MigrationCatalog() {
     }
 
     public static List<MigrationScript> order(List<MigrationFile> files) {
+        Map<String, MigrationFile> rollbacks = new LinkedHashMap<>();
+        for (MigrationFile f : files) {
+            String path = f.relativePath();
+            if (path.endsWith(ROLLBACK_SUFFIX)) {
+                rollbacks.put(f.location() + "/" + path.substring(0, path.length() - ROLLBACK_SUFFIX.length()) + ".sql", f);
+            } else if (path.endsWith("/" + PRISMA_DOWN) && PRISMA_DIR.matcher(folderOf(path)).matches()) {
+                rollbacks.put(f.location() + "/" + path.substring(0, path.length() - PRISMA_DOWN.length()) + "migration.sql", f);
+            }
+        }
         List<String> unparseable = new ArrayList<>();
         List<Named> named = new ArrayList<>();
         Map<String, List<MigrationFile>> prismaByTimestamp = new TreeMap<>();
@@ -35,8 +48,8 @@ public final class MigrationCatalog {
             String path = f.relativePath();
             String[] parts = path.split("/");
             String name = parts[parts.length - 1];
-            if (!name.endsWith(".sql")) {
-                continue; // migration_lock.toml, README.md and the like are not migrations
+            if (!name.endsWith(".sql") || rollbacks.containsValue(f)) {
+                continue; // migration_lock.toml, README.md, rollback scripts and the like are not migrations
             }
             if (parts.length >= 2 && name.equals("migration.sql") && PRISMA_DIR.matcher(parts[parts.length - 2]).matches()) {
                 Matcher m = PRISMA_DIR.matcher(parts[parts.length - 2]);
@@ -77,7 +90,17 @@ public final class MigrationCatalog {
         named.sort(Comparator.comparing(n -> versionKey(n.version), MigrationCatalog::compareVersions));
         for (Named n : named) {
             List<SqlStatement> statements = SqlTokenizer.split(n.file.content());
-            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, transactional(n.file, statements)));
+            MigrationFile down = rollbacks.remove(n.file.location() + "/" + n.file.relativePath());
+            Rollback rollback = null;
+            if (down != null) {
+                List<SqlStatement> downStatements = SqlTokenizer.split(down.content());
+                rollback = new Rollback(down, downStatements, transactional(down, downStatements));
+            }
+            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, transactional(n.file, statements), rollback));
+        }
+        if (!rollbacks.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "rollback scripts without a migration: "
+                    + rollbacks.values().stream().map(MigrationFile::displayPath).collect(Collectors.joining(", ")));
         }
         return List.copyOf(out);
     }
@@ -142,6 +165,11 @@ public final class MigrationCatalog {
 
     private static String files(List<Named> list) {
         return list.stream().map(n -> n.file.displayPath()).collect(Collectors.joining(" and "));
+    }
+
+    private static String folderOf(String path) {
+        String[] parts = path.split("/");
+        return parts.length >= 2 ? parts[parts.length - 2] : "";
     }
 
     private static String prismaFolder(MigrationFile f) {

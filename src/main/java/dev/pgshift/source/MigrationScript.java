@@ -12,6 +12,7 @@ import java.util.List;
  * @param file        the file it came from
  * @param statements  its statements, split by pgshift's tokenizer
  * @param transactional false when it holds statements PostgreSQL refuses inside a transaction block
+ * @param rollback    its rollback script, or null when none is kept
  */
 public record MigrationScript(
         String version,
@@ -19,7 +20,8 @@ public record MigrationScript(
         Scheme scheme,
         MigrationFile file,
         List<SqlStatement> statements,
-        boolean transactional) {
+        boolean transactional,
+        Rollback rollback) {
 
     /** The naming schemes pgshift reads. */
     public enum Scheme {

@@ -1,0 +1,85 @@
+package dev.pgshift.migrate;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.run.AppliedMigration;
+import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.Rollback;
+import dev.pgshift.source.SqlStatement;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs rollback scripts newest first. A transactional script runs in one transaction together with the deletion of its
+ * migration's history row, so the two cannot part. A non-transactional one (DROP INDEX CONCURRENTLY ...) runs statement
+ * by statement like a concurrent migration, idempotently (an index already dropped is skipped), and its history row is
+ * deleted after its last statement: a rollback killed in between is simply run again.
+ */
+public final class RollbackRunner {
+    private static final Logger LOG = Logger.getLogger(RollbackRunner.class);
+
+    private final DataSource dataSource;
+    private final String schema;
+    private final StopSignal stop;
+    private final Duration builderWait;
+
+    public RollbackRunner(DataSource dataSource, String schema, StopSignal stop, Duration builderWait) {
+        this.dataSource = dataSource;
+        this.schema = schema;
+        this.stop = stop;
+        this.builderWait = builderWait;
+    }
+
+    /** @param scripts newest first, each with its rollback; {@code done} receives each one rolled back */
+    public void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
+        for (MigrationScript m : scripts) {
+            if (stop.stopped()) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before rolling back " + m.version());
+            }
+            Rollback r = m.rollback();
+            long start = System.nanoTime();
+            try (Connection c = dataSource.getConnection()) {
+                if (r.transactional()) {
+                    c.setAutoCommit(false);
+                    try (Statement st = c.createStatement()) {
+                        for (SqlStatement s : r.statements()) {
+                            st.execute(s.text());
+                        }
+                        deleteRow(c, m.version());
+                        c.commit();
+                    } catch (SQLException e) {
+                        c.rollback();
+                        throw e;
+                    }
+                } else {
+                    new ConcurrentStep(r.file(), r.statements(), stop, builderWait).run(c);
+                    deleteRow(c, m.version());
+                }
+            } catch (SQLException e) {
+                throw new PgshiftException(ExitCode.MIGRATION, "rolling back " + m.version() + " with " + r.file().displayPath() + " failed: "
+                        + e.getMessage().split("\n")[0] + (r.transactional() ? " (its transaction was rolled back; " + m.version()
+                        + " stays applied)" : ""), e);
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            LOG.infof("rolled back %s with %s in %.2f s", m.version(), r.file().displayPath(), took.toMillis() / 1000.0);
+            done.add(new AppliedMigration(m.version(), m.description(), r.file().displayPath(),
+                    r.transactional() ? "transaction" : "outside transaction", took));
+        }
+    }
+
+    private void deleteRow(Connection c, String version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("delete from " + schema + "." + Migrator.HISTORY_TABLE + " where version = ?")) {
+            ps.setString(1, version);
+            if (ps.executeUpdate() != 1) {
+                throw new SQLException("no history row for version " + version);
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.pgshift.run;
+
+import dev.pgshift.migrate.PlannedMigration;
+import dev.pgshift.migrate.PrismaAdoption;
+import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.PlanWarning;
+import java.util.List;
+
+/**
+ * What a run would do: applied, adopted and pending migrations with their modes and phases, and the downtime warnings.
+ *
+ * @param pendingScripts the migrations to run, in order (adopted ones excluded)
+ * @param adoption       migrations Prisma (or the team, by hand) already applied, to record without running
+ */
+public record Plan(List<PlannedMigration> migrations, List<MigrationScript> pendingScripts, PrismaAdoption.Plan adoption,
+        String currentVersion, String database, List<PlanWarning> warnings) {
+
+    public List<PlannedMigration> pending() {
+        return migrations.stream().filter(PlannedMigration::pending).toList();
+    }
+
+    /** Whether the run changes anything: something to run or to adopt. */
+    public boolean changes() {
+        return !pendingScripts.isEmpty() || !adoption.adopt().isEmpty();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.pgshift.run;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.config.Settings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.migrate.Migrator;
+import dev.pgshift.migrate.PlannedMigration;
+import dev.pgshift.migrate.PrismaAdoption;
+import dev.pgshift.source.DowntimeRules;
+import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.PlanWarning;
+import dev.pgshift.source.SqlStatement;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Works out a {@link Plan} (and a rollback plan) from the files and the database; reads only. */
+final class Planner {
+
+    private Planner() {
+    }
+
+    static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
+        List<PlannedMigration> planned = migrator.plan();
+        Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
+                .collect(Collectors.toSet());
+        List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
+        PrismaAdoption.Plan adoption;
+        try {
+            adoption = PrismaAdoption.plan(c, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read _prisma_migrations: " + DatabaseWaiter.describe(e), e);
+        }
+        Set<String> adopted = adoption.adopt().stream().map(MigrationScript::version).collect(Collectors.toSet());
+        List<MigrationScript> toRun = pending.stream().filter(s -> !adopted.contains(s.version())).toList();
+        refuseUnnamedConcurrentIndexes(toRun);
+        Set<String> deferrable = toRun.subList(Phase.firstDeferrable(toRun), toRun.size()).stream().map(MigrationScript::version)
+                .collect(Collectors.toSet());
+        List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
+                : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
+        List<PlanWarning> warnings = DowntimeRules.check(toRun, existingTables(c));
+        return new Plan(migrations, toRun, adoption, migrator.currentVersion(), db.settings().describe(), warnings);
+    }
+
+    /** A retry of an unnamed CREATE INDEX CONCURRENTLY would build t_c_idx1 beside the INVALID t_c_idx it left. */
+    private static void refuseUnnamedConcurrentIndexes(List<MigrationScript> pending) {
+        List<String> unnamed = new ArrayList<>();
+        for (MigrationScript m : pending) {
+            for (SqlStatement s : m.statements()) {
+                if (s.isUnnamedConcurrentIndex()) {
+                    unnamed.add(m.file().displayPath() + ":" + s.line());
+                }
+            }
+        }
+        if (!unnamed.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "CREATE INDEX CONCURRENTLY without an index name at " + String.join(", ", unnamed)
+                    + ": name the index (CREATE INDEX CONCURRENTLY name ON ...), so that a retry after a failure finds and repairs "
+                    + "the index instead of building a second one beside it");
+        }
+    }
+
+    private static Set<String> existingTables(Connection c) {
+        Set<String> tables = new HashSet<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select c.relname from pg_class c "
+                + "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname = any (current_schemas(false))")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the catalog: " + DatabaseWaiter.describe(e), e);
+        }
+        return tables;
+    }
+
+    static RollbackPlan rollbackPlan(Migrator migrator, List<MigrationScript> scripts, String to) {
+        org.flywaydb.core.api.MigrationVersion target = org.flywaydb.core.api.MigrationVersion.fromVersion(to);
+        Set<String> applied = migrator.appliedVersions();
+        if (!applied.contains(to) && !to.equals("0")) {
+            throw new PgshiftException(ExitCode.CONFIG, "--to " + to + " is not an applied version; applied: " + applied.stream().sorted().toList());
+        }
+        List<MigrationScript> undo = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        Set<String> known = new HashSet<>();
+        for (MigrationScript s : scripts) {
+            known.add(s.version());
+            if (applied.contains(s.version()) && org.flywaydb.core.api.MigrationVersion.fromVersion(s.version()).compareTo(target) > 0) {
+                if (s.rollback() == null) {
+                    missing.add(s.version() + " (" + s.file().displayPath() + ": no rollback script beside it)");
+                } else {
+                    undo.add(0, s);
+                }
+            }
+        }
+        for (String v : applied) {
+            if (!known.contains(v) && org.flywaydb.core.api.MigrationVersion.fromVersion(v).compareTo(target) > 0) {
+                missing.add(v + " (applied, but its file is gone)");
+            }
+        }
+        return new RollbackPlan(to, undo, missing);
+    }
+}

@@ -46,7 +46,7 @@ public class HistoryCommand implements Callable<Integer> {
         Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
         List<HistoryTable.Entry> entries;
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            entries = new HistoryTable(settings.schema()).list(c, limit);
+            entries = new HistoryTable().list(c, limit);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the history: " + e.getMessage(), e);
         }
@@ -58,7 +58,7 @@ public class HistoryCommand implements Callable<Integer> {
             }
             out.println(Json.MAPPER.writeValueAsString(reports));
         } else if (entries.isEmpty()) {
-            out.println("no runs recorded in " + settings.schema() + "." + HistoryTable.TABLE);
+            out.println("no runs recorded in " + HistoryTable.SCHEMA + "." + HistoryTable.TABLE);
         } else {
             out.printf("%-24s %-8s %-9s %4s  %s%n", "started", "command", "outcome", "exit", "run id");
             for (HistoryTable.Entry e : entries) {

@@ -11,26 +11,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * pgshift's own history of runs in the database (pgshift_history, report as jsonb): it outlives the pod and the hook
- * Job that Helm deletes. Written in its own transaction, so a failed migration's rollback does not take the row with it.
+ * pgshift's own history of runs in the database (pgshift.run_history, report as jsonb): it outlives the pod and the
+ * hook Job that Helm deletes. Written in its own transaction, so a failed migration's rollback does not take the row
+ * with it. It lives in a schema of its own: a table in the application's schema would make Flyway refuse a first
+ * migration ("non-empty schema without history") after a run that failed before creating Flyway's history.
  */
 public final class HistoryTable {
-    public static final String TABLE = "pgshift_history";
-
-    private final String schema;
-
-    public HistoryTable(String schema) {
-        this.schema = schema;
-    }
+    public static final String SCHEMA = "pgshift";
+    public static final String TABLE = "run_history";
 
     private String table() {
-        return schema + "." + TABLE;
+        return SCHEMA + "." + TABLE;
     }
 
     public void write(Connection c, Report r) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(true);
         try (Statement st = c.createStatement()) {
+            st.execute("create schema if not exists " + SCHEMA);
             st.execute("create table if not exists " + table() + " (run_id uuid primary key, command text not null, started_at timestamptz not null, "
                     + "finished_at timestamptz not null, outcome text not null, exit_code int not null, report jsonb not null)");
             try (PreparedStatement ps = c.prepareStatement("insert into " + table() + " values (?::uuid, ?, ?, ?, ?, ?, ?::jsonb)")) {

@@ -20,12 +20,10 @@ public final class ReportPublisher {
 
     private final Path reportFile;
     private final Path terminationLog;
-    private final String schema;
 
-    public ReportPublisher(Path reportFile, Path terminationLog, String schema) {
+    public ReportPublisher(Path reportFile, Path terminationLog) {
         this.reportFile = reportFile;
         this.terminationLog = terminationLog;
-        this.schema = schema;
     }
 
     /** @param connection opens a session for the history row, or returns null when the database was never reached */
@@ -54,10 +52,11 @@ public final class ReportPublisher {
         try {
             c = connection.get();
             if (c != null) {
-                new HistoryTable(schema).write(c, report);
+                new HistoryTable().write(c, report);
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.errorf("cannot record the run in %s.%s: %s", schema, HistoryTable.TABLE, e.getMessage());
+            LOG.errorf("cannot record the run in %s.%s (the user needs CREATE on the database, or create schema %s for it): %s",
+                    HistoryTable.SCHEMA, HistoryTable.TABLE, HistoryTable.SCHEMA, e.getMessage());
         } finally {
             if (c != null) {
                 try {

@@ -153,7 +153,7 @@ public final class RunService {
         } catch (PgshiftException e) {
             result = rec.failed(e);
         }
-        new ReportPublisher(settings.reportFile(), settings.terminationLog(), settings.schema()).publish(result, () -> {
+        new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
             try {
                 return reached[0] ? db.getConnection() : null;
             } catch (SQLException e) {

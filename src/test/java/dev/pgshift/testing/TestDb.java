@@ -102,18 +102,16 @@ public record TestDb(PgServer server, String name, String user, String password)
 
     /**
      * Tables, indexes (with validity), constraints and columns of the public schema: what "exactly as before" means.
-     * pgshift's own run log (pgshift_history) is left out: every run, failed ones too, adds its report there.
      */
     public String catalogSnapshot() {
         return query("select 'table ' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                + "where n.nspname = 'public' and c.relkind = 'r' and c.relname <> 'pgshift_history' "
+                + "where n.nspname = 'public' and c.relkind = 'r' "
                 + "union all select 'index ' || i.indexrelid::regclass || ' valid=' || i.indisvalid from pg_index i "
                 + "join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' "
-                + "and c.relname <> 'pgshift_history' "
                 + "union all select 'constraint ' || conname || ' validated=' || convalidated from pg_constraint co "
-                + "join pg_namespace n on n.oid = co.connamespace where n.nspname = 'public' and conname not like 'pgshift_history%' "
+                + "join pg_namespace n on n.oid = co.connamespace where n.nspname = 'public' "
                 + "union all select 'column ' || table_name || '.' || column_name || ' ' || data_type from information_schema.columns "
-                + "where table_schema = 'public' and table_name <> 'pgshift_history' order by 1").toString();
+                + "where table_schema = 'public' order by 1").toString();
     }
 
     /** Waits until a pgshift session runs a statement containing {@code fragment}. */

@@ -202,7 +202,7 @@ class VerifyReportIT {
         runs.forEach(r -> codes.add(r.get("exitCode").asInt()));
         assertEquals(List.of(3, 6, 4, 5, 0), codes, "newest first, failed runs included");
         assertFalse(history.stdout().contains(db.password()));
-        assertFalse(db.query("select report::text from pgshift_history").toString().contains(db.password()));
+        assertFalse(db.query("select report::text from pgshift.run_history").toString().contains(db.password()));
         Result table = PgshiftProcess.run(List.of("history", "--limit", "2"), db.env());
         assertEquals(3, table.stdout().strip().split("\n").length, table.stdout());
     }

@@ -1,5 +1,7 @@
 package dev.pgshift.migrate;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * One migration as plan shows it.
  *
@@ -7,6 +9,7 @@ package dev.pgshift.migrate;
  * @param mode    "transaction" or "outside transaction" (null for an applied migration no longer among the files)
  * @param phase   for a pending migration: "pre", or "post" for a trailing concurrent build that --phase post may defer
  */
+@RegisterForReflection
 public record PlannedMigration(String version, String description, String script, String state, String mode, String phase) {
 
     /** The same migration, to be recorded as applied without running (Prisma applied it). */

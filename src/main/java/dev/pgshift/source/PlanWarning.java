@@ -1,5 +1,7 @@
 package dev.pgshift.source;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * A pending statement that would hold a strong lock on an existing table for its whole duration ("plan for downtime").
  *
@@ -9,6 +11,7 @@ package dev.pgshift.source;
  * @param risk      what it does to the application while it runs
  * @param saferForm what to write instead
  */
+@RegisterForReflection
 public record PlanWarning(String version, String file, int line, String statement, String risk, String saferForm) {
 
     /** One line for logs and the human plan. */

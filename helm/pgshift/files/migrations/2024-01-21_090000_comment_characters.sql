@@ -1,0 +1,1 @@
+COMMENT ON TABLE characters IS 'characters created by users';

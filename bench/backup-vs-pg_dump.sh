@@ -3,32 +3,20 @@
 # `pg_dump -Fc` of the same database, in the same run, alternating, N rounds. Not part of the test suite.
 #
 #   bench/backup-vs-pg_dump.sh [pgbench scale, default 10] [rounds, default 5]
-#
 # Needs what the README's commands need, plus pgbench (Debian: postgresql-contrib or postgresql-client).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 scale=${1:-10}
 rounds=${2:-5}
-work=$(mktemp -d)
-trap 'exec 3>&-; wait 2>/dev/null; rm -rf "$work"' EXIT
-
-./mvnw -B -q package -DskipTests
-mkfifo "$work/stdin"
-./mvnw -B -q exec:java -Dexec.mainClass=dev.pgshift.testing.LocalServer -Dexec.classpathScope=test \
-  -Dexec.args="$work/port" < "$work/stdin" > "$work/server.log" 2>&1 &
-exec 3>"$work/stdin"
-while [ ! -s "$work/port" ]; do sleep 0.5; done
-export PGHOST=localhost PGPORT=$(cat "$work/port") PGUSER=bench PGPASSWORD=bench PGDATABASE=bench PGSSLMODE=disable
 pgbench -q -i -s "$scale" >/dev/null 2>&1
-echo "database: pgbench scale $scale, $(psql -Atc "select pg_size_pretty(pg_database_size('bench'))")"
-
-java=(java -jar target/quarkus-app/quarkus-run.jar)
+# pgbench's filler columns compress ~50x; add a table of random text so the archive has a realistic size.
+psql -q -c "create table if not exists noise as select g as id, md5(random()::text) || md5(random()::text) as a, random() as b from generate_series(1, $scale * 100000) g"
+echo "database: pgbench scale $scale + noise, $(psql -Atc "select pg_size_pretty(pg_database_size('bench'))")"
 printf "%-6s %12s %14s %8s\n" round "pg_dump -Fc" "pgshift backup" ratio
 for i in $(seq "$rounds"); do
   t0=$(date +%s.%N)
   pg_dump -Fc -f "$work/direct.dump"
   t1=$(date +%s.%N)
-  out=$("${java[@]}" backup --backup-dir "$work/backups" --backup-keep 1 2>/dev/null)
+  out=$("${pgshift[@]}" backup --backup-dir "$work/backups" --backup-keep 1 2>/dev/null)
   phase=$(echo "$out" | awk '$1 == "backup" && $2 == "SUCCEEDED" {sub("s", "", $3); print $3}')
   direct=$(echo "$t1 - $t0" | bc)
   printf "%-6s %11.2fs %13.2fs %8.3f\n" "$i" "$direct" "$phase" "$(echo "$phase / $direct" | bc -l)"

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** pgshift backup: a verified backup now, whatever is pending. */
@@ -17,9 +16,6 @@ import picocli.CommandLine.Spec;
 public class BackupCommand implements Callable<Integer> {
     @Mixin
     SettingsOptions options;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
 
     @Spec
     CommandSpec spec;

@@ -33,9 +33,6 @@ public class HistoryCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the full reports as a JSON array")
     boolean json;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

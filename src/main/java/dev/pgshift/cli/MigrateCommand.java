@@ -19,9 +19,6 @@ public class MigrateCommand implements Callable<Integer> {
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre, post or all (default); see run --help")
     Phase phase;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

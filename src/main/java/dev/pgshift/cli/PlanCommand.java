@@ -36,9 +36,6 @@ public class PlanCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "VERSION", description = "with --rollback: the version to return to")
     String to;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

@@ -21,9 +21,6 @@ public class ResetCommand implements Callable<Integer> {
     @Option(names = "--confirm", paramLabel = "DATABASE", description = "the name of the database to empty; required")
     String confirm;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

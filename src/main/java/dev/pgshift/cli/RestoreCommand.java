@@ -33,9 +33,6 @@ public class RestoreCommand implements Callable<Integer> {
     @Option(names = "--overwrite-live", description = "restore over the configured database itself (drops and recreates its objects)")
     boolean overwriteLive;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

@@ -24,9 +24,6 @@ public class RollbackCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "VERSION", description = "the version to return to (0: before the first)")
     String to;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

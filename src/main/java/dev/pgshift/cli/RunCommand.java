@@ -29,9 +29,6 @@ public class RunCommand implements Callable<Integer> {
             + "real database untouched and exits with the failing phase's code.")
     boolean rehearse;
 
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
-
     @Spec
     CommandSpec spec;
 

@@ -125,6 +125,9 @@ public final class SettingsOptions {
             + "written when the file's directory exists (default /dev/termination-log; env PGSHIFT_TERMINATION_LOG)")
     String terminationLog;
 
+    @Option(names = "--verbose", description = "print stack traces with errors")
+    boolean verbose;
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
             + "env PGSHIFT_CONFIG)")
     Path config;

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** pgshift verify: the post-migration checks alone. */
@@ -18,9 +17,6 @@ import picocli.CommandLine.Spec;
 public class VerifyCommand implements Callable<Integer> {
     @Mixin
     SettingsOptions options;
-
-    @Option(names = "--verbose", description = "stack traces on errors")
-    boolean verbose;
 
     @Spec
     CommandSpec spec;

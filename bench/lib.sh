@@ -1,0 +1,14 @@
+# Shared by the benchmarks: build pgshift, start a throwaway PostgreSQL (role/database "bench"), export PG* for it.
+# Sourced, not run. Stops the server when the benchmark exits.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+work=$(mktemp -d)
+trap 'exec 3>&- 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+./mvnw -B -q package -DskipTests
+mkfifo "$work/stdin"
+./mvnw -B -q exec:java -Dexec.mainClass=dev.pgshift.testing.LocalServer -Dexec.classpathScope=test \
+  -Dexec.args="$work/port" < "$work/stdin" > "$work/server.log" 2>&1 &
+exec 3>"$work/stdin"
+while [ ! -s "$work/port" ]; do sleep 0.5; done
+export PGHOST=localhost PGPORT=$(cat "$work/port") PGUSER=bench PGPASSWORD=bench PGDATABASE=bench PGSSLMODE=disable
+pgshift=(java -jar target/quarkus-app/quarkus-run.jar)

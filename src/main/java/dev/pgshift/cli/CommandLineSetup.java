@@ -1,7 +1,6 @@
 package dev.pgshift.cli;
 
 import dev.pgshift.ExitCode;
-import dev.pgshift.PgshiftException;
 import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -24,23 +23,7 @@ public class CommandLineSetup {
             codes.put(String.format("%3d", c.code()), c.meaning());
         }
         cl.getCommandSpec().usageMessage().exitCodeList(codes);
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            boolean verbose = parseResult.originalArgs().contains("--verbose");
-            if (ex instanceof PgshiftException p) {
-                commandLine.getErr().println("pgshift: " + p.getMessage());
-                if (verbose) {
-                    p.printStackTrace(commandLine.getErr());
-                }
-                return p.exitCode().code();
-            }
-            commandLine.getErr().println("pgshift: internal error: " + ex);
-            if (verbose) {
-                ex.printStackTrace(commandLine.getErr());
-            } else {
-                commandLine.getErr().println("(run again with --verbose for the stack trace)");
-            }
-            return ExitCode.INTERNAL.code();
-        });
+        cl.setExecutionExceptionHandler(new ExitCodeHandler());
         return cl;
     }
 }

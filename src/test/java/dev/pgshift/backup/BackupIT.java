@@ -90,6 +90,23 @@ class BackupIT {
     }
 
     @Test
+    void schemaOnlyBackupRestoresTheTablesWithoutTheirRows() throws Exception {
+        TestDb db = setUp("schemaonly");
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb");
+        }
+        Result b = PgshiftProcess.run(List.of("backup", "--backup-scope", "schema"), env(db));
+        assertEquals(0, b.exitCode(), b.toString());
+        String dump = completeDumps().get(0);
+        assertTrue(Files.readString(backups.resolve(dump + ".manifest.json")).contains("\"scope\" : \"schema\""));
+        Result r = PgshiftProcess.run(List.of("restore", backups.resolve(dump).toString(), "--into", db.name() + "_schema"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        TestDb copy = new TestDb(db.server(), db.name() + "_schema", db.user(), db.password());
+        assertEquals("0", copy.scalar("select count(*) from accounts"));
+        assertEquals("1000", db.scalar("select count(*) from accounts"));
+    }
+
+    @Test
     void nothingPendingMakesNoBackup() throws Exception {
         TestDb db = setUp("nopending");
         List<String> before = files();

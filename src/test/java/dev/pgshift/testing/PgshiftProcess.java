@@ -59,6 +59,7 @@ public final class PgshiftProcess {
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("QUARKUS"));
             // Backups of tests go to a temporary directory unless the test chooses one.
             pb.environment().put("PGSHIFT_BACKUP_DIR", Files.createTempDirectory("pgshift-backups").toString());
+            pb.environment().put("PGSHIFT_BACKUP", System.getProperty("test.backup", "auto"));
             pb.environment().putAll(env);
             Path out = Files.createTempFile("pgshift-out", ".txt");
             Path err = Files.createTempFile("pgshift-err", ".txt");

@@ -35,8 +35,10 @@ class PlanIT {
     void planOnADatabaseBehindShowsExactlyWhatIsPendingWithModesAndWarnings() throws Exception {
         TestDb db = PgServer.get().newDatabase("plan");
         Path partial = MigrateIT.copyFixture("../../main/resources/db/migration", tmp.resolve("m"));
-        Files.delete(partial.resolve("2024-01-16_100000_add_daily_quota_check.sql"));
-        Files.delete(partial.resolve("2024-01-17_090000_backfill_generation_status.sql"));
+        for (String name : List.of("2024-01-16_100000_add_daily_quota_check", "2024-01-17_090000_backfill_generation_status")) {
+            Files.delete(partial.resolve(name + ".sql"));
+            Files.delete(partial.resolve(name + ".rollback.sql"));
+        }
         assertEquals(0, PgshiftProcess.run(List.of("migrate", "--bundled=false", "--migrations", partial.toString()), db.env()).exitCode());
         String before = db.catalogSnapshot();
 
@@ -65,6 +67,7 @@ class PlanIT {
         assertTrue(run.stdout().contains("warning   "), run.stdout());
 
         Files.delete(partial.resolve("20240112090000_character_generation_status/migration.sql"));
+        Files.delete(partial.resolve("20240112090000_character_generation_status/down.sql"));
         TestDb behind = PgServer.get().newDatabase("behind");
         Files.copy(Path.of("src/main/resources/db/migration/2024-01-16_100000_add_daily_quota_check.sql"),
                 partial.resolve("2024-01-16_100000_add_daily_quota_check.sql"));

@@ -141,6 +141,25 @@ class WorkflowIT {
     }
 
     @Test
+    void theBundledPlatformMigrationsRollBackToTheirFirstVersionAndForwardAgain() throws Exception {
+        TestDb db = PgServer.get().newDatabase("platformrb");
+        assertEquals(0, PgshiftProcess.run(List.of("run"), db.env()).exitCode());
+        TestDb twin = PgServer.get().newDatabase("platformtwin");
+        Path first = Files.createDirectories(tmp.resolve("first/20240110120000_init"));
+        Files.copy(Path.of("src/main/resources/db/migration/20240110120000_init/migration.sql"), first.resolve("migration.sql"));
+        assertEquals(0, PgshiftProcess.run(List.of("migrate", "--bundled=false", "--migrations", first.getParent().toString()), twin.env())
+                .exitCode());
+
+        Result r = PgshiftProcess.run(List.of("rollback", "--to", "20240110120000.1"), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(twin.catalogSnapshot(), db.catalogSnapshot());
+        assertEquals(List.of("20240110120000.1"), db.appliedVersions());
+        Result forward = PgshiftProcess.run(List.of("run"), db.env());
+        assertEquals(0, forward.exitCode(), forward.toString());
+        assertEquals(5, db.appliedVersions().size());
+    }
+
+    @Test
     void aMissingRollbackScriptRefusesBeforeAnythingChanges() throws Exception {
         dir = Files.createDirectories(tmp.resolve("rb"));
         write("V1__t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");

@@ -1,0 +1,2 @@
+-- The backfill cannot be undone exactly (which rows were NULL before is not recorded), and undoing it is not needed
+-- to roll back further: this rollback only removes the migration from the history.

@@ -224,6 +224,43 @@ class BackupIT {
     }
 
     @Test
+    void maxAgeDeletesOldBackupsButNeverTheNewOne() throws Exception {
+        TestDb db = setUp("maxage");
+        Result first = PgshiftProcess.run(List.of("backup"), env(db));
+        assertEquals(0, first.exitCode(), first.toString());
+        String old = completeDumps().get(0);
+        java.nio.file.attribute.FileTime twoDaysAgo = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(2)));
+        Files.setLastModifiedTime(backups.resolve(old), twoDaysAgo);
+        Thread.sleep(1100);
+        Result second = PgshiftProcess.run(List.of("backup", "--backup-max-age", "24h"), env(db));
+        assertEquals(0, second.exitCode(), second.toString());
+        List<String> left = completeDumps();
+        assertEquals(1, left.size(), files().toString());
+        assertFalse(left.contains(old));
+        assertFalse(files().contains(old + ".manifest.json"), "its manifest goes with it");
+    }
+
+    @Test
+    void sigtermDuringTheDumpStopsWithExit75AndNoCompleteLookingFile() throws Exception {
+        TestDb db = setUp("termdump");
+        db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 20), g FROM generate_series(1001, 300000) g");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        PgshiftProcess run = PgshiftProcess.start(List.of("run"), env(db));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (files().stream().noneMatch(f -> f.endsWith(".partial"))) {
+            assertTrue(System.nanoTime() < deadline, "no dump started: " + run.stderrSoFar());
+            Thread.sleep(5);
+        }
+        run.signal("TERM");
+        Result r = run.await(Duration.ofSeconds(30));
+        assertEquals(75, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("stopped by SIGTERM during the backup"), r.stderr());
+        assertEquals(List.of(), completeDumps(), files().toString());
+        assertTrue(files().stream().noneMatch(f -> f.endsWith(".partial")), "the temporary file is removed: " + files());
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
+    @Test
     void verifyRestoreComparesRowCountsInAScratchDatabase() throws Exception {
         TestDb db = setUp("verifyrestore");
         try (var admin = db.server().admin("postgres")) {

@@ -187,12 +187,15 @@ class ConcurrentStepsIT {
         assertTrue(r.stderr().contains("blocked by pid " + blockerPid), r.stderr());
         Matcher m = Pattern.compile("lock timeout after ([0-9.]+) s").matcher(r.stderr());
         int attempts = 0;
+        List<Double> waits = new ArrayList<>();
         while (m.find()) {
             attempts++;
             double seconds = Double.parseDouble(m.group(1));
+            waits.add(seconds);
             assertTrue(seconds < 1.0 + 0.75, "an attempt waited " + seconds + " s for a 1 s lock_timeout");
         }
         assertTrue(attempts >= 2, r.stderr());
+        System.out.println("lock_timeout 1 s, attempts gave up after (s): " + waits);
         assertEquals("1", db.scalar("select count(*) from information_schema.columns where table_name = 't' and column_name = 'note'"));
         assertHistoryConsistent(db, List.of("1", "2"));
     }

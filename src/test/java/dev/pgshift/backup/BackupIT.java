@@ -129,9 +129,8 @@ class BackupIT {
         assertEquals(List.of("1"), db.appliedVersions());
     }
 
-    @Test
-    void killDuringTheDumpLeavesNoCompleteLookingFileAndTheNextRunSucceeds() throws Exception {
-        TestDb db = setUp("killdump");
+    /** Enough data for a dump of a few seconds, a pending migration, and a run caught while pg_dump writes. */
+    private PgshiftProcess runUntilDumping(TestDb db) throws Exception {
         db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 20), g FROM generate_series(1001, 300000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
         PgshiftProcess run = PgshiftProcess.start(List.of("run"), env(db));
@@ -140,6 +139,13 @@ class BackupIT {
             assertTrue(System.nanoTime() < deadline, "no dump started: " + run.stderrSoFar());
             Thread.sleep(5);
         }
+        return run;
+    }
+
+    @Test
+    void killDuringTheDumpLeavesNoCompleteLookingFileAndTheNextRunSucceeds() throws Exception {
+        TestDb db = setUp("killdump");
+        PgshiftProcess run = runUntilDumping(db);
         run.signal("KILL");
         run.await(Duration.ofSeconds(10));
         Thread.sleep(3000); // the orphaned pg_dump may go on writing its temporary file
@@ -243,14 +249,7 @@ class BackupIT {
     @Test
     void sigtermDuringTheDumpStopsWithExit75AndNoCompleteLookingFile() throws Exception {
         TestDb db = setUp("termdump");
-        db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 20), g FROM generate_series(1001, 300000) g");
-        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
-        PgshiftProcess run = PgshiftProcess.start(List.of("run"), env(db));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (files().stream().noneMatch(f -> f.endsWith(".partial"))) {
-            assertTrue(System.nanoTime() < deadline, "no dump started: " + run.stderrSoFar());
-            Thread.sleep(5);
-        }
+        PgshiftProcess run = runUntilDumping(db);
         run.signal("TERM");
         Result r = run.await(Duration.ofSeconds(30));
         assertEquals(75, r.exitCode(), r.toString());

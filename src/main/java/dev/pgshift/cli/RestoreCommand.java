@@ -30,7 +30,7 @@ public class RestoreCommand implements Callable<Integer> {
     @Option(names = "--into", paramLabel = "NAME", description = "database to create and restore into")
     String into;
 
-    @Option(names = "--overwrite-live", description = "restore over the configured database itself (drops and recreates its objects)")
+    @Option(names = "--overwrite-live", description = "restore over the configured database itself: the backup's objects are dropped and recreated (objects made after the backup stay)")
     boolean overwriteLive;
 
     @Spec

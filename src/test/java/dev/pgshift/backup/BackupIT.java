@@ -107,6 +107,21 @@ class BackupIT {
     }
 
     @Test
+    void overwriteLiveRestoresTheBackupOverTheConfiguredDatabase() throws Exception {
+        TestDb db = setUp("overlive");
+        List<List<String>> before = db.query("select * from accounts order by id");
+        assertEquals(0, PgshiftProcess.run(List.of("backup"), env(db)).exitCode());
+        db.execute("DELETE FROM accounts WHERE id > 10");
+        db.execute("CREATE TABLE scratch_after_backup (id int)");
+        Path dump = backups.resolve(completeDumps().get(0));
+        Result r = PgshiftProcess.run(List.of("restore", dump.toString(), "--overwrite-live"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stdout().contains("into database " + db.name()), r.stdout());
+        assertEquals(before, db.query("select * from accounts order by id"));
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
+    @Test
     void nothingPendingMakesNoBackup() throws Exception {
         TestDb db = setUp("nopending");
         List<String> before = files();

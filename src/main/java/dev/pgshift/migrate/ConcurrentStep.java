@@ -89,8 +89,8 @@ final class ConcurrentStep implements MigrationExecutor {
     }
 
     private void run(Connection c, SqlStatement s) throws SQLException {
-        if (ConcurrentStatements.isCreateIndexConcurrently(s)) {
-            createIndex(c, s, ConcurrentStatements.indexName(s));
+        if (s.isCreateIndexConcurrently()) {
+            createIndex(c, s, s.createdIndex());
         } else if (ConcurrentStatements.isDropIndexConcurrently(s)) {
             String name = ConcurrentStatements.droppedIndex(s);
             if (name != null && IndexCatalog.index(c, name) == null) {

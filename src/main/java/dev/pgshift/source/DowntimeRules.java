@@ -122,15 +122,11 @@ public final class DowntimeRules {
 
     /** The table an ALTER TABLE or CREATE INDEX statement works on, or null. */
     static String tableOf(SqlStatement s) {
-        List<String> w = s.words();
         if (s.startsWith("ALTER", "TABLE")) {
-            int i = 2;
-            while (i < w.size() && (w.get(i).equals("IF") || w.get(i).equals("EXISTS") || w.get(i).equals("ONLY"))) {
-                i++;
-            }
-            return s.nameAt(i);
+            return s.alteredTable();
         }
         if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
+            List<String> w = s.words();
             int on = w.indexOf("ON");
             if (on < 0) {
                 return null;

@@ -55,16 +55,48 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind)
         return false;
     }
 
-    /** A CREATE INDEX CONCURRENTLY that names no index: PostgreSQL would choose t_c_idx, and t_c_idx1 on a retry. */
-    public boolean isUnnamedConcurrentIndex() {
-        if (!startsWith("CREATE", "INDEX", "CONCURRENTLY") && !startsWith("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY")) {
-            return false;
+    /** CREATE [UNIQUE] INDEX CONCURRENTLY. */
+    public boolean isCreateIndexConcurrently() {
+        return startsWith("CREATE", "INDEX", "CONCURRENTLY") || startsWith("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY");
+    }
+
+    /**
+     * The index a CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON ... statement names, or null when it is no
+     * such statement or names no index.
+     */
+    public String createdIndex() {
+        int i;
+        if (startsWith("CREATE", "INDEX")) {
+            i = 2;
+        } else if (startsWith("CREATE", "UNIQUE", "INDEX")) {
+            i = 3;
+        } else {
+            return null;
         }
-        int i = words.indexOf("CONCURRENTLY") + 1;
-        if (containsSequence("CONCURRENTLY", "IF", "NOT", "EXISTS")) {
+        if (i < words.size() && words.get(i).equals("CONCURRENTLY")) {
+            i++;
+        }
+        if (i + 2 < words.size() && words.get(i).equals("IF") && words.get(i + 1).equals("NOT") && words.get(i + 2).equals("EXISTS")) {
             i += 3;
         }
-        return i >= words.size() || words.get(i).equals("ON");
+        return i < words.size() && !words.get(i).equals("ON") ? nameAt(i) : null;
+    }
+
+    /** A CREATE INDEX CONCURRENTLY that names no index: PostgreSQL would choose t_c_idx, and t_c_idx1 on a retry. */
+    public boolean isUnnamedConcurrentIndex() {
+        return isCreateIndexConcurrently() && createdIndex() == null;
+    }
+
+    /** The table an ALTER TABLE [IF EXISTS] [ONLY] name ... statement works on, or null for other statements. */
+    public String alteredTable() {
+        if (!startsWith("ALTER", "TABLE")) {
+            return null;
+        }
+        int i = 2;
+        while (i < words.size() && (words.get(i).equals("IF") || words.get(i).equals("EXISTS") || words.get(i).equals("ONLY"))) {
+            i++;
+        }
+        return nameAt(i);
     }
 
     /**

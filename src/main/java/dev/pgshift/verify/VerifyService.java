@@ -86,7 +86,7 @@ public final class VerifyService {
         Set<String> ours = new HashSet<>();
         for (MigrationScript m : scripts) {
             for (SqlStatement s : m.statements()) {
-                String name = createdIndex(s);
+                String name = s.createdIndex();
                 if (name != null) {
                     ours.add(name);
                 }
@@ -104,25 +104,6 @@ public final class VerifyService {
                     + " (allow them with --allow-invalid-index)");
         }
         return pass("none");
-    }
-
-    /** The index a CREATE INDEX statement names, or null. */
-    static String createdIndex(SqlStatement s) {
-        int i;
-        if (s.startsWith("CREATE", "INDEX")) {
-            i = 2;
-        } else if (s.startsWith("CREATE", "UNIQUE", "INDEX")) {
-            i = 3;
-        } else {
-            return null;
-        }
-        if (i < s.words().size() && s.words().get(i).equals("CONCURRENTLY")) {
-            i++;
-        }
-        if (s.containsSequence("IF", "NOT", "EXISTS")) {
-            i += 3;
-        }
-        return i < s.words().size() && !s.words().get(i).equals("ON") ? s.nameAt(i) : null;
     }
 
     private Outcome runScript(VerifyScript vs, Set<String> applied) throws SQLException {

@@ -71,4 +71,17 @@ class SqlTokenizerTest {
         assertEquals(2, st.size());
         assertEquals(Kind.NON_TRANSACTIONAL, st.get(1).kind());
     }
+
+    @Test
+    void namesTheIndexAndTableAStatementWorksOn() {
+        SqlStatement named = SqlTokenizer.split("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"Users_Email\" ON public.users (email)").get(0);
+        assertEquals("Users_Email", named.createdIndex());
+        assertEquals(false, named.isUnnamedConcurrentIndex());
+        assertEquals("idx_a", SqlTokenizer.split("create index idx_A on t (a)").get(0).createdIndex());
+        SqlStatement unnamed = SqlTokenizer.split("CREATE INDEX CONCURRENTLY ON t (a)").get(0);
+        assertEquals(null, unnamed.createdIndex());
+        assertEquals(true, unnamed.isUnnamedConcurrentIndex());
+        assertEquals("m", SqlTokenizer.split("ALTER TABLE IF EXISTS ONLY app.m DETACH PARTITION m_1 CONCURRENTLY").get(0).alteredTable());
+        assertEquals(null, SqlTokenizer.split("DROP TABLE t").get(0).alteredTable());
+    }
 }

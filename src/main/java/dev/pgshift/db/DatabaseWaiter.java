@@ -89,7 +89,8 @@ public final class DatabaseWaiter {
         return msg + (e.getSQLState() != null ? " [SQLSTATE " + e.getSQLState() + "]" : "");
     }
 
-    static void sleepQuietly(long ms) {
+    /** Sleeps, keeping the thread's interrupt flag: pgshift's waits end on their own deadlines or on a stop signal. */
+    public static void sleepQuietly(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

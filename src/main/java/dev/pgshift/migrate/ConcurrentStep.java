@@ -2,6 +2,7 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.SqlStatement;
@@ -172,7 +173,7 @@ final class ConcurrentStep implements MigrationExecutor {
                         state.builderPid(), state.name());
                 logged = true;
             }
-            sleep(1000);
+            DatabaseWaiter.sleepQuietly(1000);
             state = IndexCatalog.index(c, state.name());
         }
         return state;
@@ -204,11 +205,4 @@ final class ConcurrentStep implements MigrationExecutor {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

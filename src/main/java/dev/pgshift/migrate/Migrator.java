@@ -2,6 +2,7 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.source.MigrationScript;
@@ -195,7 +196,7 @@ public final class Migrator {
                     long backoff = Math.min(1000L << (attempt - 1), 30_000L);
                     LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
                             (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
-                    sleep(backoff);
+                    DatabaseWaiter.sleepQuietly(backoff);
                     clearFailedSteps();
                 }
             }
@@ -268,13 +269,6 @@ public final class Migrator {
         return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").replaceAll("-{5,}", "").trim();
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     private static String state(MigrationState s) {
         return switch (s) {

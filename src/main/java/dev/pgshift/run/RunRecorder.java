@@ -46,8 +46,7 @@ public final class RunRecorder {
             phases.add(new PhaseResult(name, Outcome.SUCCEEDED, Duration.between(start, Instant.now()), null));
             return result;
         } catch (PgshiftException e) {
-            Outcome o = e.exitCode() == ExitCode.TEMPORARY && e.getMessage().startsWith("stopped") ? Outcome.STOPPED : Outcome.FAILED;
-            phases.add(new PhaseResult(name, o, Duration.between(start, Instant.now()), e.getMessage()));
+            phases.add(new PhaseResult(name, outcomeOf(e), Duration.between(start, Instant.now()), e.getMessage()));
             throw e;
         } catch (RuntimeException e) {
             phases.add(new PhaseResult(name, Outcome.FAILED, Duration.between(start, Instant.now()), String.valueOf(e.getMessage())));
@@ -96,8 +95,13 @@ public final class RunRecorder {
     }
 
     public RunResult failed(PgshiftException e) {
-        Outcome o = e.getMessage() != null && e.getMessage().startsWith("stopped") ? Outcome.STOPPED : Outcome.FAILED;
-        return result(o, e.exitCode(), e.getMessage());
+        return result(outcomeOf(e), e.exitCode(), e.getMessage());
+    }
+
+    /** A run stopped by SIGTERM (its exceptions say "stopped by ...", exit 75) is STOPPED; any other failure FAILED. */
+    private static Outcome outcomeOf(PgshiftException e) {
+        return e.exitCode() == ExitCode.TEMPORARY && e.getMessage() != null && e.getMessage().startsWith("stopped") ? Outcome.STOPPED
+                : Outcome.FAILED;
     }
 
     private RunResult result(Outcome outcome, ExitCode code, String error) {

@@ -21,6 +21,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.exception.FlywayValidateException;
@@ -70,20 +71,24 @@ public final class Migrator {
         this.flyway = config.load();
     }
 
-    /** Applied and pending migrations, in order. */
-    public List<PlannedMigration> plan() {
+    /** Applied and pending migrations in order, and the version the database is at (null: empty), from one look. */
+    public record Status(List<PlannedMigration> migrations, String currentVersion) {
+    }
+
+    public Status status() {
         try {
+            MigrationInfoService info = flyway.info();
             List<PlannedMigration> out = new ArrayList<>();
-            for (MigrationInfo info : flyway.info().all()) {
-                if (info.getVersion() == null) {
+            for (MigrationInfo m : info.all()) {
+                if (m.getVersion() == null) {
                     continue;
                 }
-                MigrationScript script = byVersion.get(info.getVersion().getVersion());
-                out.add(new PlannedMigration(info.getVersion().getVersion(), info.getDescription(),
-                        script != null ? script.file().displayPath() : info.getScript(), state(info.getState()),
+                MigrationScript script = byVersion.get(m.getVersion().getVersion());
+                out.add(new PlannedMigration(m.getVersion().getVersion(), m.getDescription(),
+                        script != null ? script.file().displayPath() : m.getScript(), state(m.getState()),
                         script != null ? script.mode() : null, null));
             }
-            return out;
+            return new Status(List.copyOf(out), version(info.current()));
         } catch (FlywayException e) {
             throw translate(e);
         }
@@ -92,11 +97,14 @@ public final class Migrator {
     /** The version the database is at, or null for an empty one. */
     public String currentVersion() {
         try {
-            MigrationInfo current = flyway.info().current();
-            return current == null || current.getVersion() == null ? null : current.getVersion().getVersion();
+            return version(flyway.info().current());
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    private static String version(MigrationInfo m) {
+        return m == null || m.getVersion() == null ? null : m.getVersion().getVersion();
     }
 
     /**

@@ -29,7 +29,8 @@ final class Planner {
     }
 
     static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
-        List<PlannedMigration> planned = migrator.plan();
+        Migrator.Status status = migrator.status();
+        List<PlannedMigration> planned = status.migrations();
         Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
                 .collect(Collectors.toSet());
         List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
@@ -47,7 +48,7 @@ final class Planner {
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
         List<PlanWarning> warnings = DowntimeRules.check(toRun, existingTables(c));
-        return new Plan(migrations, toRun, adoption, migrator.currentVersion(), db.settings().describe(), warnings);
+        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings);
     }
 
     /** A retry of an unnamed CREATE INDEX CONCURRENTLY would build t_c_idx1 beside the INVALID t_c_idx it left. */

@@ -67,21 +67,25 @@ public final class RunService {
 
     /** plan: takes no lock and changes nothing. */
     public Plan plan() {
-        List<MigrationScript> scripts = loadScripts();
-        Database db = database();
-        try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            return Planner.plan(settings, db, c, migrator(db, scripts), scripts);
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
-        }
+        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts));
     }
 
     /** plan --rollback: what rollback --to would run; changes nothing. */
     public RollbackPlan planRollback() {
+        return readOnly((db, c, scripts) -> Planner.rollbackPlan(migrator(db, scripts), scripts, options.rollbackTo()));
+    }
+
+    /** What a read-only command does with a session, once the files are read and the database answers. */
+    @FunctionalInterface
+    private interface ReadOnly<T> {
+        T apply(Database db, Connection c, List<MigrationScript> scripts);
+    }
+
+    private <T> T readOnly(ReadOnly<T> body) {
         List<MigrationScript> scripts = loadScripts();
         Database db = database();
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            return Planner.rollbackPlan(migrator(db, scripts), scripts, options.rollbackTo());
+            return body.apply(db, c, scripts);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
         }

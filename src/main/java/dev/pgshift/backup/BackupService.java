@@ -31,9 +31,9 @@ import org.jboss.logging.Logger;
 
 /**
  * The backup phase: pg_dump in custom format into the backup directory, written under a temporary name and renamed
- * only once complete and checked (so a killed run never leaves a file that looks valid), read back whole before any
- * migration may start (pg_restore --list reads only the table of contents and passes a truncated file), its sha256 and
- * a manifest written beside it, old backups pruned.
+ * only once complete and checked (so a killed run never leaves a file that looks valid), read back whole by pg_restore
+ * while pg_dump writes it ({@link ArchiveCheck}; pg_restore --list alone reads only the table of contents and passes a
+ * truncated file), its sha256 and a manifest written beside it, old backups pruned.
  */
 public final class BackupService {
     private static final Logger LOG = Logger.getLogger(BackupService.class);
@@ -83,14 +83,14 @@ public final class BackupService {
                     counts = snapshot.counts();
                 }
                 LOG.infof("backing up %s with %s into %s", db.settings().describe(), tools.version(), target);
-                dump(tools.dump(args, db.settings(), database), partial);
+                createPrivate(partial);
+                dumpAndReadBack(tools, args, partial, database);
             }
-            restrict(partial);
-            // The whole archive is read back while its sha256 is computed: two passes over the file, side by side.
-            String what = "reading the whole backup back (pg_restore --file=/dev/null " + partial.getFileName() + ")";
-            Process check = PgTools.start(tools.restore(List.of("--file=/dev/null", partial.toString()), db.settings(), database), what);
+            // pg_dump rewrote its table of contents in place at the end: read it again while the sha256 is computed.
+            String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
+            Process toc = PgTools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database), what);
             String sha = sha256(partial);
-            PgTools.await(check, what);
+            PgTools.await(toc, what);
             long size = Files.size(partial);
             boolean restoreVerified = false;
             if (settings.verifyRestore()) {
@@ -116,31 +116,48 @@ public final class BackupService {
         }
     }
 
-    /** Runs pg_dump, logging the bytes written at the progress interval; SIGTERM stops it. */
-    private void dump(ProcessBuilder pb, Path partial) throws IOException {
+    /**
+     * Runs pg_dump while {@link ArchiveCheck} reads what it writes back through pg_restore, logging progress at the
+     * interval; SIGTERM stops both; a damaged archive stops pg_dump as soon as pg_restore notices.
+     */
+    private void dumpAndReadBack(PgTools tools, List<String> args, Path partial, String database) throws IOException {
         Path errors = Files.createTempFile("pgshift-pg_dump", ".log");
+        Process p = null;
         try {
-            Process p = pb.redirectErrorStream(false).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.toFile()).start();
-            long nextLog = System.nanoTime() + progressInterval.toNanos();
-            while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
-                if (stop.stopped()) {
-                    p.destroy();
-                    p.waitFor(10, TimeUnit.SECONDS);
-                    throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
+            p = tools.dump(args, db.settings(), database).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.toFile()).start();
+            try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
+                long nextLog = System.nanoTime() + progressInterval.toNanos();
+                while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+                    if (stop.stopped()) {
+                        throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
+                    }
+                    if (check.failedEarly()) {
+                        throw check.damaged();
+                    }
+                    if (System.nanoTime() >= nextLog) {
+                        LOG.infof("backup in progress: %d bytes written, %d read back", Files.exists(partial) ? Files.size(partial) : 0,
+                                check.bytesRead());
+                        nextLog = System.nanoTime() + progressInterval.toNanos();
+                    }
                 }
-                if (System.nanoTime() >= nextLog) {
-                    LOG.infof("backup in progress: %d bytes written", Files.exists(partial) ? Files.size(partial) : 0);
-                    nextLog = System.nanoTime() + progressInterval.toNanos();
+                if (p.exitValue() != 0) {
+                    throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
+                            + ". Nothing was migrated.");
                 }
-            }
-            if (p.exitValue() != 0) {
-                throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
-                        + ". Nothing was migrated.");
+                check.finish(Duration.ofHours(1));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PgshiftException(ExitCode.TEMPORARY, "interrupted during the backup", e);
         } finally {
+            if (p != null && p.isAlive()) {
+                p.destroy();
+                try {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Files.deleteIfExists(errors);
         }
     }
@@ -202,6 +219,11 @@ public final class BackupService {
 
     private static void restrict(Path p) throws IOException {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** An empty file only its owner can read, which pg_dump then truncates and fills: the dump is never readable by others. */
+    private static void createPrivate(Path p) throws IOException {
+        Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 
     private static void writeAtomically(Path target, byte[] content) throws IOException {

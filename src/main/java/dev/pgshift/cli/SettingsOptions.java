@@ -65,7 +65,7 @@ public final class SettingsOptions {
             + "then exit 75 (default 5; env PGSHIFT_LOCK_RETRIES)")
     String lockRetries;
 
-    @Option(names = "--progress-interval", paramLabel = "DURATION", description = "log a long index build's progress this often "
+    @Option(names = "--progress-interval", paramLabel = "DURATION", description = "log a long index build's or dump's progress this often "
             + "(default 10s; env PGSHIFT_PROGRESS_INTERVAL)")
     String progressInterval;
 

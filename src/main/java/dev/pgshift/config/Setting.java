@@ -21,7 +21,7 @@ public enum Setting {
     SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table"),
     LOCK_TIMEOUT("--lock-timeout", "PGSHIFT_LOCK_TIMEOUT", "lock-timeout", "5s", "lock_timeout for ordinary DDL (not for concurrent builds)"),
     LOCK_RETRIES("--lock-retries", "PGSHIFT_LOCK_RETRIES", "lock-retries", "5", "retries of a migration that hit lock_timeout or a deadlock"),
-    PROGRESS_INTERVAL("--progress-interval", "PGSHIFT_PROGRESS_INTERVAL", "progress-interval", "10s", "how often to log a long index build's progress"),
+    PROGRESS_INTERVAL("--progress-interval", "PGSHIFT_PROGRESS_INTERVAL", "progress-interval", "10s", "how often to log a long index build's or dump's progress"),
     BACKUP("--backup", "PGSHIFT_BACKUP", "backup", "auto", "auto (when something is pending), always, never"),
     BACKUP_DIR("--backup-dir", "PGSHIFT_BACKUP_DIR", "backup-dir", "backups", "directory for backups (a PersistentVolume in Kubernetes)"),
     BACKUP_KEEP("--backup-keep", "PGSHIFT_BACKUP_KEEP", "backup-keep", "5", "keep the newest N backups of this database"),

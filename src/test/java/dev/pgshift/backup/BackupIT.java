@@ -174,23 +174,31 @@ class BackupIT {
         assertEquals(List.of("1", "2"), db.appliedVersions());
     }
 
-    /** A pg_dump that damages its own output after a successful dump: the check before migrating must notice. */
+    /**
+     * A pg_dump that exits 0 but leaves a damaged archive. "truncate" and "flip" write a damaged archive (the real
+     * pg_dump's output, damaged, then copied into place as the archive pgshift follows); "truncate-later" lets the real
+     * pg_dump write the file and cuts it after it exited, while pgshift may already have read it back whole.
+     */
     private Path damagingPgDump(String damage) throws Exception {
         Path bin = Files.createDirectories(tmp.resolve("bin-" + damage));
         Path real = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_dump").start().getInputStream().readAllBytes()).strip());
         Path realRestore = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_restore").start().getInputStream().readAllBytes()).strip());
-        String edit = damage.equals("truncate")
-                ? "truncate -s $(( $(stat -c %s \"$out\") * 2 / 3 )) \"$out\""
-                : "size=$(stat -c %s \"$out\"); pos=$(( size / 2 )); "
-                        + "b=$(od -An -tu1 -j $pos -N1 \"$out\" | tr -d ' '); "
-                        + "printf \"$(printf '\\\\%03o' $(( b ^ 255 )))\" | dd of=\"$out\" bs=1 seek=$pos count=1 conv=notrunc 2>/dev/null";
+        String truncate = "truncate -s $(( $(stat -c %s \"$f\") * 2 / 3 )) \"$f\"";
+        String flip = "size=$(stat -c %s \"$f\"); pos=$(( size / 2 )); "
+                + "b=$(od -An -tu1 -j $pos -N1 \"$f\" | tr -d ' '); "
+                + "printf \"$(printf '\\\\%03o' $(( b ^ 255 )))\" | dd of=\"$f\" bs=1 seek=$pos count=1 conv=notrunc 2>/dev/null";
+        String body = switch (damage) {
+            case "truncate", "flip" -> "f=\"$out.raw\"\n\"" + real + "\" \"$@\" --file=\"$f\" || exit $?\n"
+                    + (damage.equals("flip") ? flip : truncate) + "\ncat \"$f\" > \"$out\"\nrm -f \"$f\"\n";
+            case "truncate-later" -> "f=\"$out\"\n\"" + real + "\" \"$@\" || exit $?\n" + truncate + "\n";
+            default -> throw new IllegalArgumentException(damage);
+        };
         Path script = bin.resolve("pg_dump");
         Files.writeString(script, "#!/bin/sh\n"
                 + "echo \"$@\" >> \"" + tmp.resolve("pg_dump-args.txt") + "\"\n"
+                + "case \"$1\" in --version) exec \"" + real + "\" --version;; esac\n"
                 + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
-                + "\"" + real + "\" \"$@\" || exit $?\n"
-                + "case \"$1\" in --version) exit 0;; esac\n"
-                + edit + "\n");
+                + body);
         script.toFile().setExecutable(true);
         Files.createSymbolicLink(bin.resolve("pg_restore"), realRestore);
         return script;
@@ -201,18 +209,63 @@ class BackupIT {
         TestDb db = setUp("damaged");
         db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 5), g FROM generate_series(1001, 50000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
-        for (String damage : List.of("truncate", "flip")) {
+        for (String damage : List.of("truncate", "flip", "truncate-later")) {
             Map<String, String> env = env(db);
             env.put("PGSHIFT_PG_DUMP", damagingPgDump(damage).toString());
             Result r = PgshiftProcess.run(List.of("run"), env);
             assertEquals(4, r.exitCode(), damage + ": " + r);
-            assertTrue(r.stderr().contains("reading the whole backup back"), r.stderr());
+            assertTrue(r.stderr().contains("reading the whole backup back"), damage + ": " + r.stderr());
             assertEquals(List.of(), completeDumps(), damage + ": " + files());
             assertEquals(List.of("1"), db.appliedVersions(), damage);
         }
         String args = Files.readString(tmp.resolve("pg_dump-args.txt"));
         assertFalse(args.contains(db.password()), "no password on pg_dump's command line: " + args);
         assertFalse(args.contains("postgresql://"), args);
+    }
+
+    /**
+     * A pg_dump that writes its archive slowly, 16 KiB every 50 ms: pgshift logs the bytes written and read back at
+     * the progress interval, the file is private while it grows, and the slow archive still ends up complete.
+     */
+    @Test
+    void longDumpLogsProgressAndStaysPrivateWhileWritten() throws Exception {
+        TestDb db = setUp("progress");
+        db.execute("INSERT INTO accounts SELECT g, md5(g::text), g FROM generate_series(1001, 20000) g");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Path bin = Files.createDirectories(tmp.resolve("bin-slow"));
+        Path real = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_dump").start().getInputStream().readAllBytes()).strip());
+        Path realRestore = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_restore").start().getInputStream().readAllBytes()).strip());
+        Path script = bin.resolve("pg_dump");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "case \"$1\" in --version) exec \"" + real + "\" --version;; esac\n"
+                + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
+                + "\"" + real + "\" \"$@\" --file=\"$out.raw\" || exit $?\n"
+                + "stat -c %a \"$out\" > \"" + tmp.resolve("mode-while-dumping.txt") + "\"\n"
+                + "blocks=$(( ($(stat -c %s \"$out.raw\") + 16383) / 16384 )); i=0\n"
+                + "while [ $i -lt $blocks ]; do dd if=\"$out.raw\" bs=16384 skip=$i count=1 2>/dev/null; i=$((i+1)); sleep 0.05; done > \"$out\"\n"
+                + "rm -f \"$out.raw\"\n");
+        script.toFile().setExecutable(true);
+        Files.createSymbolicLink(bin.resolve("pg_restore"), realRestore);
+        Map<String, String> env = env(db);
+        env.put("PGSHIFT_PG_DUMP", script.toString());
+        env.put("PGSHIFT_PROGRESS_INTERVAL", "200ms");
+
+        Result r = PgshiftProcess.run(List.of("run"), env);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("600", Files.readString(tmp.resolve("mode-while-dumping.txt")).strip(), "the file pg_dump fills is private from the start");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("backup in progress: (\\d+) bytes written, (\\d+) read back").matcher(r.stderr());
+        List<long[]> progress = new java.util.ArrayList<>();
+        while (m.find()) {
+            progress.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+        }
+        assertTrue(progress.size() >= 3, "progress lines: " + r.stderr());
+        for (int i = 1; i < progress.size(); i++) {
+            assertTrue(progress.get(i)[0] >= progress.get(i - 1)[0], "bytes written never go back: " + r.stderr());
+        }
+        long size = Files.size(backups.resolve(completeDumps().get(0)));
+        assertTrue(progress.get(progress.size() - 1)[0] > progress.get(0)[0] && progress.get(0)[0] < size, "growing, below the final " + size);
+        assertTrue(progress.stream().allMatch(p -> p[1] <= p[0]), "nothing is read back before it is written: " + r.stderr());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
     }
 
     @Test

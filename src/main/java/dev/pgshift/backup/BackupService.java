@@ -8,10 +8,13 @@ import dev.pgshift.db.Database;
 import dev.pgshift.db.StopSignal;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,6 +29,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -72,8 +77,12 @@ public final class BackupService {
         Path partial = dir.resolve("." + name + ".partial");
         Path target = dir.resolve(name);
         Map<String, Long> counts = null;
+        String sha;
         try {
             List<String> args = new ArrayList<>(List.of("--format=custom", "--file=" + partial));
+            if (tools.major() >= 10) {
+                args.add("--no-sync"); // pgshift makes the file durable itself, while it computes the sha256
+            }
             if (settings.scope() == BackupSettings.Scope.SCHEMA) {
                 args.add("--schema-only");
             }
@@ -84,13 +93,8 @@ public final class BackupService {
                 }
                 LOG.infof("backing up %s with %s into %s", db.settings().describe(), tools.version(), target);
                 createPrivate(partial);
-                dumpAndReadBack(tools, args, partial, database);
+                sha = dumpAndReadBack(tools, args, partial, database);
             }
-            // pg_dump rewrote its table of contents in place at the end: read it again while the sha256 is computed.
-            String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
-            Process toc = PgTools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database), what);
-            String sha = sha256(partial);
-            PgTools.await(toc, what);
             long size = Files.size(partial);
             boolean restoreVerified = false;
             if (settings.verifyRestore()) {
@@ -102,6 +106,11 @@ public final class BackupService {
                     Instant.now(), counts, restoreVerified);
             writeAtomically(dir.resolve(name + MANIFEST_SUFFIX), Json.MAPPER.writeValueAsBytes(manifest));
             move(partial, target);
+            try {
+                fsync(dir); // the rename itself survives a crash
+            } catch (IOException e) {
+                LOG.warnf("could not fsync the backup directory %s after renaming the backup into it: %s", dir, e.getMessage());
+            }
             LOG.infof("backup %s: %d bytes, sha256 %s, read back whole", target, size, sha);
             prune(dir, database, name);
             return manifest;
@@ -118,9 +127,11 @@ public final class BackupService {
 
     /**
      * Runs pg_dump while {@link ArchiveCheck} reads what it writes back through pg_restore, logging progress at the
-     * interval; SIGTERM stops both; a damaged archive stops pg_dump as soon as pg_restore notices.
+     * interval; SIGTERM stops both; a damaged archive stops pg_dump as soon as pg_restore notices. Once pg_dump is done,
+     * four things run side by side: the file is made durable (fsync), its sha256 computed, the table of contents pg_dump
+     * rewrote in place read again ({@code pg_restore --list}), and the read-back finished. Returns the sha256.
      */
-    private void dumpAndReadBack(PgTools tools, List<String> args, Path partial, String database) throws IOException {
+    private String dumpAndReadBack(PgTools tools, List<String> args, Path partial, String database) throws IOException {
         Path errors = Files.createTempFile("pgshift-pg_dump", ".log");
         Process p = null;
         try {
@@ -144,7 +155,26 @@ public final class BackupService {
                     throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
                             + ". Nothing was migrated.");
                 }
+                long dumped = System.nanoTime();
+                String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
+                Process toc = PgTools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database), what);
+                CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> {
+                    try {
+                        fsync(partial);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, BackupService::startDaemon);
+                String sha = sha256(partial);
                 check.finish(Duration.ofHours(1));
+                PgTools.await(toc, what);
+                try {
+                    sync.join();
+                } catch (CompletionException e) {
+                    throw new IOException("fsync " + partial + ": " + e.getCause().getMessage(), e.getCause());
+                }
+                LOG.debugf("pg_dump done; fsync, sha256, table of contents and read-back finished %d ms later", (System.nanoTime() - dumped) / 1_000_000);
+                return sha;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -217,8 +247,17 @@ public final class BackupService {
         }
     }
 
-    private static void restrict(Path p) throws IOException {
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    /** fsync of a file, or of a directory after a rename in it. */
+    private static void fsync(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, Files.isDirectory(p) ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+    }
+
+    private static void startDaemon(Runnable r) {
+        Thread t = new Thread(r, "pgshift-backup-fsync");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** An empty file only its owner can read, which pg_dump then truncates and fills: the dump is never readable by others. */
@@ -228,8 +267,9 @@ public final class BackupService {
 
     private static void writeAtomically(Path target, byte[] content) throws IOException {
         Path tmp = target.resolveSibling("." + target.getFileName() + ".partial");
+        createPrivate(tmp);
         Files.write(tmp, content);
-        restrict(tmp);
+        fsync(tmp);
         move(tmp, target);
     }
 

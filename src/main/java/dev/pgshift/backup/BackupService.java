@@ -135,6 +135,7 @@ public final class BackupService {
         Path errors = Files.createTempFile("pgshift-pg_dump", ".log");
         Process p = null;
         try {
+            long started = System.nanoTime();
             p = tools.dump(args, db.settings(), database).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.toFile()).start();
             try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
                 long nextLog = System.nanoTime() + progressInterval.toNanos();
@@ -156,6 +157,7 @@ public final class BackupService {
                             + ". Nothing was migrated.");
                 }
                 long dumped = System.nanoTime();
+                LOG.debugf("pg_dump took %d ms, %d bytes read back by then", (dumped - started) / 1_000_000, check.bytesRead());
                 String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
                 Process toc = PgTools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database), what);
                 CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> {

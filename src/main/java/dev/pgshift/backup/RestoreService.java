@@ -34,7 +34,18 @@ public final class RestoreService {
 
     /** @return the database restored into */
     public String restore(Path dump, String into, boolean overwriteLive) {
-        BackupManifest manifest = checkedManifest(dump);
+        return restore(dump, checkedManifest(dump), into, overwriteLive, 1);
+    }
+
+    /**
+     * Restores {@code dump}, whose sha256 the caller has checked ({@link #checkedManifest}), with {@code jobs} parallel
+     * pg_restore jobs. One job restores in a single transaction; several cannot (pg_restore refuses), so they are only
+     * allowed into a new database, which is dropped again when the restore fails, as it is with one job: a retry finds
+     * no half-restored database in its way.
+     *
+     * @return the database restored into
+     */
+    public String restore(Path dump, BackupManifest manifest, String into, boolean overwriteLive, int jobs) {
         String live = db.settings().database();
         String target = overwriteLive ? live : into != null ? into
                 : manifest.database() + "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
@@ -42,8 +53,16 @@ public final class RestoreService {
             throw new PgshiftException(ExitCode.CONFIG, "refusing to restore over the live database " + live
                     + ": restore into a new database (--into NAME), or pass --overwrite-live to replace its contents");
         }
+        if (jobs < 1) {
+            throw new PgshiftException(ExitCode.CONFIG, "--jobs must be 1 or more, not " + jobs);
+        }
+        if (jobs > 1 && overwriteLive) {
+            throw new PgshiftException(ExitCode.CONFIG, "--jobs " + jobs + " cannot be combined with --overwrite-live: over the live "
+                    + "database pgshift restores in one transaction (all or nothing), which pg_restore allows with one job only");
+        }
         PgTools tools = PgTools.locate(settings.pgDump());
-        List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error", "--single-transaction"));
+        List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error"));
+        args.add(jobs == 1 ? "--single-transaction" : "--jobs=" + jobs);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
             if (overwriteLive) {
@@ -54,16 +73,38 @@ public final class RestoreService {
                     throw new PgshiftException(ExitCode.CONFIG, "database " + target + " already exists: restore creates a new database; "
                             + "name another with --into");
                 }
-                st.execute("create database \"" + target.replace("\"", "\"\"") + "\"");
+                st.execute("create database " + quote(target));
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot prepare the restore target " + target + ": " + e.getMessage(), e);
         }
         args.add(dump.toString());
-        PgTools.run(tools.restore(args, db.settings(), target), "pg_restore into " + target);
+        try {
+            PgTools.run(tools.restore(args, db.settings(), target), "pg_restore into " + target);
+        } catch (PgshiftException e) {
+            if (!overwriteLive) {
+                dropQuietly(target);
+            }
+            throw e;
+        }
         LOG.infof("restored %s (taken %s at schema version %s) into %s", dump.getFileName(), manifest.startedAt(),
                 manifest.schemaVersionBefore(), target);
         return target;
+    }
+
+    /** The database this restore created, dropped after a failed restore; a failure to drop it is logged, not thrown. */
+    private void dropQuietly(String database) {
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            st.execute("drop database if exists " + quote(database));
+            LOG.warnf("the restore failed: dropped the database %s it had created", database);
+        } catch (SQLException e) {
+            LOG.warnf("the restore failed, and the database %s it created could not be dropped: %s", database, e.getMessage());
+        }
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
     /** The manifest of {@code dump}, after checking the dump's sha256 against it: a changed byte refuses the restore. */

@@ -1,5 +1,6 @@
 package dev.pgshift.cli;
 
+import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.RestoreService;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
@@ -30,6 +31,10 @@ public class RestoreCommand implements Callable<Integer> {
     @Option(names = "--into", paramLabel = "NAME", description = "database to create and restore into")
     String into;
 
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", defaultValue = "1", description = "parallel pg_restore jobs (default 1: one "
+            + "transaction, all or nothing). More than 1 is faster for large backups, into a new database only; a failed restore drops it")
+    int jobs;
+
     @Option(names = "--overwrite-live", description = "restore over the configured database itself: the backup's objects are dropped and recreated (objects made after the backup stay)")
     boolean overwriteLive;
 
@@ -39,12 +44,12 @@ public class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Settings settings = options.resolve();
-        RestoreService.checkedManifest(backup);
+        BackupManifest manifest = RestoreService.checkedManifest(backup); // before connecting: a damaged file needs no server
         StopSignal stop = new StopSignal();
         stop.install();
         Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
         try (Connection ignored = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            String target = new RestoreService(settings.backup(), db).restore(backup, into, overwriteLive);
+            String target = new RestoreService(settings.backup(), db).restore(backup, manifest, into, overwriteLive, jobs);
             spec.commandLine().getOut().println("restored " + backup.getFileName() + " into database " + target);
             spec.commandLine().getOut().flush();
         }

@@ -46,6 +46,25 @@ class BackupIT {
         return db;
     }
 
+    /**
+     * A pg_dump in {@code bin} that runs {@code body} (with $out set to the --file argument) instead of a plain dump;
+     * --version is passed through, and pg_restore beside it is the real one.
+     */
+    private static Path wrappedPgDump(Path bin, String body) throws Exception {
+        Path script = bin.resolve("pg_dump");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "case \"$1\" in --version) exec \"" + onPath("pg_dump") + "\" --version;; esac\n"
+                + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
+                + body);
+        script.toFile().setExecutable(true);
+        Files.createSymbolicLink(bin.resolve("pg_restore"), onPath("pg_restore"));
+        return script;
+    }
+
+    private static Path onPath(String tool) throws Exception {
+        return Path.of(new String(new ProcessBuilder("sh", "-c", "command -v " + tool).start().getInputStream().readAllBytes()).strip());
+    }
+
     private List<String> files() throws Exception {
         if (!Files.exists(backups)) {
             return List.of();
@@ -185,13 +204,23 @@ class BackupIT {
         assertEquals(List.of("1"), db.appliedVersions());
     }
 
+    /** pg_dump has begun to write its archive (pgshift creates the file empty beforehand). */
+    private boolean dumpWritten() throws Exception {
+        for (String f : files()) {
+            if (f.endsWith(".dump.partial") && Files.size(backups.resolve(f)) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Enough data for a dump of a few seconds, a pending migration, and a run caught while pg_dump writes. */
     private PgshiftProcess runUntilDumping(TestDb db) throws Exception {
         db.execute("INSERT INTO accounts SELECT g, repeat(md5(g::text), 20), g FROM generate_series(1001, 300000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
         PgshiftProcess run = PgshiftProcess.start(List.of("run"), env(db));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (files().stream().noneMatch(f -> f.endsWith(".partial"))) {
+        while (!dumpWritten()) {
             assertTrue(System.nanoTime() < deadline, "no dump started: " + run.stderrSoFar());
             Thread.sleep(5);
         }
@@ -222,8 +251,7 @@ class BackupIT {
      */
     private Path damagingPgDump(String damage) throws Exception {
         Path bin = Files.createDirectories(tmp.resolve("bin-" + damage));
-        Path real = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_dump").start().getInputStream().readAllBytes()).strip());
-        Path realRestore = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_restore").start().getInputStream().readAllBytes()).strip());
+        Path real = onPath("pg_dump");
         String truncate = "truncate -s $(( $(stat -c %s \"$f\") * 2 / 3 )) \"$f\"";
         String flip = "size=$(stat -c %s \"$f\"); pos=$(( size / 2 )); "
                 + "b=$(od -An -tu1 -j $pos -N1 \"$f\" | tr -d ' '); "
@@ -234,15 +262,7 @@ class BackupIT {
             case "truncate-later" -> "f=\"$out\"\n\"" + real + "\" \"$@\" || exit $?\n" + truncate + "\n";
             default -> throw new IllegalArgumentException(damage);
         };
-        Path script = bin.resolve("pg_dump");
-        Files.writeString(script, "#!/bin/sh\n"
-                + "echo \"$@\" >> \"" + tmp.resolve("pg_dump-args.txt") + "\"\n"
-                + "case \"$1\" in --version) exec \"" + real + "\" --version;; esac\n"
-                + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
-                + body);
-        script.toFile().setExecutable(true);
-        Files.createSymbolicLink(bin.resolve("pg_restore"), realRestore);
-        return script;
+        return wrappedPgDump(bin, "echo \"$@\" >> \"" + tmp.resolve("pg_dump-args.txt") + "\"\n" + body);
     }
 
     @Test
@@ -274,19 +294,12 @@ class BackupIT {
         db.execute("INSERT INTO accounts SELECT g, md5(g::text), g FROM generate_series(1001, 20000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
         Path bin = Files.createDirectories(tmp.resolve("bin-slow"));
-        Path real = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_dump").start().getInputStream().readAllBytes()).strip());
-        Path realRestore = Path.of(new String(new ProcessBuilder("sh", "-c", "command -v pg_restore").start().getInputStream().readAllBytes()).strip());
-        Path script = bin.resolve("pg_dump");
-        Files.writeString(script, "#!/bin/sh\n"
-                + "case \"$1\" in --version) exec \"" + real + "\" --version;; esac\n"
-                + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
-                + "\"" + real + "\" \"$@\" --file=\"$out.raw\" || exit $?\n"
+        Path real = onPath("pg_dump");
+        Path script = wrappedPgDump(bin, "\"" + real + "\" \"$@\" --file=\"$out.raw\" || exit $?\n"
                 + "stat -c %a \"$out\" > \"" + tmp.resolve("mode-while-dumping.txt") + "\"\n"
                 + "blocks=$(( ($(stat -c %s \"$out.raw\") + 16383) / 16384 )); i=0\n"
                 + "while [ $i -lt $blocks ]; do dd if=\"$out.raw\" bs=16384 skip=$i count=1 2>/dev/null; i=$((i+1)); sleep 0.05; done > \"$out\"\n"
                 + "rm -f \"$out.raw\"\n");
-        script.toFile().setExecutable(true);
-        Files.createSymbolicLink(bin.resolve("pg_restore"), realRestore);
         Map<String, String> env = env(db);
         env.put("PGSHIFT_PG_DUMP", script.toString());
         env.put("PGSHIFT_PROGRESS_INTERVAL", "200ms");

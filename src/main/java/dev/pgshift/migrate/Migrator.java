@@ -94,15 +94,6 @@ public final class Migrator {
         }
     }
 
-    /** The version the database is at, or null for an empty one. */
-    public String currentVersion() {
-        try {
-            return version(flyway.info().current());
-        } catch (FlywayException e) {
-            throw translate(e);
-        }
-    }
-
     private static String version(MigrationInfo m) {
         return m == null || m.getVersion() == null ? null : m.getVersion().getVersion();
     }
@@ -135,9 +126,19 @@ public final class Migrator {
 
     /** Versions applied successfully. */
     public Set<String> appliedVersions() {
+        return applied().versions();
+    }
+
+    /** The version the database is at (null: empty) and the versions applied successfully, from one look. */
+    public record Applied(String currentVersion, Set<String> versions) {
+    }
+
+    public Applied applied() {
         try {
-            return java.util.Arrays.stream(flyway.info().applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
+            MigrationInfoService info = flyway.info();
+            Set<String> versions = java.util.Arrays.stream(info.applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
                     .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
+            return new Applied(version(info.current()), versions);
         } catch (FlywayException e) {
             throw translate(e);
         }

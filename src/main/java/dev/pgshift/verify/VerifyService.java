@@ -61,14 +61,15 @@ public final class VerifyService {
                     : fail("constraints left NOT VALID: " + String.join(", ", notValid) + "; VALIDATE them in a migration or allow them "
                             + "with --allow-not-valid");
         }));
+        Migrator.Applied now = migrator.applied();
         out.add(check("expected-version", () -> {
-            String current = migrator.currentVersion();
+            String current = now.currentVersion();
             if (expectedVersion == null) {
                 return new Outcome(CheckResult.Status.SKIPPED, "no expected version");
             }
             return expectedVersion.equals(current) ? pass("at " + current) : fail("at " + current + ", expected " + expectedVersion);
         }));
-        Set<String> applied = new HashSet<>(migrator.appliedVersions());
+        Set<String> applied = new HashSet<>(now.versions());
         for (VerifyScript vs : verifyScripts()) {
             out.add(check("verify-script:" + vs.name(), () -> runScript(vs, applied)));
         }

@@ -2,6 +2,7 @@ package dev.pgshift.backup;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.db.StopSignal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -76,14 +77,21 @@ final class ArchiveCheck implements AutoCloseable {
      * the file is as long as what was read. Throws exit 4 naming what pg_restore said when anything is wrong. The
      * caller reads the rewritten table of contents again ({@code pg_restore --list}).
      */
-    void finish(Duration limit) throws IOException, InterruptedException {
+    void finish(Duration limit, StopSignal stop) throws IOException, InterruptedException {
         LockSupport.unpark(follower);
-        follower.join(limit.toMillis());
-        if (follower.isAlive()) {
-            throw new PgshiftException(ExitCode.BACKUP, WHAT + " did not finish within " + limit);
-        }
-        if (!restore.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new PgshiftException(ExitCode.BACKUP, WHAT + " did not finish within " + limit);
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (follower.isAlive() || restore.isAlive()) {
+            if (stop.stopped()) {
+                throw BackupService.stopped(stop);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new PgshiftException(ExitCode.BACKUP, WHAT + " did not finish within " + limit);
+            }
+            if (follower.isAlive()) {
+                follower.join(100);
+            } else {
+                restore.waitFor(100, TimeUnit.MILLISECONDS);
+            }
         }
         if (restore.exitValue() != 0) {
             throw damaged();

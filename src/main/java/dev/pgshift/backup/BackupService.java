@@ -141,7 +141,7 @@ public final class BackupService {
                 long nextLog = System.nanoTime() + progressInterval.toNanos();
                 while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
                     if (stop.stopped()) {
-                        throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
+                        throw stopped(stop);
                     }
                     if (check.failedEarly()) {
                         throw check.damaged();
@@ -167,8 +167,8 @@ public final class BackupService {
                         throw new UncheckedIOException(e);
                     }
                 }, BackupService::startDaemon);
-                String sha = sha256(partial);
-                check.finish(Duration.ofHours(1));
+                String sha = sha256(partial, stop);
+                check.finish(Duration.ofHours(1), stop);
                 PgTools.await(toc, what);
                 try {
                     sync.join();
@@ -236,17 +236,30 @@ public final class BackupService {
     }
 
     static String sha256(Path file) throws IOException {
+        return sha256(file, null);
+    }
+
+    /** The file's sha256; with a {@code stop}, SIGTERM ends a long pass (a large archive takes about a second per GB). */
+    static String sha256(Path file, StopSignal stop) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
             int n;
+            long blocks = 0;
             while ((n = in.read(buf)) > 0) {
                 md.update(buf, 0, n);
+                if (stop != null && ++blocks % 256 == 0 && stop.stopped()) {
+                    throw stopped(stop);
+                }
             }
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    static PgshiftException stopped(StopSignal stop) {
+        return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
     }
 
     /** fsync of a file, or of a directory after a rename in it. */

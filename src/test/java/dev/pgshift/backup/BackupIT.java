@@ -204,6 +204,37 @@ class BackupIT {
         assertEquals(List.of("1"), db.appliedVersions());
     }
 
+    /**
+     * The backup volume fills up while pg_dump writes (a 1 MiB tmpfs for a dump of several MiB): exit 4 with what
+     * pg_dump said, nothing migrated, nothing left on the volume; the next run, with room, backs up and migrates.
+     */
+    @Test
+    void fullBackupVolumeStopsTheRunBeforeMigratingAndLeavesNothingOnIt() throws Exception {
+        TestDb db = setUp("diskfull");
+        db.execute("INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text), g FROM generate_series(1001, 150000) g");
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Path volume = Files.createDirectories(tmp.resolve("small-volume"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", volume.toString()).redirectErrorStream(true).start();
+        String said = new String(mount.getInputStream().readAllBytes()).strip();
+        assertEquals(0, mount.waitFor(), "this test mounts a 1 MiB tmpfs as the backup volume and needs root for it: " + said);
+        try {
+            Map<String, String> env = env(db);
+            env.put("PGSHIFT_BACKUP_DIR", volume.toString());
+            Result r = PgshiftProcess.run(List.of("run"), env);
+            assertEquals(4, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("pg_dump failed") && r.stderr().contains("No space left on device"), r.stderr());
+            try (Stream<Path> left = Files.list(volume)) {
+                assertEquals(List.of(), left.toList(), "no partial file is left to fill the volume");
+            }
+            assertEquals(List.of("1"), db.appliedVersions());
+        } finally {
+            new ProcessBuilder("umount", volume.toString()).inheritIO().start().waitFor();
+        }
+        Result next = PgshiftProcess.run(List.of("run"), env(db));
+        assertEquals(0, next.exitCode(), next.toString());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+    }
+
     /** pg_dump has begun to write its archive (pgshift creates the file empty beforehand). */
     private boolean dumpWritten() throws Exception {
         for (String f : files()) {

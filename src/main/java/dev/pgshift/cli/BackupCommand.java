@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
                 + "<UTC time>_<database>_<run>.dump with <file>.manifest.json beside it, mode 0600. pg_dump must be of the server's "
                 + "major version or newer (exit 4 otherwise).")
 public class BackupCommand implements Callable<Integer> {
+    /** Connection and the other settings, listed after this command's own options. */
     @Mixin
     SettingsOptions options;
 

@@ -9,8 +9,9 @@ import java.util.Map;
 import picocli.CommandLine;
 
 /**
- * Configures picocli: the exit-code list in --help comes from {@link ExitCode}, and one handler maps exceptions to exit
- * codes, printing a message (a stack trace only with --verbose).
+ * Configures picocli: the exit-code list in --help comes from {@link ExitCode}; each command's help lists its own
+ * options before the shared settings; one handler maps exceptions to exit codes, printing a message (a stack trace
+ * only with --verbose).
  */
 @ApplicationScoped
 public class CommandLineSetup {
@@ -23,6 +24,11 @@ public class CommandLineSetup {
             codes.put(String.format("%3d", c.code()), c.meaning());
         }
         cl.getCommandSpec().usageMessage().exitCodeList(codes);
+        // "Usage: pgshift restore [OPTIONS] BACKUP", then the command's own options, then the shared settings in the
+        // order they are declared (connection, migrations, locks, backup, verify, report), not alphabetically.
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().usageMessage().abbreviateSynopsis(true).sortOptions(false);
+        }
         cl.setExecutionExceptionHandler(new ExitCodeHandler());
         return cl;
     }

@@ -24,14 +24,15 @@ import picocli.CommandLine.Spec;
 /** pgshift history: past runs recorded in the database. */
 @Command(name = "history", mixinStandardHelpOptions = true, header = "List past runs recorded in the database, newest first.")
 public class HistoryCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--limit", defaultValue = "20", paramLabel = "N", description = "how many runs (default 20)")
     int limit;
 
     @Option(names = "--json", description = "print the full reports as a JSON array")
     boolean json;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

@@ -13,11 +13,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "migrate", mixinStandardHelpOptions = true,
         header = "Apply pending migrations (same run lock and concurrent-step handling as run).")
 public class MigrateCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre, post or all (default); see run --help")
     Phase phase;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

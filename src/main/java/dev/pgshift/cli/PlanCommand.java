@@ -24,9 +24,6 @@ import picocli.CommandLine.Spec;
         description = "Mode: 'transaction' (the file runs in one transaction and rolls back whole on error) or "
                 + "'outside transaction' (statements PostgreSQL refuses in a transaction block, run one by one).")
 public class PlanCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--json", description = "print the plan as JSON on stdout (logs stay on stderr)")
     boolean json;
 
@@ -35,6 +32,10 @@ public class PlanCommand implements Callable<Integer> {
 
     @Option(names = "--to", paramLabel = "VERSION", description = "with --rollback: the version to return to")
     String to;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

@@ -15,11 +15,12 @@ import picocli.CommandLine.Spec;
         header = "Development: back up, drop and recreate the managed schema, migrate from scratch.",
         description = "Refuses unless --confirm names the database it would empty, so a reset never hits the wrong database.")
 public class ResetCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--confirm", paramLabel = "DATABASE", description = "the name of the database to empty; required")
     String confirm;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

@@ -22,9 +22,6 @@ import picocli.CommandLine.Spec;
         description = "The connection settings name the server (and the database to connect to); the backup goes into a new "
                 + "database, <database>_restored_<time> or --into NAME. Only --overwrite-live restores over the configured database.")
 public class RestoreCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Parameters(index = "0", paramLabel = "BACKUP", description = "the .dump file (its .manifest.json must be beside it)")
     Path backup;
 
@@ -37,6 +34,10 @@ public class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--overwrite-live", description = "restore over the configured database itself: the backup's objects are dropped and recreated (objects made after the backup stay)")
     boolean overwriteLive;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

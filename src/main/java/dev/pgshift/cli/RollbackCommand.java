@@ -18,11 +18,12 @@ import picocli.CommandLine.Spec;
                 + "one (DROP INDEX CONCURRENTLY) runs statement by statement and is safe to run again. A failure exits 5.",
             "See what it would do with: pgshift plan --rollback --to VERSION"})
 public class RollbackCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--to", required = true, paramLabel = "VERSION", description = "the version to return to (0: before the first)")
     String to;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

@@ -17,9 +17,6 @@ import picocli.CommandLine.Spec;
         description = "Waits for the database (--connect-timeout), takes the run lock (one run per database; waits --lock-wait), "
                 + "applies what is pending and prints what it did. Nothing pending: exits 0 at once.")
 public class RunCommand implements Callable<Integer> {
-    @Mixin
-    SettingsOptions options;
-
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre: everything but the concurrent builds "
             + "at the end of the pending list; post: only those (after pre); all: everything (default). Valid values: ${COMPLETION-CANDIDATES}")
     Phase phase;
@@ -28,6 +25,10 @@ public class RunCommand implements Callable<Integer> {
             + "migrate and verify it there, drop it; only then migrate the real database (needs CREATEDB). A failure there leaves the "
             + "real database untouched and exits with the failing phase's code.")
     boolean rehearse;
+
+    /** Connection and the other settings, listed after this command's own options. */
+    @Mixin
+    SettingsOptions options;
 
     @Spec
     CommandSpec spec;

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
                 + "(--allow-not-valid); the latest migration applied; and each verify script (bundled db/verify and "
                 + "--verify-scripts DIR) returns no rows."})
 public class VerifyCommand implements Callable<Integer> {
+    /** Connection and the other settings, listed after this command's own options. */
     @Mixin
     SettingsOptions options;
 

@@ -59,5 +59,12 @@ class CliContractTest {
         assertEquals(0, r.exitCode());
         assertTrue(r.getOutput().contains("--json"), r.getOutput());
         assertTrue(r.getOutput().contains("PGHOST"), r.getOutput());
+
+        LaunchResult restore = launcher.launch("restore", "--help");
+        String help = restore.getOutput();
+        assertTrue(help.contains("Usage: pgshift restore [OPTIONS] BACKUP"), "a short synopsis, not 30 options: " + help);
+        assertTrue(help.indexOf("--jobs") > 0 && help.indexOf("--jobs") < help.indexOf("--url"), "the command's own options come first: " + help);
+        assertTrue(help.indexOf("--url") < help.indexOf("--backup-dir") && help.indexOf("--backup-dir") < help.indexOf("--report-file"),
+                "shared settings in their order (connection, backup, report), not alphabetical: " + help);
     }
 }

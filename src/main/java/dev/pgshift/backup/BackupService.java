@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -70,9 +71,9 @@ public final class BackupService {
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + e);
         }
-        removeStalePartials(dir);
-        Instant start = Instant.now();
         String database = db.settings().database();
+        removeStalePartials(dir, database);
+        Instant start = Instant.now();
         String name = STAMP.format(start) + "_" + safe(database) + "_" + ctx.runId().substring(0, 8) + ".dump";
         Path partial = dir.resolve("." + name + ".partial");
         Path target = dir.resolve(name);
@@ -215,18 +216,21 @@ public final class BackupService {
 
     /** This database's complete backups in the directory, newest first. */
     public static List<Path> list(Path dir, String database) throws IOException {
-        String marker = "_" + safe(database) + "_";
+        Pattern mine = Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump");
         try (var s = Files.list(dir)) {
-            return s.filter(p -> {
-                String n = p.getFileName().toString();
-                return n.endsWith(".dump") && !n.startsWith(".") && n.contains(marker);
-            }).sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString())).toList();
+            return s.filter(p -> mine.matcher(p.getFileName().toString()).matches())
+                    .sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString())).toList();
         }
     }
 
-    private static void removeStalePartials(Path dir) {
+    /**
+     * Removes this database's temporary files left by an interrupted run. Only this database's: the run lock is per
+     * database, so another database's run sharing the directory may be writing its backup right now.
+     */
+    private static void removeStalePartials(Path dir, String database) {
+        Pattern mine = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
         try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s.filter(p -> p.getFileName().toString().endsWith(".partial"))::iterator) {
+            for (Path p : (Iterable<Path>) s.filter(p -> mine.matcher(p.getFileName().toString()).matches())::iterator) {
                 LOG.warnf("removing %s, the incomplete backup of an interrupted run", p.getFileName());
                 Files.deleteIfExists(p);
             }

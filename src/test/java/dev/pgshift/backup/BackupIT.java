@@ -383,6 +383,22 @@ class BackupIT {
     }
 
     @Test
+    void aSharedBackupDirectoryKeepsAnotherDatabasesBackupInProgress() throws Exception {
+        TestDb db = setUp("shared");
+        Files.createDirectories(backups);
+        Path mine = Files.writeString(backups.resolve(".20260101T000000Z_" + db.name() + "_0badc0de.dump.partial"), "left by a killed run");
+        Path theirs = Files.writeString(backups.resolve(".20260101T000000Z_otherdb_12345678.dump.partial"), "being written right now");
+        // A database whose name contains this one's between underscores: its backups are not this database's to prune.
+        Path similar = Files.writeString(backups.resolve("20200101T000000Z_x_" + db.name() + "_y_12345678.dump"), "another database's backup");
+        Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "1"), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertFalse(Files.exists(mine), "this database's leftover is removed: " + files());
+        assertTrue(Files.exists(theirs), "another database's run (its own run lock) may be writing it: " + files());
+        assertTrue(Files.exists(similar), "retention keeps to this database's own backups: " + files());
+        assertEquals(1, completeDumps().stream().filter(f -> f.contains("Z_" + db.name() + "_")).count(), files().toString());
+    }
+
+    @Test
     void maxAgeDeletesOldBackupsButNeverTheNewOne() throws Exception {
         TestDb db = setUp("maxage");
         Result first = PgshiftProcess.run(List.of("backup"), env(db));

@@ -47,7 +47,10 @@ final class ArchiveCheck implements AutoCloseable {
         this.follower.setDaemon(true);
     }
 
-    /** Starts pg_restore (reading its standard input) and the thread that feeds it {@code file} as {@code dump} writes it. */
+    /**
+     * Starts pg_restore (reading its standard input) and the thread that feeds it {@code file} as {@code dump} writes it.
+     * The file exists already: the caller creates it, empty and private, before pg_dump opens it.
+     */
     static ArchiveCheck start(Path file, Process dump, ProcessBuilder restore) throws IOException {
         Path log = Files.createTempFile("pgshift-pg_restore", ".log");
         Process p;
@@ -115,14 +118,6 @@ final class ArchiveCheck implements AutoCloseable {
 
     private void follow() {
         try (OutputStream out = restore.getOutputStream()) {
-            while (!Files.exists(file)) {
-                if (!dump.isAlive()) {
-                    return;
-                }
-                if (!pause()) {
-                    return;
-                }
-            }
             try (InputStream in = Files.newInputStream(file)) {
                 byte[] buf = new byte[1 << 16];
                 while (true) {

@@ -148,8 +148,7 @@ public final class BackupService {
                         throw check.damaged();
                     }
                     if (System.nanoTime() >= nextLog) {
-                        LOG.infof("backup in progress: %d bytes written, %d read back", Files.exists(partial) ? Files.size(partial) : 0,
-                                check.bytesRead());
+                        LOG.infof("backup in progress: %d bytes written, %d read back", Files.size(partial), check.bytesRead());
                         nextLog = System.nanoTime() + progressInterval.toNanos();
                     }
                 }

@@ -41,7 +41,7 @@ public class HistoryCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Settings settings = options.resolve();
         StopSignal stop = new StopSignal();
-        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        Database db = Database.of(settings, stop);
         List<HistoryTable.Entry> entries;
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
             entries = new HistoryTable().list(c, limit);

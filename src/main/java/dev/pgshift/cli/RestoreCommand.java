@@ -48,7 +48,7 @@ public class RestoreCommand implements Callable<Integer> {
         BackupManifest manifest = RestoreService.checkedManifest(backup); // before connecting: a damaged file needs no server
         StopSignal stop = new StopSignal();
         stop.install();
-        Database db = new Database(settings.connection(), settings.lockTimeout(), stop);
+        Database db = Database.of(settings, stop);
         try (Connection ignored = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
             String target = new RestoreService(settings.backup(), db).restore(backup, manifest, into, overwriteLive, jobs);
             spec.commandLine().getOut().println("restored " + backup.getFileName() + " into database " + target);

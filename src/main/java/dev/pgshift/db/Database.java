@@ -1,6 +1,7 @@
 package dev.pgshift.db;
 
 import dev.pgshift.config.ConnectionSettings;
+import dev.pgshift.config.Settings;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -20,6 +21,11 @@ public final class Database implements DataSource {
     private final ConnectionSettings settings;
     private final StopSignal stopSignal;
     private final PGSimpleDataSource delegate = new PGSimpleDataSource();
+
+    /** The database the resolved settings name, with their lock_timeout: what every command connects to. */
+    public static Database of(Settings settings, StopSignal stopSignal) {
+        return new Database(settings.connection(), settings.lockTimeout(), stopSignal);
+    }
 
     /**
      * @param lockTimeout the session's lock_timeout: ordinary DDL waiting longer for a lock gives up instead of queueing

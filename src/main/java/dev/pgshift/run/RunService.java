@@ -117,7 +117,7 @@ public final class RunService {
     }
 
     private Database database() {
-        return new Database(settings.connection(), settings.lockTimeout(), stop);
+        return Database.of(settings, stop);
     }
 
     private Migrator migrator(Database db, List<MigrationScript> scripts) {

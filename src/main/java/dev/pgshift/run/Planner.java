@@ -47,7 +47,7 @@ final class Planner {
                 .collect(Collectors.toSet());
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
-        List<PlanWarning> warnings = DowntimeRules.check(toRun, existingTables(c));
+        List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
         return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings);
     }
 
@@ -66,19 +66,6 @@ final class Planner {
                     + ": name the index (CREATE INDEX CONCURRENTLY name ON ...), so that a retry after a failure finds and repairs "
                     + "the index instead of building a second one beside it");
         }
-    }
-
-    private static Set<String> existingTables(Connection c) {
-        Set<String> tables = new HashSet<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select c.relname from pg_class c "
-                + "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname = any (current_schemas(false))")) {
-            while (rs.next()) {
-                tables.add(rs.getString(1));
-            }
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the catalog: " + DatabaseWaiter.describe(e), e);
-        }
-        return tables;
     }
 
     static RollbackPlan rollbackPlan(Migrator migrator, List<MigrationScript> scripts, String to) {

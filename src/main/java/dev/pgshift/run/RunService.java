@@ -8,6 +8,7 @@ import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
@@ -282,8 +283,8 @@ public final class RunService {
     private void dropSchema(Connection c) {
         try (Statement st = c.createStatement()) {
             LOG.warnf("reset: dropping schema %s and everything in it", settings.schema());
-            st.execute("drop schema if exists " + settings.schema() + " cascade");
-            st.execute("create schema " + settings.schema());
+            st.execute("drop schema if exists " + Identifiers.quote(settings.schema()) + " cascade");
+            st.execute("create schema " + Identifiers.quote(settings.schema()));
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.MIGRATION, "reset: cannot drop and recreate schema " + settings.schema() + ": " + e.getMessage(), e);
         }

@@ -94,9 +94,10 @@ public final class MigrationCatalog {
             Rollback rollback = null;
             if (down != null) {
                 List<SqlStatement> downStatements = SqlTokenizer.split(down.content());
-                rollback = new Rollback(down, downStatements, transactional(down, downStatements));
+                rollback = new Rollback(down, downStatements, ExecutionMode.of(down.displayPath(), downStatements));
             }
-            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, transactional(n.file, statements), rollback));
+            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, ExecutionMode.of(n.file.displayPath(), statements),
+                    rollback));
         }
         if (!rollbacks.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "rollback scripts without a migration: "
@@ -135,32 +136,6 @@ public final class MigrationCatalog {
             throw new PgshiftException(ExitCode.CONFIG, "ambiguous migration order: " + String.join("; ", problems)
                     + ". Rename one of them so that each migration has its own version.");
         }
-    }
-
-    /**
-     * A file either runs in one transaction or statement by statement outside one. A file that mixes statements
-     * PostgreSQL refuses in a transaction block with ordinary ones would leave the database half-migrated if it failed
-     * halfway, so it is refused, naming the line to move into a file of its own.
-     */
-    private static boolean transactional(MigrationFile f, List<SqlStatement> statements) {
-        SqlStatement firstTx = null;
-        SqlStatement firstNonTx = null;
-        for (SqlStatement s : statements) {
-            if (s.kind() == SqlStatement.Kind.TRANSACTIONAL && firstTx == null) {
-                firstTx = s;
-            } else if (s.kind() == SqlStatement.Kind.NON_TRANSACTIONAL && firstNonTx == null) {
-                firstNonTx = s;
-            }
-        }
-        if (firstTx != null && firstNonTx != null) {
-            SqlStatement offending = firstNonTx.line() > firstTx.line() ? firstNonTx : firstTx;
-            SqlStatement other = offending == firstNonTx ? firstTx : firstNonTx;
-            throw new PgshiftException(ExitCode.CONFIG, f.displayPath() + ":" + offending.line() + ": '" + offending.head(4)
-                    + "' cannot share a migration with '" + other.head(4) + "' (line " + other.line() + "): "
-                    + "statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) need a "
-                    + "migration file of their own");
-        }
-        return firstNonTx == null;
     }
 
     private static String files(List<Named> list) {

@@ -89,7 +89,7 @@ class MigrationCatalogTest {
     @Test
     void sessionSettingsMayPrecedeAConcurrentBuild() {
         MigrationScript s = MigrationCatalog.order(List.of(f("V1__idx.sql", "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t(c);"))).get(0);
-        assertFalse(s.transactional());
-        assertEquals("outside transaction", s.mode());
+        assertEquals(ExecutionMode.OUTSIDE, s.mode());
+        assertEquals("outside transaction", s.mode().label());
     }
 }

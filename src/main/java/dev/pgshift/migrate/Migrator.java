@@ -19,6 +19,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import dev.pgshift.db.Identifiers;
+import dev.pgshift.source.ExecutionMode;
 import java.util.Collection;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.ResourceProvider;
@@ -191,7 +192,8 @@ public final class Migrator {
      * A failed non-transactional migration leaves a failed row in Flyway's history, which Flyway would refuse until a
      * manual repair. pgshift's concurrent steps are idempotent against what the failed run left, so the row is
      * removed and the migration runs again from its first statement. (A transactional migration that fails is rolled
-     * back whole and leaves no row.)
+     * back whole and leaves no row.) A file with its own transactions that committed part of itself before failing
+     * cannot simply run again: that stops the run (exit 3) with what to do.
      */
     private void clearFailedSteps() {
         try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
@@ -204,15 +206,44 @@ public final class Migrator {
             var failed = st.executeQuery("select version, script from " + historyTable(schema) + " where not success");
             List<String> versions = new ArrayList<>();
             while (failed.next()) {
-                versions.add(failed.getString(1));
-                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed",
-                        failed.getString(1), failed.getString(2));
+                String v = failed.getString(1);
+                MigrationScript script = byVersion.get(v);
+                if (script != null && script.mode() == ExecutionMode.OWN) {
+                    throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
+                            + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
+                            + "before the file or to where the file leaves it, then remove the failed record: delete from "
+                            + historyTable(schema) + " where version = '" + v + "' and not success");
+                }
+                versions.add(v);
+                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
+                        failed.getString(2));
             }
             if (!versions.isEmpty()) {
                 st.executeUpdate("delete from " + historyTable(schema) + " where not success");
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
+        }
+    }
+
+    /** After a failure that committed nothing of a file with its own transactions, its failed record is dropped: it can run again. */
+    private void forgetCleanFailures(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StatementRunner.PartlyCommitted) {
+                return;
+            }
+        }
+        List<String> own = byVersion.values().stream().filter(m -> m.mode() == ExecutionMode.OWN).map(MigrationScript::version).toList();
+        if (own.isEmpty()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement("delete from "
+                + historyTable(schema) + " where not success and version = any (?)")) {
+            c.setAutoCommit(true);
+            ps.setArray(1, c.createArrayOf("text", own.toArray()));
+            ps.executeUpdate();
+        } catch (SQLException ignored) {
+            // the connection is gone; the next run reports the failed record
         }
     }
 
@@ -234,6 +265,7 @@ public final class Migrator {
                     runner.migrate();
                     return;
                 } catch (FlywayException | PgshiftException e) {
+                    forgetCleanFailures(e);
                     String state = sqlState(e);
                     if (state == null || !LOCK_STATES.contains(state) || stop.stopped()) {
                         throw translate(e);

@@ -70,9 +70,11 @@ final class StatementRunner {
                         // the connection is gone: the server rolled the block back
                     }
                 }
-                throw new PgshiftException(e.exitCode(), e.getMessage() + (lastCommitted == null ? " Nothing of this file was committed."
-                        : " Statements up to line " + lastCommitted.line() + " were committed by the file's own transactions and stay "
-                                + "applied: the file cannot simply run again."), e.getCause());
+                if (lastCommitted == null) {
+                    throw new PgshiftException(e.exitCode(), e.getMessage() + "\n  nothing of this file was committed", e.getCause());
+                }
+                throw new PartlyCommitted(e.exitCode(), e.getMessage() + "\n  Statements up to line " + lastCommitted.line()
+                        + " were committed by the file's own transactions and stay applied: the file cannot simply run again");
             }
             if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
                 String w = s.words().get(0);
@@ -84,6 +86,16 @@ final class StatementRunner {
             } else if (!inBlock) {
                 lastCommitted = s;
             }
+        }
+    }
+
+    /**
+     * A file with its own transactions failed after committing part of itself: never retried (no SQLSTATE travels with
+     * it), and its failed record stops the next run until someone decides what the database should hold.
+     */
+    static final class PartlyCommitted extends PgshiftException {
+        PartlyCommitted(ExitCode code, String message) {
+            super(code, message);
         }
     }
 

@@ -192,24 +192,57 @@ class SqlEngineIT {
         assertFalse(r.stderr().contains("rolled back: nothing of"), r.stderr());
         assertEquals("{A,B}", db.scalar("select enum_range(null::\"Status\")::text"), "what the file committed is there");
         assertNoFlywayWording(r);
+        Result again = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(3, again.exitCode(), "a partly committed file is not run a second time: " + again);
+        assertTrue(again.stderr().contains("V2__enum.sql failed in an earlier run after its own transactions had committed part of it"),
+                again.stderr());
+        assertEquals("{A,B}", db.scalar("select enum_range(null::\"Status\")::text"));
+    }
+
+    @Test
+    void aFileWithItsOwnTransactionsThatCommittedNothingRunsAgainOnceFixed() throws Exception {
+        TestDb db = PgServer.get().newDatabase("ownclean");
+        dir = Files.createDirectories(tmp.resolve("m"));
+        write("V1__t.sql", "CREATE TABLE t (id int);\n");
+        write("V2__own.sql", "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nALTER TABLE nowhere ADD COLUMN b int;\nCOMMIT;\n");
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(5, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("nothing of this file was committed"), r.stderr());
+        assertEquals("0", db.scalar("select count(*) from information_schema.columns where table_name = 't' and column_name = 'a'"));
+        Files.writeString(dir.resolve("V2__own.sql"), "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n");
+        Result fixed = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, fixed.exitCode(), fixed.toString());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
     }
 
     @Test
     void aFailingStatementIsReportedInPgshiftsWordsWithFileLineAndSqlstate() throws Exception {
         TestDb db = PgServer.get().newDatabase("errors");
         dir = Files.createDirectories(tmp.resolve("m"));
-        write("V20240302100000__add_b.sql", "CREATE TABLE t (a int);\n\n-- the broken one\nALTER TABLE t\n  ADD COLUMN b int DEFAULT no_such_function(1);\n");
+        write("V20240302100000__add_b.sql", "CREATE TABLE t (a int);\n\n-- the broken one\nCREATE VIEW v AS SELECT a,\n  no_such_column FROM t;\n");
         Result r = PgshiftProcess.run(args("run"), db.env());
         assertEquals(5, r.exitCode(), r.toString());
-        assertTrue(r.stderr().contains("V20240302100000__add_b.sql:4: ALTER TABLE t ADD COLUMN b int DEFAULT no_such_function(1)"), r.stderr());
-        assertTrue(r.stderr().contains("ERROR 42883: function no_such_function(integer) does not exist"), r.stderr());
-        assertTrue(r.stderr().contains("hint: No function matches the given name and argument types."), r.stderr());
+        assertTrue(r.stderr().contains("V20240302100000__add_b.sql:4: CREATE VIEW v AS SELECT a, no_such_column FROM t"), r.stderr());
+        assertTrue(r.stderr().contains("ERROR 42703: column \"no_such_column\" does not exist"), r.stderr());
         assertTrue(r.stderr().contains("at " + dir + "/V20240302100000__add_b.sql:5"), "the line the server pointed at: " + r.stderr());
         assertTrue(r.stderr().contains("its transaction was rolled back: nothing of"), r.stderr());
         assertEquals(null, db.scalar("select to_regclass('t')"), "rolled back whole");
         assertNoFlywayWording(r);
         Result plan = PgshiftProcess.run(args("plan"), db.env());
         assertNoFlywayWording(plan);
+    }
+
+    @Test
+    void theServersDetailAndHintReachTheUser() throws Exception {
+        TestDb db = PgServer.get().newDatabase("hint");
+        dir = Files.createDirectories(tmp.resolve("m"));
+        write("V1__t.sql", "CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int DEFAULT no_such_function(1);\n");
+        Result r = PgshiftProcess.run(args("run"), db.env());
+        assertEquals(5, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("V1__t.sql:2: ALTER TABLE t ADD COLUMN b int DEFAULT no_such_function(1)"), r.stderr());
+        assertTrue(r.stderr().contains("ERROR 42883: function no_such_function(integer) does not exist"), r.stderr());
+        assertTrue(r.stderr().contains("hint: No function matches the given name and argument types."), r.stderr());
+        assertNoFlywayWording(r);
     }
 
     @Test

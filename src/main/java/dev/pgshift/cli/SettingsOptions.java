@@ -113,6 +113,11 @@ public final class SettingsOptions {
             + "migrations up to VERSION as applied without running them (manual files the team applied by hand; env PGSHIFT_ADOPT_THROUGH)")
     String adoptThrough;
 
+    @Option(names = "--out-of-order", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does; "
+                    + "without it they stop the run, named (env PGSHIFT_OUT_OF_ORDER)")
+    String outOfOrder;
+
     @Option(names = "--adopt-ignore-checksums", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
             description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them")
     String adoptIgnoreChecksums;
@@ -163,6 +168,7 @@ public final class SettingsOptions {
         put(flags, Setting.REPORT_FILE, reportFile);
         put(flags, Setting.ADOPT_THROUGH, adoptThrough);
         put(flags, Setting.ADOPT_IGNORE_CHECKSUMS, adoptIgnoreChecksums);
+        put(flags, Setting.OUT_OF_ORDER, outOfOrder);
         put(flags, Setting.TERMINATION_LOG, terminationLog);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }

@@ -33,6 +33,7 @@ public enum Setting {
     ALLOW_INVALID_INDEX("--allow-invalid-index", "PGSHIFT_ALLOW_INVALID_INDEXES", "allow-invalid-index", "", "INVALID indexes verify accepts without a warning"),
     ALLOW_NOT_VALID("--allow-not-valid", "PGSHIFT_ALLOW_NOT_VALID", "allow-not-valid", "", "constraints verify accepts as NOT VALID"),
     ADOPT_THROUGH("--adopt-through", "PGSHIFT_ADOPT_THROUGH", "adopt-through", null, "record pending migrations up to this version as applied without running them (applied by hand)"),
+    OUT_OF_ORDER("--out-of-order", "PGSHIFT_OUT_OF_ORDER", "out-of-order", "false", "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does"),
     ADOPT_IGNORE_CHECKSUMS("--adopt-ignore-checksums", "PGSHIFT_ADOPT_IGNORE_CHECKSUMS", "adopt-ignore-checksums", "false", "adopt Prisma-applied migrations whose files changed since"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
     TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (written when the file's directory exists)");

@@ -35,16 +35,18 @@ final class FlywayBridge implements MigrationResolver {
     private final List<MigrationScript> scripts;
     private final StopSignal stop;
     private final Duration builderWait;
+    private final String schema;
 
-    FlywayBridge(List<MigrationScript> scripts, StopSignal stop, Duration builderWait) {
+    FlywayBridge(List<MigrationScript> scripts, StopSignal stop, Duration builderWait, String schema) {
         this.scripts = scripts;
         this.stop = stop;
         this.builderWait = builderWait;
+        this.schema = schema;
     }
 
     @Override
     public Collection<ResolvedMigration> resolveMigrations(MigrationResolver.Context context) {
-        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s, stop, builderWait))).toList();
+        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s, stop, builderWait, schema))).toList();
     }
 
     /**
@@ -144,11 +146,13 @@ final class FlywayBridge implements MigrationResolver {
         private final MigrationScript script;
         private final StopSignal stop;
         private final Duration builderWait;
+        private final String schema;
 
-        Executor(MigrationScript script, StopSignal stop, Duration builderWait) {
+        Executor(MigrationScript script, StopSignal stop, Duration builderWait, String schema) {
             this.script = script;
             this.stop = stop;
             this.builderWait = builderWait;
+            this.schema = schema;
         }
 
         @Override
@@ -166,6 +170,7 @@ final class FlywayBridge implements MigrationResolver {
                 }
                 case OUTSIDE -> new ConcurrentStep(script.file(), script.statements(), stop, builderWait).run(c);
             }
+            PrismaAdoption.recordApplied(c, schema, script);
             return List.of();
         }
 

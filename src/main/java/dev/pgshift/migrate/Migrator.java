@@ -67,7 +67,8 @@ public final class Migrator {
     /**
      * @param builderWait how long a step waits for an index build that a dead run's backend is still doing
      */
-    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait) {
+    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait,
+            boolean outOfOrder) {
         this.dataSource = dataSource;
         this.stop = stop;
         this.schema = schema;
@@ -75,7 +76,7 @@ public final class Migrator {
         this.config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
                 .resourceProvider(NO_FILES)
-                .resolvers(new FlywayBridge(scripts, stop, builderWait))
+                .resolvers(new FlywayBridge(scripts, stop, builderWait, schema))
                 .javaMigrationClassProvider(List::of)
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
@@ -83,6 +84,7 @@ public final class Migrator {
                 .table(HISTORY_TABLE)
                 .placeholderReplacement(false)
                 .cleanDisabled(true)
+                .outOfOrder(outOfOrder)
                 .validateMigrationNaming(true)
                 // pending: validate runs before migrate; future: a newer release already migrated this database
                 .ignoreMigrationPatterns("*:pending", "*:future")
@@ -128,8 +130,7 @@ public final class Migrator {
         clearFailedSteps();
         List<String> problems = checksumProblems();
         if (!problems.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "applied migrations no longer match the files: " + String.join("; ", problems)
-                    + ". Never edit an applied migration: add a new one.");
+            throw new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", problems));
         }
     }
 
@@ -152,11 +153,12 @@ public final class Migrator {
                     out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
                 } else if (state == MigrationState.IGNORED && script != null) {
                     out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
-                            + "applied (merged out of order); give it a version after the newest applied one");
+                            + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
+                            + "newest applied one");
                 } else if (state == MigrationState.SUCCESS && script != null && m.getChecksum() != null
                         && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
-                            + FlywayBridge.checksum(script.file().content()) + ")");
+                            + FlywayBridge.checksum(script.file().content()) + "); never edit an applied migration: restore it and add a new one");
                 } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.description(script) + "'; rename it back");
@@ -331,8 +333,7 @@ public final class Migrator {
             return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + ": the running statement was cancelled", e);
         }
         if (e instanceof FlywayValidateException) {
-            return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems())
-                    + ". Never edit an applied migration: add a new one.", e);
+            return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
         }
         String state = sqlState(e);
         if (state != null && state.startsWith("08")) {

@@ -53,6 +53,7 @@ public final class RollbackRunner {
                             StatementRunner.sessionAsPsqlGivesIt(c);
                             runner.runAll(c, r.statements(), ExecutionMode.TRANSACTION);
                             deleteRow(c, m.version());
+                            PrismaAdoption.recordRolledBack(c, schema, m);
                             c.commit();
                         } catch (SQLException | RuntimeException e) {
                             c.rollback();
@@ -63,10 +64,12 @@ public final class RollbackRunner {
                         StatementRunner.sessionAsPsqlGivesIt(c);
                         runner.runOwnTransactions(c, r.statements());
                         deleteRow(c, m.version());
+                        PrismaAdoption.recordRolledBack(c, schema, m);
                     }
                     case OUTSIDE -> {
                         new ConcurrentStep(r.file(), r.statements(), stop, builderWait).run(c);
                         deleteRow(c, m.version());
+                        PrismaAdoption.recordRolledBack(c, schema, m);
                     }
                 }
             } catch (PgshiftException e) {

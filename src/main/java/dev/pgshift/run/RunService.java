@@ -122,7 +122,7 @@ public final class RunService {
     }
 
     private Migrator migrator(Database db, List<MigrationScript> scripts) {
-        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait());
+        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait(), settings.outOfOrder());
     }
 
     private RunResult execute(String command, Mode mode) {

@@ -29,7 +29,7 @@ public record MigrationScript(
         FLYWAY,
         /** The platform's manual files, {@code YYYY-MM-DD_HHMMSS_description.sql} */
         TIMESTAMP,
-        /** Prisma's {@code <14-digit timestamp>_<name>/migration.sql} */
+        /** Prisma's {@code <name>/migration.sql}: any folder holding a migration.sql */
         PRISMA
     }
 
@@ -37,6 +37,15 @@ public record MigrationScript(
     public String flywayName() {
         String desc = description.isEmpty() ? "migration" : description.replaceAll("[^A-Za-z0-9_]", "_");
         return "V" + version + "__" + desc + ".sql";
+    }
+
+    /** The Prisma folder's name, as _prisma_migrations.migration_name records it; null for other schemes. */
+    public String prismaName() {
+        if (scheme != Scheme.PRISMA) {
+            return null;
+        }
+        String[] parts = file.relativePath().split("/");
+        return parts[parts.length - 2];
     }
 
     /** Runs statement by statement outside a transaction (a concurrent build and the like). */

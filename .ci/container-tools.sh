@@ -2,17 +2,18 @@
 # The container engine for ContainerIT: installs podman, runc and debootstrap from Debian when missing, writes the
 # containers.conf this machine needs and makes the test base image (Debian sid, minbase, with a JRE) from Debian's
 # packages, since no image registry is reachable. Everything is cached under ~/.cache/pgshift, so a second run takes
-# seconds. Idempotent; ContainerIT runs it itself, so `./mvnw verify` needs no manual step. Prints, as its last line,
-# the CONTAINERS_CONF to use.
+# seconds. Idempotent; ContainerIT runs it itself, so `./mvnw verify` needs no manual step. Prints what to use:
+#   CONTAINERS_CONF=<file>   (export it before calling podman by hand)
+#   BASE_IMAGE=<image>       (the --build-arg BASE_IMAGE of src/main/docker/Dockerfile.jvm)
 set -euo pipefail
 
 cache="${PGSHIFT_CACHE:-$HOME/.cache/pgshift}"
 suite=sid   # postgresql-client-18 (the newest major, as in the shipped image) is in Debian only from sid
 # Bump the tag when the recipe below changes: the image and the rootfs tar are cached under it.
-recipe=1
+recipe=2
 base_image=localhost/pgshift-test-base:${suite}-${recipe}
-# A JRE for the Quarkus jar (the shipped image uses eclipse-temurin's); sid's openjdk-17 is gone, 21 runs a Java 17 jar.
-base_packages=openjdk-21-jre-headless,ca-certificates
+# Java 17, as in the shipped image (eclipse-temurin:17-jre), from Debian's packages.
+base_packages=openjdk-17-jre-headless,ca-certificates
 mirror=http://deb.debian.org/debian
 
 need=()
@@ -63,4 +64,5 @@ if ! podman image exists "$base_image"; then
   echo "podman import $rootfs as $base_image" >&2
   podman import --change 'CMD ["/bin/bash"]' "$rootfs" "$base_image" >&2
 fi
-echo "$conf"
+echo "CONTAINERS_CONF=$conf"
+echo "BASE_IMAGE=$base_image"

@@ -1,5 +1,6 @@
 package dev.pgshift.migrate;
 
+import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.MigrationScript;
@@ -166,8 +167,15 @@ final class FlywayBridge implements MigrationResolver {
                 }
                 case OWN -> {
                     StatementRunner.sessionAsPsqlGivesIt(c);
-                    runner.runOwnTransactions(c, script.statements());
+                    try {
+                        runner.runOwnTransactions(c, script.statements());
+                    } catch (PgshiftException e) {
+                        // Handed to Flyway as an SQLException, the one kind it records as a failed migration: the next run
+                        // must find that record (see Migrator#clearFailedSteps). pgshift's message and exit code travel as the cause.
+                        throw new SQLException(e.getMessage(), e);
+                    }
                 }
+                // A failed concurrent step leaves no record: it is idempotent, and the next run resumes it.
                 case OUTSIDE -> new ConcurrentStep(script.file(), script.statements(), stop, builderWait).run(c);
             }
             PrismaAdoption.recordApplied(c, schema, script);

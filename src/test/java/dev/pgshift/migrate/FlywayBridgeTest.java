@@ -52,4 +52,19 @@ class FlywayBridgeTest {
             }
         };
     }
+
+    @Test
+    void prismasChecksumIsAcceptedPaddedOrNotAndWithEitherLineEnd() throws Exception {
+        String lf = "-- CreateTable\nCREATE TABLE \"A\" (\"id\" INT);\n";
+        byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(lf.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        StringBuilder unpadded = new StringBuilder();
+        for (byte b : hash) {
+            unpadded.append(Integer.toHexString(b & 0xff));
+        }
+        String padded = java.util.HexFormat.of().formatHex(hash);
+        org.junit.jupiter.api.Assertions.assertTrue(PrismaAdoption.checksumMatches(lf, padded));
+        org.junit.jupiter.api.Assertions.assertTrue(PrismaAdoption.checksumMatches(lf, unpadded.toString()));
+        org.junit.jupiter.api.Assertions.assertTrue(PrismaAdoption.checksumMatches(lf.replace("\n", "\r\n"), padded), "CRLF checkout of an LF file");
+        org.junit.jupiter.api.Assertions.assertFalse(PrismaAdoption.checksumMatches(lf + "-- edited\n", padded));
+    }
 }

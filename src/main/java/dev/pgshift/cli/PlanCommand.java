@@ -72,6 +72,7 @@ public class PlanCommand implements Callable<Integer> {
                 doc.put("migrations", plan.migrations());
                 doc.put("warnings", plan.warnings());
                 doc.put("notes", plan.adoption().notes());
+                doc.put("skipped", plan.skipped());
                 out.println(Json.MAPPER.writeValueAsString(doc));
             } else {
                 Rendering.plan(out, plan);

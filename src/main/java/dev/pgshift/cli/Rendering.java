@@ -77,6 +77,7 @@ final class Rendering {
                     m.mode() == null ? "-" : m.mode(), m.script());
         }
         plan.adoption().notes().forEach(n -> out.println("note: " + n));
+        plan.skipped().forEach(n -> out.println("skipped: " + n));
         if (!plan.warnings().isEmpty()) {
             out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());
             for (PlanWarning w : plan.warnings()) {

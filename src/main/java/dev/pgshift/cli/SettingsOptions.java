@@ -38,11 +38,12 @@ public final class SettingsOptions {
     @Option(names = "--sslrootcert", paramLabel = "FILE", description = "CA certificate for verify-ca/verify-full (env PGSSLROOTCERT)")
     String sslRootCert;
 
-    @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations to add to the bundled ones; "
-            + "repeatable (env PGSHIFT_MIGRATIONS, comma-separated)")
+    @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations (e.g. a mounted ConfigMap); "
+            + "replaces the bundled ones unless --bundled=true; repeatable (env PGSHIFT_MIGRATIONS, comma-separated)")
     List<String> migrations;
 
-    @Option(names = "--bundled", paramLabel = "true|false", description = "include the migrations bundled in pgshift (default true; env PGSHIFT_BUNDLED)")
+    @Option(names = "--bundled", paramLabel = "true|false", description = "include the migrations bundled in pgshift: by default only when no --migrations directory is given; "
+            + "true with --migrations runs both (env PGSHIFT_BUNDLED)")
     String bundled;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", description = "wait this long for the database to accept "

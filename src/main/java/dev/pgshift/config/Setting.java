@@ -15,7 +15,7 @@ public enum Setting {
     SSL_MODE("--sslmode", "PGSSLMODE", "sslmode", "prefer", "disable, allow, prefer, require, verify-ca, verify-full"),
     SSL_ROOT_CERT("--sslrootcert", "PGSSLROOTCERT", "sslrootcert", null, "CA certificate file for verify-ca/verify-full"),
     MIGRATIONS("--migrations", "PGSHIFT_MIGRATIONS", "migrations", null, "extra migration directories (comma-separated in env/file)"),
-    BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", "true", "include the migrations bundled in the application"),
+    BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", null, "include the migrations bundled in the application (default: only when no --migrations directory is given)"),
     CONNECT_TIMEOUT("--connect-timeout", "PGSHIFT_CONNECT_TIMEOUT", "connect-timeout", "60s", "how long to wait for the database to accept connections"),
     LOCK_WAIT("--lock-wait", "PGSHIFT_LOCK_WAIT", "lock-wait", "5m", "how long to wait for another pgshift run to release the run lock"),
     SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table"),

@@ -114,7 +114,9 @@ public final class SettingsResolver {
                 searchPath);
 
         List<Path> dirs = directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
-        boolean bundled = parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED));
+        // The application's own migrations belong to the application's image and the demo: a directory given at run
+        // time replaces them unless --bundled=true asks for both.
+        boolean bundled = v.containsKey(Setting.BUNDLED) ? parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED)) : dirs.isEmpty();
         String schema = v.get(Setting.SCHEMA);
         if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]*")) {
             throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName());

@@ -26,7 +26,7 @@ final class Planner {
     private Planner() {
     }
 
-    static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
+    static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts, List<String> skipped) {
         Migrator.Status status = migrator.status();
         List<PlannedMigration> planned = status.migrations();
         Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
@@ -50,7 +50,7 @@ final class Planner {
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
         List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
-        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings);
+        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped);
     }
 
     /**

@@ -58,6 +58,8 @@ public final class RunService {
     private final StopSignal stop;
     private final String version;
     private final Options options;
+    /** Files of the locations that are no migration, found by the last {@link #loadScripts()}. */
+    private List<String> skipped = List.of();
 
     public RunService(Settings settings, StopSignal stop, String version, Options options) {
         this.settings = settings;
@@ -68,7 +70,7 @@ public final class RunService {
 
     /** plan: takes no lock and changes nothing. */
     public Plan plan() {
-        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts));
+        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts, skipped));
     }
 
     /** plan --rollback: what rollback --to would run; changes nothing. */
@@ -173,7 +175,7 @@ public final class RunService {
         Migrator migrator = migrator(db, scripts);
         Plan plan = rec.phase("plan", () -> {
             migrator.validate();
-            return Planner.plan(settings, db, session, migrator, scripts);
+            return Planner.plan(settings, db, session, migrator, scripts, skipped);
         });
         for (PlanWarning w : plan.warnings()) {
             LOG.warn("plan for downtime: " + w.describe());
@@ -321,10 +323,17 @@ public final class RunService {
     }
 
     private List<MigrationScript> loadScripts() {
-        List<MigrationScript> scripts = MigrationCatalog.order(MigrationLocations.read(settings.bundled(), settings.migrationDirs()));
+        List<dev.pgshift.source.MigrationFile> files = MigrationLocations.read(settings.bundled(), settings.migrationDirs());
+        List<MigrationScript> scripts = MigrationCatalog.order(files);
+        skipped = MigrationCatalog.skipped(files);
+        skipped.forEach(s -> LOG.warn("skipped " + s));
         if (scripts.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "no migrations found: the bundled location is "
-                    + (settings.bundled() ? "empty" : "switched off (--bundled=false)") + " and no directory was given (--migrations)");
+            throw new PgshiftException(ExitCode.CONFIG, "no migrations found: " + (settings.migrationDirs().isEmpty()
+                    ? (settings.bundled() ? "the bundled location is empty" : "the bundled ones are switched off (--bundled=false)")
+                            + " and no directory was given (--migrations)"
+                    : "none in " + settings.migrationDirs() + (settings.bundled() ? " nor in the bundled location" : "")
+                            + " (a migration is a V<version>__<description>.sql, a YYYY-MM-DD_HHMMSS_description.sql or a folder holding a "
+                            + "migration.sql)"));
         }
         return scripts;
     }

@@ -143,6 +143,36 @@ public final class MigrationCatalog {
         return out;
     }
 
+    /**
+     * The files of the locations that are neither migrations nor rollback scripts, each with why it is skipped: plan
+     * lists them, so nothing is left out silently (Prisma's migration_lock.toml is expected and not listed).
+     */
+    public static List<String> skipped(List<MigrationFile> files) {
+        Set<String> prismaFolders = new HashSet<>();
+        for (MigrationFile f : files) {
+            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION)) {
+                prismaFolders.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (MigrationFile f : files) {
+            String path = f.relativePath();
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            String folder = f.location() + "/" + path.substring(0, path.length() - name.length());
+            if (name.endsWith(".sql") || name.equals("migration_lock.toml")) {
+                continue;
+            }
+            if (name.toLowerCase(java.util.Locale.ROOT).endsWith(".sql")) {
+                out.add(f.displayPath() + ": its extension is not .sql in lower case; rename it to have it run");
+            } else if (name.startsWith("migration.") && path.contains("/") && !prismaFolders.contains(folder)) {
+                out.add(f.displayPath() + ": a migration folder without a migration.sql; pgshift runs SQL migrations only");
+            } else {
+                out.add(f.displayPath() + ": not a .sql file");
+            }
+        }
+        return out;
+    }
+
     private static void checkAmbiguity(List<Named> named) {
         Map<String, List<Named>> byVersion = new LinkedHashMap<>();
         for (Named n : named) {

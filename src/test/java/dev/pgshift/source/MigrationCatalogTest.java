@@ -132,4 +132,13 @@ class MigrationCatalogTest {
         assertEquals(1, s.size());
         assertEquals("/migrations/0_init/down.sql", s.get(0).rollback().file().displayPath());
     }
+
+    @Test
+    void filesThatAreNoMigrationAreListedWithWhy() {
+        List<String> skipped = MigrationCatalog.skipped(List.of(f("20240101000000_init/migration.sql"), f("20240102000000_seed/migration.ts"),
+                f("X.SQL"), f("README.md"), f("migration_lock.toml"), f("20240101000000_init/down.sql")));
+        assertEquals(List.of("/migrations/20240102000000_seed/migration.ts: a migration folder without a migration.sql; pgshift runs SQL "
+                + "migrations only", "/migrations/X.SQL: its extension is not .sql in lower case; rename it to have it run",
+                "/migrations/README.md: not a .sql file"), skipped);
+    }
 }

@@ -3,6 +3,7 @@ package dev.pgshift.backup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
@@ -71,6 +72,12 @@ class BackupIT {
         script.toFile().setExecutable(true);
     }
 
+    /** Skips the rest of a test that restores where the suite's pg_restore cannot restore into the server (16). */
+    private static void assumeRestorable(TestDb db) {
+        int server = db.server().major();
+        assumeTrue(PgClients.restoresInto(server), PgClients.noRestoreReason(server));
+    }
+
     private List<String> files() throws Exception {
         if (!Files.exists(backups)) {
             return List.of();
@@ -102,6 +109,7 @@ class BackupIT {
         assertTrue(manifest.contains("\"pgDumpVersion\" : \"pg_dump (PostgreSQL) " + PgClients.major(PgClients.pgDump()) + "."), manifest);
         assertEquals("500", db.scalar("select count(*) from accounts"));
 
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb"); // restore creates a database
         }
@@ -117,6 +125,7 @@ class BackupIT {
     @Test
     void schemaOnlyBackupRestoresTheTablesWithoutTheirRows() throws Exception {
         TestDb db = setUp("schemaonly");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -134,6 +143,7 @@ class BackupIT {
     @Test
     void overwriteLiveRestoresTheBackupOverTheConfiguredDatabase() throws Exception {
         TestDb db = setUp("overlive");
+        assumeRestorable(db);
         List<List<String>> before = db.query("select * from accounts order by id");
         assertEquals(0, PgshiftProcess.run(List.of("backup"), env(db)).exitCode());
         db.execute("DELETE FROM accounts WHERE id > 10");
@@ -149,6 +159,7 @@ class BackupIT {
     @Test
     void parallelRestoreIntoANewDatabaseAndAFailedRestoreLeavesNoDatabaseBehind() throws Exception {
         TestDb db = setUp("jobs");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -437,6 +448,7 @@ class BackupIT {
     @Test
     void verifyRestoreComparesRowCountsInAScratchDatabase() throws Exception {
         TestDb db = setUp("verifyrestore");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -494,5 +506,49 @@ class BackupIT {
         Result never = PgshiftProcess.run(List.of("run", "--backup", "never"), olderEnv);
         assertEquals(0, never.exitCode(), never.toString());
         assertTrue(never.stdout().contains("no backup was made before migrating (--backup=never)"), never.stdout());
+    }
+
+    /**
+     * A pg_restore that cannot load into the server (17 or later into a server before 17: its first statement sets
+     * transaction_timeout) is refused before anything happens: restore creates no database, run --verify-restore
+     * migrates nothing. Real on a server 16 (the suite's pg_restore is 17); on 14 and 15 a stand-in pg_dump reports 17
+     * (pgshift reads the major from pg_dump --version, pg_restore is taken from beside it); 17 and 18 have no such case.
+     */
+    @Test
+    void pgRestoreThatCannotLoadIntoTheServerIsRefusedBeforeADatabaseIsCreated() throws Exception {
+        TestDb db = setUp("norestore");
+        int server = db.server().major();
+        assumeTrue(server < 17, "every pg_restore there is loads into PostgreSQL " + server);
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb");
+        }
+        Path pgDump = PgClients.pgDump();
+        if (PgClients.restoresInto(server)) {
+            Path bin = Files.createDirectories(tmp.resolve("bin-17"));
+            pgDump = bin.resolve("pg_dump");
+            Files.writeString(pgDump, "#!/bin/sh\n# a stand-in for pg_dump 17: no real one is needed to test the refusal\n"
+                    + "case \"$1\" in --version) echo 'pg_dump (PostgreSQL) 17.0 (stand-in)'; exit 0;; esac\n"
+                    + "exec \"" + PgClients.pgDump() + "\" \"$@\"\n");
+            pgDump.toFile().setExecutable(true);
+            realPgRestoreIn(bin);
+        }
+        Map<String, String> env = env(db);
+        env.put("PGSHIFT_PG_DUMP", pgDump.toString());
+        Result b = PgshiftProcess.run(List.of("backup"), env);
+        assertEquals(0, b.exitCode(), "it backs the server up: " + b);
+        Path dump = backups.resolve(completeDumps().get(0));
+
+        Result r = PgshiftProcess.run(List.of("restore", dump.toString(), "--into", db.name() + "_copy"), env);
+        assertEquals(4, r.exitCode(), r.toString());
+        assertTrue(r.stderr().matches("(?s).*pg_restore 17 .* cannot restore into the server \\(PostgreSQL " + server + "\\..*transaction_timeout.*"),
+                r.stderr());
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname = '" + db.name() + "_copy'"), "no database created");
+
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Result run = PgshiftProcess.run(List.of("run", "--verify-restore"), env);
+        assertEquals(4, run.exitCode(), run.toString());
+        assertTrue(run.stderr().contains("cannot restore into the server"), run.stderr());
+        assertEquals(List.of("1"), db.appliedVersions(), "nothing migrated");
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname like 'pgshift_verify_%'"));
     }
 }

@@ -57,6 +57,21 @@ public final class PgClients {
         return Optional.ofNullable(properties().getProperty("older.pg_dump")).map(Path::of);
     }
 
+    /**
+     * Whether the suite's pg_restore can restore into a server of {@code serverMajor}: pg_restore 17 and later cannot
+     * into a server before 17, and pgshift refuses that (exit 4). It happens for a server 16, for which Debian has no
+     * client 16 any more: the tests get pg_dump 17, which backs it up but cannot restore into it.
+     */
+    public static boolean restoresInto(int serverMajor) {
+        return major(pgDump()) < 17 || serverMajor >= 17;
+    }
+
+    /** Why a test that restores is skipped where {@link #restoresInto} says no. */
+    public static String noRestoreReason(int serverMajor) {
+        return "no pg_restore here can restore into PostgreSQL " + serverMajor + " (pg_restore " + major(pgDump())
+                + " sets transaction_timeout, unknown before 17, and pgshift refuses it; BackupIT tests that refusal)";
+    }
+
     /** The major of a pg_dump, from its --version. */
     public static int major(Path pgDump) {
         try {

@@ -11,7 +11,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(14.19.0 15.14.0 16.10.0 17.6.0 18.1.0)
-mvn=(./mvnw -B -ntp)
 
 # Every client the majors need, fetched up front (once; cached), so a missing one fails before anything runs.
 clients=()
@@ -28,7 +27,7 @@ done
 
 start=$SECONDS
 echo "== unit and chart tests, package"
-"${mvn[@]}" verify -DskipITs || { echo "pg-majors: the unit tests or the package failed" >&2; exit 1; }
+./mvnw -B -ntp verify -DskipITs || { echo "pg-majors: the unit tests or the package failed" >&2; exit 1; }
 
 rm -rf target/pg-majors
 summary=()
@@ -40,7 +39,7 @@ for v in "${versions[@]}"; do
   rm -rf target/failsafe-reports
   t=$SECONDS
   # The jar is already packaged: only fetch the clients and run failsafe against this major's server.
-  "${mvn[@]}" -Dpg.version="$v" exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | tee "$out/maven.log"
+  ./mvnw -B -ntp -Dpg.version="$v" exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | tee "$out/maven.log"
   rc=${PIPESTATUS[0]}
   took=$((SECONDS - t))
   cp -r target/failsafe-reports/. "$out/" 2>/dev/null

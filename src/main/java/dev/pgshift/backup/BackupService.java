@@ -65,6 +65,9 @@ public final class BackupService {
     public BackupManifest backup(Context ctx) {
         PgTools tools = PgTools.locate(settings.pgDump());
         tools.checkServer(ctx.serverMajor(), ctx.serverVersion());
+        if (settings.verifyRestore()) {
+            tools.checkRestoreTarget(ctx.serverMajor(), ctx.serverVersion());
+        }
         Path dir = settings.dir();
         try {
             Files.createDirectories(dir);

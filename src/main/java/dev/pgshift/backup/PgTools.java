@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * pg_dump and pg_restore: found, their version checked against the server's, and started with the connection in
@@ -20,7 +21,10 @@ import java.util.regex.Pattern;
  * could read a password in the process list.
  */
 public final class PgTools {
+    private static final Logger LOG = Logger.getLogger(PgTools.class);
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
+    /** The first major with the transaction_timeout setting, which pg_restore 17 and later always set. */
+    private static final int TRANSACTION_TIMEOUT_SINCE = 17;
 
     private final Path pgDump;
     private final Path pgRestore;
@@ -78,6 +82,24 @@ public final class PgTools {
             throw new PgshiftException(ExitCode.BACKUP, "pg_dump " + major + " (" + pgDump + ": " + version + ") is older than the server "
                     + "(PostgreSQL " + serverVersion + "): it cannot back it up. Use an image with pg_dump " + serverMajor
                     + " or newer (--pg-dump), or pass --backup=never to migrate without a backup. Nothing was changed.");
+        }
+    }
+
+    /**
+     * pg_restore writes SQL for a server of its own major or newer; PostgreSQL does not promise that it loads into an
+     * older one. pg_restore 17 and later fail on a server before 17 at once (their first statement is
+     * {@code SET transaction_timeout = 0}, a setting those servers do not know): refuse that before a database is created
+     * or anything is restored, and warn about other pg_restore versions newer than the server.
+     */
+    public void checkRestoreTarget(int serverMajor, String serverVersion) {
+        if (major >= TRANSACTION_TIMEOUT_SINCE && serverMajor < TRANSACTION_TIMEOUT_SINCE) {
+            throw new PgshiftException(ExitCode.BACKUP, "pg_restore " + major + " (" + pgRestore + ") cannot restore into the server "
+                    + "(PostgreSQL " + serverVersion + "): it sets transaction_timeout, which servers before " + TRANSACTION_TIMEOUT_SINCE
+                    + " reject. Point --pg-dump at pg_dump " + serverMajor + " (pg_restore is taken from beside it). Nothing was restored.");
+        }
+        if (major > serverMajor) {
+            LOG.warnf("pg_restore %d is newer than the server (PostgreSQL %s): PostgreSQL does not promise that its output loads into "
+                    + "an older server; pg_dump %d (--pg-dump) is the safe choice", major, serverVersion, serverMajor);
         }
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
@@ -66,6 +67,10 @@ public final class RestoreService {
         args.add(jobs == 1 ? "--single-transaction" : "--jobs=" + jobs);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
+            try (ResultSet rs = st.executeQuery("select current_setting('server_version')")) {
+                rs.next();
+                tools.checkRestoreTarget(c.getMetaData().getDatabaseMajorVersion(), rs.getString(1));
+            }
             if (overwriteLive) {
                 args.addAll(List.of("--clean", "--if-exists"));
                 LOG.warnf("restoring %s over the live database %s (--overwrite-live)", dump, live);

@@ -3,7 +3,9 @@ package dev.pgshift.backup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
@@ -20,7 +22,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Backups against a server of the local pg_dump's major (15), and a newer one that must be refused. */
+/**
+ * Backups against the suite's server (14 to 18, -Dpg.version) with a pg_dump of its major or newer (PgClients), and the
+ * version gate: an older pg_dump is refused.
+ */
 class BackupIT {
     @TempDir
     Path tmp;
@@ -53,16 +58,24 @@ class BackupIT {
     private static Path wrappedPgDump(Path bin, String body) throws Exception {
         Path script = bin.resolve("pg_dump");
         Files.writeString(script, "#!/bin/sh\n"
-                + "case \"$1\" in --version) exec \"" + onPath("pg_dump") + "\" --version;; esac\n"
+                + "case \"$1\" in --version) exec \"" + PgClients.pgDump() + "\" --version;; esac\n"
                 + "for a in \"$@\"; do case \"$a\" in --file=*) out=\"${a#--file=}\";; esac; done\n"
                 + body);
         script.toFile().setExecutable(true);
-        Files.createSymbolicLink(bin.resolve("pg_restore"), onPath("pg_restore"));
+        realPgRestoreIn(bin);
         return script;
     }
 
-    private static Path onPath(String tool) throws Exception {
-        return Path.of(new String(new ProcessBuilder("sh", "-c", "command -v " + tool).start().getInputStream().readAllBytes()).strip());
+    /** pg_restore beside a wrapping pg_dump: the real one (a script, not a link JUnit would warn about when cleaning up). */
+    private static void realPgRestoreIn(Path bin) throws Exception {
+        Path script = Files.writeString(bin.resolve("pg_restore"), "#!/bin/sh\nexec \"" + PgClients.pgRestore() + "\" \"$@\"\n");
+        script.toFile().setExecutable(true);
+    }
+
+    /** Skips the rest of a test that restores where the suite's pg_restore cannot restore into the server (16). */
+    private static void assumeRestorable(TestDb db) {
+        int server = db.server().major();
+        assumeTrue(PgClients.restoresInto(server), PgClients.noRestoreReason(server));
     }
 
     private List<String> files() throws Exception {
@@ -93,9 +106,10 @@ class BackupIT {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backups.resolve(dump))));
         String manifest = Files.readString(backups.resolve(dump + ".manifest.json"));
         assertTrue(manifest.contains("\"schemaVersionBefore\" : \"1\"") && manifest.contains("\"pendingMigrations\" : [ \"2\" ]"), manifest);
-        assertTrue(manifest.contains("\"pgDumpVersion\" : \"pg_dump (PostgreSQL) 15"), manifest);
+        assertTrue(manifest.contains("\"pgDumpVersion\" : \"pg_dump (PostgreSQL) " + PgClients.major(PgClients.pgDump()) + "."), manifest);
         assertEquals("500", db.scalar("select count(*) from accounts"));
 
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb"); // restore creates a database
         }
@@ -111,6 +125,7 @@ class BackupIT {
     @Test
     void schemaOnlyBackupRestoresTheTablesWithoutTheirRows() throws Exception {
         TestDb db = setUp("schemaonly");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -128,6 +143,7 @@ class BackupIT {
     @Test
     void overwriteLiveRestoresTheBackupOverTheConfiguredDatabase() throws Exception {
         TestDb db = setUp("overlive");
+        assumeRestorable(db);
         List<List<String>> before = db.query("select * from accounts order by id");
         assertEquals(0, PgshiftProcess.run(List.of("backup"), env(db)).exitCode());
         db.execute("DELETE FROM accounts WHERE id > 10");
@@ -143,6 +159,7 @@ class BackupIT {
     @Test
     void parallelRestoreIntoANewDatabaseAndAFailedRestoreLeavesNoDatabaseBehind() throws Exception {
         TestDb db = setUp("jobs");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -282,7 +299,7 @@ class BackupIT {
      */
     private Path damagingPgDump(String damage) throws Exception {
         Path bin = Files.createDirectories(tmp.resolve("bin-" + damage));
-        Path real = onPath("pg_dump");
+        Path real = PgClients.pgDump();
         String truncate = "truncate -s $(( $(stat -c %s \"$f\") * 2 / 3 )) \"$f\"";
         String flip = "size=$(stat -c %s \"$f\"); pos=$(( size / 2 )); "
                 + "b=$(od -An -tu1 -j $pos -N1 \"$f\" | tr -d ' '); "
@@ -325,7 +342,7 @@ class BackupIT {
         db.execute("INSERT INTO accounts SELECT g, md5(g::text), g FROM generate_series(1001, 20000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
         Path bin = Files.createDirectories(tmp.resolve("bin-slow"));
-        Path real = onPath("pg_dump");
+        Path real = PgClients.pgDump();
         Path script = wrappedPgDump(bin, "\"" + real + "\" \"$@\" --file=\"$out.raw\" || exit $?\n"
                 + "stat -c %a \"$out\" > \"" + tmp.resolve("mode-while-dumping.txt") + "\"\n"
                 + "blocks=$(( ($(stat -c %s \"$out.raw\") + 16383) / 16384 )); i=0\n"
@@ -431,6 +448,7 @@ class BackupIT {
     @Test
     void verifyRestoreComparesRowCountsInAScratchDatabase() throws Exception {
         TestDb db = setUp("verifyrestore");
+        assumeRestorable(db);
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");
         }
@@ -443,23 +461,94 @@ class BackupIT {
         assertEquals("0", db.scalar("select count(*) from pg_database where datname like 'pgshift_verify_%'"), "scratch dropped");
     }
 
+    /**
+     * pg_dump's version gate on the suite's server, whatever its major: a pg_dump of an older major is refused before
+     * anything changes (exit 4, both versions named), one of the server's major or newer (the suite's own: for a server
+     * 14 it is 15, for 16 it is 17) is accepted. Servers 16 to 18 get a real older pg_dump (15 or 17); for 14 and 15 none
+     * older is at hand (Debian 12's is 15), so a stand-in that reports an older --version plays it.
+     */
     @Test
-    void serverNewerThanPgDumpIsRefusedBeforeAnythingChanges() throws Exception {
-        migrations = Files.createDirectories(tmp.resolve("m"));
-        backups = tmp.resolve("backups");
-        Files.copy(Path.of("src/test/resources/backup/V1__accounts.sql"), migrations.resolve("V1__accounts.sql"));
-        PgServer newer = PgServer.newer();
-        try {
-            TestDb db = newer.newDatabase("newer");
-            Result r = PgshiftProcess.run(List.of("run"), env(db));
-            assertEquals(4, r.exitCode(), r.toString());
-            assertTrue(r.stderr().matches("(?s).*pg_dump 15 .* is older than the server \\(PostgreSQL 17\\..*"), r.stderr());
-            assertEquals("0", db.scalar("select count(*) from pg_tables where schemaname = 'public'"), "nothing migrated");
-            Result never = PgshiftProcess.run(List.of("run", "--backup", "never"), env(db));
-            assertEquals(0, never.exitCode(), never.toString());
-            assertTrue(never.stdout().contains("no backup was made before migrating (--backup=never)"), never.stdout());
-        } finally {
-            newer.stop();
+    void pgDumpOlderThanTheServerIsRefusedAndOneOfItsMajorOrNewerAccepted() throws Exception {
+        TestDb db = setUp("versiongate");
+        int server = db.server().major();
+        Path older = PgClients.olderPgDump().orElse(null);
+        if (older == null) {
+            Path bin = Files.createDirectories(tmp.resolve("bin-older"));
+            older = bin.resolve("pg_dump");
+            Files.writeString(older, "#!/bin/sh\n# a stand-in for a pg_dump older than the server: no real one is at hand\n"
+                    + "case \"$1\" in --version) echo 'pg_dump (PostgreSQL) " + (server - 1) + ".0 (stand-in)'; exit 0;; esac\n"
+                    + "exec \"" + PgClients.pgDump() + "\" \"$@\"\n");
+            older.toFile().setExecutable(true);
+            realPgRestoreIn(bin);
         }
+        int olderMajor = PgClients.major(older);
+        assertTrue(olderMajor < server, "pg_dump " + olderMajor + " is older than the server " + server);
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Map<String, String> olderEnv = env(db);
+        olderEnv.put("PGSHIFT_PG_DUMP", older.toString());
+
+        Result refused = PgshiftProcess.run(List.of("run"), olderEnv);
+        assertEquals(4, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().matches("(?s).*pg_dump " + olderMajor + " .* is older than the server \\(PostgreSQL " + server + "\\..*"),
+                refused.stderr());
+        assertEquals(List.of("1"), db.appliedVersions(), "nothing migrated");
+        assertEquals(List.of(), completeDumps(), files().toString());
+
+        int suites = PgClients.major(PgClients.pgDump());
+        assertTrue(suites >= server, "the suite's pg_dump " + suites + " is not older than the server " + server);
+        Result accepted = PgshiftProcess.run(List.of("run"), env(db));
+        assertEquals(0, accepted.exitCode(), accepted.toString());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+        String manifest = Files.readString(backups.resolve(completeDumps().get(0) + ".manifest.json"));
+        assertTrue(manifest.contains("\"pgDumpVersion\" : \"pg_dump (PostgreSQL) " + suites + "."), manifest);
+
+        Files.writeString(migrations.resolve("V3__even_more.sql"), "CREATE TABLE even_more (id int);\n");
+        Result never = PgshiftProcess.run(List.of("run", "--backup", "never"), olderEnv);
+        assertEquals(0, never.exitCode(), never.toString());
+        assertTrue(never.stdout().contains("no backup was made before migrating (--backup=never)"), never.stdout());
+    }
+
+    /**
+     * A pg_restore that cannot load into the server (17 or later into a server before 17: its first statement sets
+     * transaction_timeout) is refused before anything happens: restore creates no database, run --verify-restore
+     * migrates nothing. Real on a server 16 (the suite's pg_restore is 17); on 14 and 15 a stand-in pg_dump reports 17
+     * (pgshift reads the major from pg_dump --version, pg_restore is taken from beside it); 17 and 18 have no such case.
+     */
+    @Test
+    void pgRestoreThatCannotLoadIntoTheServerIsRefusedBeforeADatabaseIsCreated() throws Exception {
+        TestDb db = setUp("norestore");
+        int server = db.server().major();
+        assumeTrue(server < 17, "every pg_restore there is loads into PostgreSQL " + server);
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb");
+        }
+        Path pgDump = PgClients.pgDump();
+        if (PgClients.restoresInto(server)) {
+            Path bin = Files.createDirectories(tmp.resolve("bin-17"));
+            pgDump = bin.resolve("pg_dump");
+            Files.writeString(pgDump, "#!/bin/sh\n# a stand-in for pg_dump 17: no real one is needed to test the refusal\n"
+                    + "case \"$1\" in --version) echo 'pg_dump (PostgreSQL) 17.0 (stand-in)'; exit 0;; esac\n"
+                    + "exec \"" + PgClients.pgDump() + "\" \"$@\"\n");
+            pgDump.toFile().setExecutable(true);
+            realPgRestoreIn(bin);
+        }
+        Map<String, String> env = env(db);
+        env.put("PGSHIFT_PG_DUMP", pgDump.toString());
+        Result b = PgshiftProcess.run(List.of("backup"), env);
+        assertEquals(0, b.exitCode(), "it backs the server up: " + b);
+        Path dump = backups.resolve(completeDumps().get(0));
+
+        Result r = PgshiftProcess.run(List.of("restore", dump.toString(), "--into", db.name() + "_copy"), env);
+        assertEquals(4, r.exitCode(), r.toString());
+        assertTrue(r.stderr().matches("(?s).*pg_restore 17 .* cannot restore into the server \\(PostgreSQL " + server + "\\..*transaction_timeout.*"),
+                r.stderr());
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname = '" + db.name() + "_copy'"), "no database created");
+
+        Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+        Result run = PgshiftProcess.run(List.of("run", "--verify-restore"), env);
+        assertEquals(4, run.exitCode(), run.toString());
+        assertTrue(run.stderr().contains("cannot restore into the server"), run.stderr());
+        assertEquals(List.of("1"), db.appliedVersions(), "nothing migrated");
+        assertEquals("0", db.scalar("select count(*) from pg_database where datname like 'pgshift_verify_%'"));
     }
 }

@@ -40,19 +40,6 @@ public final class PgServer {
 
     /** A server of its own, e.g. on a port chosen in advance (a database that comes up late). */
     public static PgServer start(int port, Path dataDir) {
-        return start(port, dataDir, null);
-    }
-
-    /** A server of another major version, from the binaries jar the build copied to target/pg-binaries. */
-    public static PgServer newer() {
-        Path jar = Path.of("target/pg-binaries/postgres-newer.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " missing: the build copies it (maven-dependency-plugin, pg.newer.version)");
-        }
-        return start(0, null, jar);
-    }
-
-    private static PgServer start(int port, Path dataDir, Path binariesJar) {
         try {
             TestCerts certs = TestCerts.get();
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
@@ -64,13 +51,6 @@ public final class PgServer {
                     .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath()));
             if (port > 0) {
                 b.setPort(port);
-            }
-            if (binariesJar != null) {
-                b.setPgBinaryResolver((system, arch) -> {
-                    java.util.zip.ZipFile zip = new java.util.zip.ZipFile(binariesJar.toFile());
-                    var entry = zip.stream().filter(e -> e.getName().endsWith(".txz")).findFirst().orElseThrow();
-                    return zip.getInputStream(entry);
-                });
             }
             if (dataDir != null) {
                 b.setDataDirectory(dataDir).setCleanDataDirectory(false);
@@ -96,6 +76,17 @@ public final class PgServer {
 
     public int port() {
         return pg.getPort();
+    }
+
+    /** The server's major version (14 to 18). */
+    public int major() {
+        try (Connection c = admin("postgres"); Statement st = c.createStatement();
+                var rs = st.executeQuery("select current_setting('server_version_num')::int / 10000")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public TestCerts certs() {

@@ -59,7 +59,12 @@ public final class PgshiftProcess {
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("QUARKUS"));
             // Backups of tests go to a temporary directory unless the test chooses one.
             pb.environment().put("PGSHIFT_BACKUP_DIR", Files.createTempDirectory("pgshift-backups").toString());
-            pb.environment().put("PGSHIFT_BACKUP", System.getProperty("test.backup", "auto"));
+            String backup = System.getProperty("test.backup", "auto");
+            pb.environment().put("PGSHIFT_BACKUP", backup);
+            if (!backup.equals("never")) {
+                // A pg_dump of the server's major (or newer): the machine's own may be older than the server.
+                pb.environment().put("PGSHIFT_PG_DUMP", PgClients.pgDump().toString());
+            }
             pb.environment().putAll(env);
             Path out = Files.createTempFile("pgshift-out", ".txt");
             Path err = Files.createTempFile("pgshift-err", ".txt");

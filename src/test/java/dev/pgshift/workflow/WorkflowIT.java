@@ -2,10 +2,12 @@ package dev.pgshift.workflow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgshift.report.ReportSchema;
+import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
@@ -86,8 +88,10 @@ class WorkflowIT {
         assertEquals(List.of(List.of("seeded"), List.of("more"), List.of("abandoned, then fixed")),
                 db.query("select note from audit order by ctid"), "nothing Prisma applied ran again");
         assertEquals(List.of("20240101000000.1", "20240102000000.1", "20240103000000.1", "20240104000000.1"), db.appliedVersions());
+        // Recorded with their checksums. Not "execution_time = 0": Flyway times even a skipped migration, and on a busy
+        // machine that took 1 ms (seen on PostgreSQL 16); that nothing ran again is what the audit rows above show.
         assertEquals("2", db.scalar("select count(*) from flyway_schema_history where checksum is not null and version like '2024010%' "
-                + "and execution_time = 0 and version < '20240103'"));
+                + "and version < '20240103'"));
         ReportSchema.assertValid(Files.readString(report));
         Result again = PgshiftProcess.run(args("run"), db.env());
         assertEquals(0, again.exitCode(), again.toString());
@@ -180,6 +184,8 @@ class WorkflowIT {
     void rehearsalCatchesWhatFailsOnlyOnProductionDataAndLeavesTheDatabaseUntouched() throws Exception {
         dir = Files.createDirectories(tmp.resolve("rh"));
         write("V1__users.sql", "CREATE TABLE users (id int PRIMARY KEY, email text);\n");
+        int server = PgServer.get().major();
+        assumeTrue(PgClients.restoresInto(server), PgClients.noRestoreReason(server));
         TestDb db = PgServer.get().newDatabase("rehearse");
         try (var admin = db.server().admin("postgres")) {
             admin.createStatement().execute("alter role " + db.user() + " createdb");

@@ -3,6 +3,7 @@ package dev.pgshift.workflow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
@@ -106,7 +107,7 @@ class PrismaHistoriesIT {
 
     /** The schema as pg_dump writes it, without pgshift's and Prisma's bookkeeping tables. */
     private static String schemaOf(TestDb db, String schema) throws Exception {
-        String dump = run(List.of(System.getProperty("test.pg_dump", "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",
+        String dump = run(List.of(PgClients.pgDump().toString(), "--schema-only", "--no-owner", "--no-privileges",
                 "-n", schema, "-T", schema + ".flyway_schema_history", "-T", schema + "._prisma_migrations"), db.env());
         return dump.lines().filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict") && !l.startsWith("--")).toList()
                 .toString();

@@ -36,12 +36,7 @@ public final class MigrationCatalog {
     }
 
     public static List<MigrationScript> order(List<MigrationFile> files) {
-        Set<String> prismaFolders = new HashSet<>();
-        for (MigrationFile f : files) {
-            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION) || f.relativePath().equals(PRISMA_MIGRATION)) {
-                prismaFolders.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
-            }
-        }
+        Set<String> prismaFolders = prismaFolders(files);
         Map<String, MigrationFile> rollbacks = new LinkedHashMap<>();
         for (MigrationFile f : files) {
             String path = f.relativePath();
@@ -148,12 +143,7 @@ public final class MigrationCatalog {
      * lists them, so nothing is left out silently (Prisma's migration_lock.toml is expected and not listed).
      */
     public static List<String> skipped(List<MigrationFile> files) {
-        Set<String> prismaFolders = new HashSet<>();
-        for (MigrationFile f : files) {
-            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION)) {
-                prismaFolders.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
-            }
-        }
+        Set<String> prismaFolders = prismaFolders(files);
         List<String> out = new ArrayList<>();
         for (MigrationFile f : files) {
             String path = f.relativePath();
@@ -168,6 +158,17 @@ public final class MigrationCatalog {
                 out.add(f.displayPath() + ": a migration folder without a migration.sql; pgshift runs SQL migrations only");
             } else {
                 out.add(f.displayPath() + ": not a .sql file");
+            }
+        }
+        return out;
+    }
+
+    /** The folders (location/path/) that hold a migration.sql: Prisma's migration folders. */
+    private static Set<String> prismaFolders(List<MigrationFile> files) {
+        Set<String> out = new HashSet<>();
+        for (MigrationFile f : files) {
+            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION)) {
+                out.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
             }
         }
         return out;

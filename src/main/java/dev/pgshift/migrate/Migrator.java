@@ -142,6 +142,7 @@ public final class Migrator {
     public List<String> checksumProblems() {
         try {
             List<String> out = new ArrayList<>();
+            boolean missing = false;
             for (MigrationInfo m : flyway.info().all()) {
                 if (m.getVersion() == null) {
                     continue;
@@ -151,6 +152,7 @@ public final class Migrator {
                 MigrationState state = m.getState();
                 if (state == MigrationState.MISSING_SUCCESS) {
                     out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
+                    missing = true;
                 } else if (state == MigrationState.IGNORED && script != null) {
                     out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
                             + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
@@ -163,6 +165,10 @@ public final class Migrator {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.description(script) + "'; rename it back");
                 }
+            }
+            if (missing) {
+                out.add("where the missing ones were bundled in pgshift: a --migrations directory replaces the bundled migrations, "
+                        + "--bundled=true runs both");
             }
             return out;
         } catch (FlywayException e) {

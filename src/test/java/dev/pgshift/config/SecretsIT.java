@@ -44,7 +44,7 @@ class SecretsIT {
         Path bad = tmp.resolve("bad");
         Files.createDirectories(bad);
         Files.writeString(bad.resolve("V99990101000000__boom.sql"), "SELECT 1/0;");
-        Result r5 = PgshiftProcess.run(List.of("migrate", "--verbose", "--migrations", bad.toString()), db.env());
+        Result r5 = PgshiftProcess.run(List.of("migrate", "--verbose", "--bundled=true", "--migrations", bad.toString()), db.env());
         assertEquals(5, r5.exitCode(), r5.toString());
         assertNoSecret(db, r5);
 

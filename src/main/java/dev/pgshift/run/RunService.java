@@ -133,7 +133,8 @@ public final class RunService {
         boolean[] reached = {false};
         RunResult result;
         try {
-            List<MigrationScript> scripts = rec.phase("preflight", this::loadScripts);
+            // An emergency backup must work whatever state the migration files are in: it reads none of them.
+            List<MigrationScript> scripts = rec.phase("preflight", () -> mode == Mode.BACKUP ? List.<MigrationScript>of() : loadScripts());
             Connection session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
             reached[0] = true;
             rec.database(db.settings().describe(), serverVersion(session));
@@ -162,7 +163,7 @@ public final class RunService {
         }
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
             try {
-                return reached[0] ? db.getConnection() : null;
+                return reached[0] && mode != Mode.BACKUP ? db.getConnection() : null; // backup writes nothing into the database
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }
@@ -172,6 +173,11 @@ public final class RunService {
 
     private void migrateLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts, Mode mode) {
         checkStop();
+        if (mode == Mode.BACKUP) {
+            backup(rec, db, session, null, List.of(), true);
+            rec.skipped("migrate", "pgshift backup migrates nothing");
+            return;
+        }
         Migrator migrator = migrator(db, scripts);
         Plan plan = rec.phase("plan", () -> {
             migrator.validate();
@@ -188,11 +194,7 @@ public final class RunService {
         List<MigrationScript> pending = plan.pendingScripts();
         String target = pending.isEmpty() ? null : options.phase().target(pending);
         if (mode != Mode.RESET) {
-            backup(rec, db, session, plan, pending, mode == Mode.BACKUP);
-        }
-        if (mode == Mode.BACKUP) {
-            rec.skipped("migrate", "pgshift backup migrates nothing");
-            return;
+            backup(rec, db, session, plan, pending, false);
         }
         if (options.rehearse() && plan.changes()) {
             rec.phase("rehearsal", () -> new Rehearsal(settings, stop, version, options).rehearse(db, rec.backupManifest(), rec.runId()));
@@ -275,10 +277,20 @@ public final class RunService {
             return;
         }
         checkStop();
-        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan == null ? null : plan.currentVersion(),
+        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan == null ? appliedVersion(db) : plan.currentVersion(),
                 pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
         BackupManifest manifest = rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx));
         rec.backup(manifest);
+    }
+
+    /** The version the database is at, for a backup's manifest when nothing was planned; null when it cannot be read. */
+    private String appliedVersion(Database db) {
+        try {
+            return new Migrator(db, List.of(), settings.schema(), stop, settings.lockWait(), false).status().currentVersion();
+        } catch (RuntimeException e) {
+            LOG.debugf("no applied version for the backup's manifest: %s", e.getMessage());
+            return null;
+        }
     }
 
     /** reset: the managed schema dropped with everything in it and created again, owned by the migration user. */

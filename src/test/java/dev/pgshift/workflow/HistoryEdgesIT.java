@@ -87,7 +87,6 @@ class HistoryEdgesIT {
         Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
         assertEquals(0, PgshiftProcess.run(args(dir, "run"), db.env()).exitCode());
         long before = backups();
-        String runs = db.scalar("select count(*) from pgshift.run_history");
         Files.writeString(dir.resolve("V1__t.sql"), "-- edited after it was applied\nCREATE TABLE t (id int);\n");
         Files.writeString(dir.resolve("not a migration name.sql"), "SELECT 1;\n");
         assertEquals(3, PgshiftProcess.run(args(dir, "run"), db.env()).exitCode(), "run refuses both");
@@ -96,7 +95,6 @@ class HistoryEdgesIT {
         assertEquals(0, b.exitCode(), b.toString());
         assertEquals(before + 2, backups(), "one dump and its manifest");
         assertEquals(runsAfterRefusal, db.scalar("select count(*) from pgshift.run_history"), "the backup wrote no history row");
-        assertTrue(Long.parseLong(runsAfterRefusal) > Long.parseLong(runs));
         assertEquals(List.of("1"), db.appliedVersions());
     }
 }

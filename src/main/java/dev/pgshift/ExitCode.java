@@ -12,6 +12,7 @@ public enum ExitCode {
     BACKUP(4, "backup failed or refused"),
     MIGRATION(5, "migration failed (SQL error; transaction rolled back; a failed concurrent step cleaned up)"),
     VERIFY(6, "verification failed"),
+    PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong"),
     TEMPORARY(75, "temporary: database unreachable, run lock held by another run, lock retries exhausted, stopped by SIGTERM");
 
     private final int code;

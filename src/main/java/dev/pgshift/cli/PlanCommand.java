@@ -28,6 +28,10 @@ public class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the plan as JSON on stdout (logs stay on stderr)")
     boolean json;
 
+    @Option(names = "--exit-code", description = "for CI gates: exit 10 when migrations are pending (or to adopt), 0 when the "
+            + "database is up to date; problems exit as run would (3, 75)")
+    boolean exitCode;
+
     @Option(names = "--rollback", description = "show what rollback --to VERSION would run instead")
     boolean rollback;
 
@@ -62,6 +66,11 @@ public class PlanCommand implements Callable<Integer> {
             } else {
                 Rendering.rollbackPlan(out, plan);
             }
+            out.flush();
+            if (!plan.missing().isEmpty()) {
+                throw new PgshiftException(ExitCode.CONFIG, "rollback --to " + to + " would be refused: no rollback script for "
+                        + String.join(", ", plan.missing()));
+            }
         } else {
             Plan plan = service.plan();
             if (json) {
@@ -77,6 +86,8 @@ public class PlanCommand implements Callable<Integer> {
             } else {
                 Rendering.plan(out, plan);
             }
+            out.flush();
+            return exitCode && plan.changes() ? ExitCode.PENDING.code() : 0;
         }
         out.flush();
         return 0;

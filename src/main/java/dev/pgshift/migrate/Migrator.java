@@ -127,7 +127,17 @@ public final class Migrator {
      * (checksum drift is exit 3, before anything runs).
      */
     public void validate() {
-        clearFailedSteps();
+        clearFailedSteps(true);
+        checkFiles();
+    }
+
+    /** What {@link #validate()} checks, changing nothing: plan stops on the same problems with the same exit code. */
+    public void check() {
+        clearFailedSteps(false);
+        checkFiles();
+    }
+
+    private void checkFiles() {
         List<String> problems = checksumProblems();
         if (!problems.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", problems));
@@ -203,7 +213,7 @@ public final class Migrator {
      * back whole and leaves no row.) A file with its own transactions that committed part of itself before failing
      * cannot simply run again: that stops the run (exit 3) with what to do.
      */
-    private void clearFailedSteps() {
+    private void clearFailedSteps(boolean clear) {
         try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
             var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
@@ -226,7 +236,7 @@ public final class Migrator {
                 LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
                         failed.getString(2));
             }
-            if (!versions.isEmpty()) {
+            if (!versions.isEmpty() && clear) {
                 st.executeUpdate("delete from " + historyTable(schema) + " where not success");
             }
         } catch (SQLException e) {
@@ -289,7 +299,7 @@ public final class Migrator {
                     LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
                             (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
                     DatabaseWaiter.sleepQuietly(backoff);
-                    clearFailedSteps();
+                    clearFailedSteps(true);
                 }
             }
         } finally {

@@ -70,7 +70,11 @@ public final class RunService {
 
     /** plan: takes no lock and changes nothing. */
     public Plan plan() {
-        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts, skipped));
+        return readOnly((db, c, scripts) -> {
+            Migrator migrator = migrator(db, scripts);
+            migrator.check();
+            return Planner.plan(settings, db, c, migrator, scripts, skipped);
+        });
     }
 
     /** plan --rollback: what rollback --to would run; changes nothing. */

@@ -97,4 +97,24 @@ class HistoryEdgesIT {
         assertEquals(runsAfterRefusal, db.scalar("select count(*) from pgshift.run_history"), "the backup wrote no history row");
         assertEquals(List.of("1"), db.appliedVersions());
     }
+
+    @Test
+    void planStopsWhereRunStopsAndGatesCiWithItsExitCode() throws Exception {
+        TestDb db = PgServer.get().newDatabase("gate");
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
+        assertEquals(10, PgshiftProcess.run(args(dir, "plan", "--exit-code"), db.env()).exitCode(), "pending");
+        assertEquals(0, PgshiftProcess.run(args(dir, "run"), db.env()).exitCode());
+        assertEquals(0, PgshiftProcess.run(args(dir, "plan", "--exit-code"), db.env()).exitCode(), "up to date");
+        Result missing = PgshiftProcess.run(args(dir, "plan", "--rollback", "--to", "0"), db.env());
+        assertEquals(3, missing.exitCode(), missing.toString());
+        assertTrue(missing.stderr().contains("no rollback script for 1 ("), missing.stderr());
+        Files.writeString(dir.resolve("V1__t.sql"), "-- a comment added after it was applied\nCREATE TABLE t (id int);\n");
+        Result plan = PgshiftProcess.run(args(dir, "plan"), db.env());
+        Result run = PgshiftProcess.run(args(dir, "run"), db.env());
+        assertEquals(3, plan.exitCode(), plan.toString());
+        assertEquals(3, run.exitCode(), run.toString());
+        assertTrue(plan.stderr().contains("V1__t.sql: changed after it was applied"), plan.stderr());
+        assertTrue(run.stderr().contains("V1__t.sql: changed after it was applied"), run.stderr());
+    }
 }

@@ -39,6 +39,9 @@ public class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (limit < 1) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value " + limit + " for --limit: expected 1 or more runs");
+        }
         Settings settings = options.resolve();
         StopSignal stop = new StopSignal();
         Database db = Database.of(settings, stop);

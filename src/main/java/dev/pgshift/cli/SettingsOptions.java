@@ -120,7 +120,8 @@ public final class SettingsOptions {
     String outOfOrder;
 
     @Option(names = "--adopt-ignore-checksums", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
-            description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them")
+            description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them "
+                    + "(env PGSHIFT_ADOPT_IGNORE_CHECKSUMS)")
     String adoptIgnoreChecksums;
 
     @Option(names = "--report-file", paramLabel = "FILE", description = "write the JSON report here (format: docs/report.schema.json; "

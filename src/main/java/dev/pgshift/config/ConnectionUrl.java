@@ -129,7 +129,13 @@ final class ConnectionUrl {
     }
 
     private static String decode(String s) {
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        try {
+            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            // Never echo the text: it may be the password.
+            throw new PgshiftException(ExitCode.CONFIG, "the connection URL has a malformed %-escape (a % must be followed by two hex "
+                    + "digits; write a literal % as %25)");
+        }
     }
 
     private static void put(Map<Setting, String> out, Setting key, String value) {

@@ -118,8 +118,13 @@ public final class SettingsResolver {
         // time replaces them unless --bundled=true asks for both.
         boolean bundled = v.containsKey(Setting.BUNDLED) ? parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED)) : dirs.isEmpty();
         String schema = v.get(Setting.SCHEMA);
-        if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]*")) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName());
+        if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]{0,62}")) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName()
+                    + ": expected a letter or _, then letters, digits, _ or $, at most 63 in all (PostgreSQL's limit)");
+        }
+        if (v.containsKey(Setting.ADOPT_THROUGH) && !Versions.valid(v.get(Setting.ADOPT_THROUGH))) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + v.get(Setting.ADOPT_THROUGH) + "' for "
+                    + Setting.ADOPT_THROUGH.displayName() + ": " + Versions.EXPECTED);
         }
         return new Settings(connection, dirs, bundled,
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
@@ -257,6 +262,9 @@ public final class SettingsResolver {
     /** Accepts 500ms, 30s, 5m, 1h, a plain number of seconds, or ISO-8601 (PT1M). */
     static Duration parseDuration(Setting s, String value) {
         String t = value.trim().toLowerCase(Locale.ROOT);
+        if (t.startsWith("-")) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad duration '" + value + "' for " + s.displayName() + ": it cannot be negative");
+        }
         try {
             if (t.startsWith("pt") || t.startsWith("p")) {
                 return Duration.parse(t.toUpperCase(Locale.ROOT));

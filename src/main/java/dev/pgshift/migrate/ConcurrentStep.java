@@ -130,8 +130,8 @@ final class ConcurrentStep {
         try {
             runner.run(c, s, ExecutionMode.OUTSIDE);
         } catch (PgshiftException e) {
-            dropIfInvalid(c, name, s);
-            if (e.exitCode() != ExitCode.MIGRATION) {
+            boolean dropped = dropIfInvalid(c, name, s);
+            if (e.exitCode() != ExitCode.MIGRATION || !dropped) {
                 throw e;
             }
             throw new PgshiftException(ExitCode.MIGRATION, e.getMessage() + "\n  building index " + name + " failed; the INVALID index it "
@@ -165,16 +165,19 @@ final class ConcurrentStep {
         return state;
     }
 
-    private void dropIfInvalid(Connection c, String name, SqlStatement s) {
+    /** Drops the INVALID index a failed build left; whether there was one. */
+    private boolean dropIfInvalid(Connection c, String name, SqlStatement s) {
         try {
             IndexCatalog.IndexState st = IndexCatalog.index(c, name);
             if (st != null && !st.valid() && st.builderPid() == null) {
                 execute(c, "drop index concurrently if exists " + Identifiers.quote(name));
                 LOG.warnf("%s: dropped the INVALID index %s the failed build left", where(s), name);
+                return true;
             }
         } catch (SQLException e) {
             LOG.errorf("%s: could not drop the INVALID index %s (%s); the next run drops it", where(s), name, e.getMessage());
         }
+        return false;
     }
 
     private static void execute(Connection c, String sql) throws SQLException {

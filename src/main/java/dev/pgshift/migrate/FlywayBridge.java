@@ -33,6 +33,7 @@ import org.flywaydb.core.internal.jdbc.Results;
  * checksum rule is Flyway's and FlywayBridgeTest fails if a Flyway upgrade changes it.
  */
 final class FlywayBridge implements MigrationResolver {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FlywayBridge.class);
     private final List<MigrationScript> scripts;
     private final StopSignal stop;
     private final Duration builderWait;
@@ -159,6 +160,7 @@ final class FlywayBridge implements MigrationResolver {
         @Override
         public List<Results> execute(org.flywaydb.core.api.executor.Context context) throws SQLException {
             Connection c = context.getConnection();
+            LOG.infof("applying %s: %s (%s)", script.version(), script.file().displayPath(), script.mode().label());
             StatementRunner runner = new StatementRunner(script.file(), stop);
             switch (script.mode()) {
                 case TRANSACTION -> {

@@ -198,7 +198,7 @@ public final class Migrator {
     public Applied applied() {
         try {
             MigrationInfoService info = flyway.info();
-            Set<String> versions = java.util.Arrays.stream(info.applied()).filter(i -> i.getVersion() != null && i.getState() == MigrationState.SUCCESS)
+            Set<String> versions = java.util.Arrays.stream(info.applied()).filter(i -> i.getVersion() != null && succeeded(i.getState()))
                     .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
             return new Applied(version(info.current()), versions);
         } catch (FlywayException e) {
@@ -311,7 +311,7 @@ public final class Migrator {
         List<AppliedMigration> out = new ArrayList<>();
         try {
             for (MigrationInfo i : flyway.info().applied()) {
-                if (i.getVersion() == null || i.getState() != MigrationState.SUCCESS || before.contains(i.getVersion().getVersion())) {
+                if (i.getVersion() == null || !succeeded(i.getState()) || before.contains(i.getVersion().getVersion())) {
                     continue;
                 }
                 MigrationScript script = byVersion.get(i.getVersion().getVersion());
@@ -371,6 +371,11 @@ public final class Migrator {
         return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").replaceAll("-{5,}", "").trim();
     }
 
+
+    /** Applied and not failed: in order, or out of order (--out-of-order). */
+    private static boolean succeeded(MigrationState s) {
+        return s == MigrationState.SUCCESS || s == MigrationState.OUT_OF_ORDER;
+    }
 
     private static String state(MigrationState s) {
         return switch (s) {

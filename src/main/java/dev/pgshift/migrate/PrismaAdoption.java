@@ -65,6 +65,14 @@ public final class PrismaAdoption {
         boolean stopped = false;
         for (MigrationScript m : pending) {
             PrismaState p = m.scheme() == MigrationScript.Scheme.PRISMA ? prisma.get(m.prismaName()) : null;
+            if (p != null && !p.applied() && p.note().equals("unfinished") && !(adoptThrough != null && compare(m.version(), adoptThrough) <= 0)) {
+                // Prisma itself refuses to go on here (P3009): part of the folder may be applied.
+                throw new PgshiftException(ExitCode.CONFIG, "Prisma's attempt at " + m.prismaName() + " failed and was never resolved, so part "
+                        + "of it may be applied. Bring the database to where it was before the folder and mark the attempt rolled back "
+                        + "(update " + table + " set rolled_back_at = now() where migration_name = '" + m.prismaName() + "' and finished_at "
+                        + "is null) to have pgshift run it, or finish it by hand and pass --adopt-through " + m.version()
+                        + " to record it as applied.");
+            }
             if (p != null && !p.applied()) {
                 notes.add(m.prismaName() + ": " + p.note() + " in _prisma_migrations, not adopted: pgshift will run it");
             }

@@ -34,7 +34,7 @@ final class Planner {
         List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
         PrismaAdoption.Plan adoption;
         try {
-            boolean takeover = planned.stream().noneMatch(m -> m.state().equals("applied"));
+            boolean takeover = planned.stream().allMatch(PlannedMigration::pending); // no history row of any kind, baseline included
             adoption = PrismaAdoption.plan(c, settings.schema(), takeover, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
             if (takeover && adoption.adopt().isEmpty()) {
                 refuseExistingSchemaWithoutHistory(c, settings.schema());
@@ -98,6 +98,9 @@ final class Planner {
     }
 
     static RollbackPlan rollbackPlan(Migrator migrator, List<MigrationScript> scripts, String to) {
+        if (!dev.pgshift.config.Versions.valid(to)) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + to + "' for --to: " + dev.pgshift.config.Versions.EXPECTED);
+        }
         org.flywaydb.core.api.MigrationVersion target = org.flywaydb.core.api.MigrationVersion.fromVersion(to);
         Set<String> applied = migrator.appliedVersions();
         if (!applied.contains(to) && !to.equals("0")) {

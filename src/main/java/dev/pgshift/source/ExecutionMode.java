@@ -57,8 +57,8 @@ public enum ExecutionMode {
             SqlStatement first = offending == firstNonTx ? other : firstNonTx;
             throw new PgshiftException(ExitCode.CONFIG, path + ":" + offending.line() + ": '"
                     + offending.excerpt(60) + "' cannot share a migration with '" + first.excerpt(60) + "' (line " + first.line()
-                    + "): statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) need a "
-                    + "migration file of their own");
+                    + "): statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) go in "
+                    + "migration files without other statements (several of them may share one, with SET/RESET beside them)");
         }
         if (control != null) {
             return OWN;

@@ -54,7 +54,7 @@ public final class SqlTokenizer {
                 if (c == '\n') {
                     line++;
                     i++;
-                } else if (Character.isWhitespace(c)) {
+                } else if (Character.isWhitespace(c) || c == '\uFEFF') { // a byte order mark, as psql skips it
                     i++;
                 } else if (c == '-' && next == '-') {
                     while (i < n && sql.charAt(i) != '\n') {

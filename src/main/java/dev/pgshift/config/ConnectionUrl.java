@@ -19,6 +19,15 @@ final class ConnectionUrl {
      * it may hold a password).
      */
     static Map<Setting, String> parse(String url, String origin) {
+        Map<Setting, String> out = parts(url, origin);
+        String port = out.get(Setting.PORT);
+        if (port != null && !(port.matches("\\d{1,5}") && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535)) {
+            throw new PgshiftException(ExitCode.CONFIG, origin + ": bad port '" + port + "' in the URL: expected 1-65535");
+        }
+        return out;
+    }
+
+    private static Map<Setting, String> parts(String url, String origin) {
         String trimmed = url.trim();
         if (trimmed.startsWith("jdbc:postgresql:")) {
             return fromJdbc(trimmed, origin);

@@ -41,43 +41,76 @@ public final class SettingsResolver {
      * @param flags      settings given on the command line (absent ones are not in the map)
      * @param configFile the --config flag, or null
      */
+    /** Prisma's convention for the connection URL: read when PGSHIFT_URL is not set. */
+    public static final String DATABASE_URL_ENV = "DATABASE_URL";
+
+    /** The settings a connection URL states: where it and a separate setting disagree, pgshift refuses. */
+    private static final List<Setting> URL_PARTS = List.of(Setting.HOST, Setting.PORT, Setting.DATABASE, Setting.USER, Setting.PASSWORD,
+            Setting.SSL_MODE, Setting.SSL_ROOT_CERT);
+
     public Settings resolve(Map<Setting, String> flags, Path configFile) {
-        Map<Setting, String> flagLayer = layer(flags, "the --url flag");
-        if (flags.containsKey(Setting.URL) && flagLayer.containsKey(Setting.PASSWORD) && !flags.containsKey(Setting.PASSWORD)) {
-            throw new PgshiftException(ExitCode.CONFIG, "--url carries a password, which every user of this machine can read "
-                    + "in the process list: drop it from the URL and give it in PGPASSWORD or --password-file");
-        }
         Map<Setting, String> envGiven = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
-            String v = env.get(s.env());
+            String v = s.env() == null ? null : env.get(s.env());
             if (v != null && !v.isEmpty()) {
                 envGiven.put(s, v);
             }
         }
-        Map<Setting, String> envLayer = layer(envGiven, "the " + Setting.URL.env() + " variable");
+        String envUrlName = Setting.URL.env();
+        if (!envGiven.containsKey(Setting.URL) && env.get(DATABASE_URL_ENV) != null && !env.get(DATABASE_URL_ENV).isEmpty()) {
+            envGiven.put(Setting.URL, env.get(DATABASE_URL_ENV));
+            envUrlName = DATABASE_URL_ENV;
+        }
         Path file = configFile != null ? configFile : (env.get(CONFIG_ENV) != null ? Path.of(env.get(CONFIG_ENV)) : null);
         Map<Setting, String> fileGiven = readFile(file);
-        Map<Setting, String> fileLayer = layer(fileGiven, "'url' in " + file);
-
-        List<Map<Setting, String>> layers = List.of(flagLayer, envLayer, fileLayer);
         List<Map<Setting, String>> given = List.of(flags, envGiven, fileGiven);
-        // A URL's schema (Prisma's ?schema=, JDBC's currentSchema=) is where the application's objects live: it names the
-        // history schema and, like Prisma does, the session's search_path. A schema given on its own names the history only.
-        String urlSearchPath = null;
-        for (int k = 0; k < layers.size(); k++) {
-            if (layers.get(k).containsKey(Setting.SCHEMA)) {
-                urlSearchPath = given.get(k).containsKey(Setting.SCHEMA) ? null : layers.get(k).get(Setting.SCHEMA);
+        List<String> urlNames = List.of("--url", envUrlName, "'url' in " + file);
+
+        // The URL of the highest layer that has one; a URL is one unit, never mixed with separate host/port/... settings.
+        Map<Setting, String> fromUrl = Map.of();
+        String urlName = null;
+        for (int k = 0; k < given.size(); k++) {
+            if (given.get(k).containsKey(Setting.URL)) {
+                urlName = urlNames.get(k);
+                fromUrl = ConnectionUrl.parse(given.get(k).get(Setting.URL), urlName);
                 break;
             }
         }
+        if (flags.containsKey(Setting.URL) && fromUrl.containsKey(Setting.PASSWORD)) {
+            throw new PgshiftException(ExitCode.CONFIG, "--url carries a password, which every user of this machine can read "
+                    + "in the process list: drop it from the URL and give it in PGPASSWORD or --password-file");
+        }
         Map<Setting, String> v = new EnumMap<>(Setting.class);
+        String searchPath = null;
         for (Setting s : Setting.values()) {
-            String value = null;
-            for (Map<Setting, String> l : layers) {
-                if (l.containsKey(s)) {
-                    value = l.get(s);
-                    break;
+            if (s == Setting.URL) {
+                continue;
+            }
+            String direct = null;
+            int layer = -1;
+            for (int k = 0; k < given.size() && direct == null; k++) {
+                if (given.get(k).containsKey(s)) {
+                    direct = given.get(k).get(s);
+                    layer = k;
                 }
+            }
+            String viaUrl = fromUrl.get(s);
+            if (viaUrl != null && direct != null && URL_PARTS.contains(s) && !viaUrl.equalsIgnoreCase(direct.trim())) {
+                String named = source(s, layer, file);
+                throw new PgshiftException(ExitCode.CONFIG, s == Setting.PASSWORD
+                        ? named + " and the password in " + urlName + " differ: give the password in one place only"
+                        : named + " says '" + direct + "' but " + urlName + " names " + s.fileKey() + " '" + viaUrl + "': a connection URL "
+                                + "is one unit and pgshift does not combine it with separate settings that disagree. Remove one of them.");
+            }
+            String value;
+            if (s == Setting.SCHEMA) {
+                // A URL's schema (Prisma's ?schema=, JDBC's currentSchema=) is where the application's objects live: it names
+                // the history schema and, as Prisma makes it, the session's search_path. A schema given on its own names the
+                // history only.
+                value = direct != null ? direct : viaUrl;
+                searchPath = direct == null ? viaUrl : null;
+            } else {
+                value = viaUrl != null ? viaUrl : direct;
             }
             if (value == null) {
                 value = s.defaultValue();
@@ -86,7 +119,16 @@ public final class SettingsResolver {
                 v.put(s, value);
             }
         }
-        return build(v, urlSearchPath);
+        return build(v, searchPath);
+    }
+
+    /** How a message names where a setting came from. */
+    private static String source(Setting s, int layer, Path file) {
+        return switch (layer) {
+            case 0 -> s.flag();
+            case 1 -> s.env();
+            default -> "'" + s.fileKey() + "' in " + file;
+        };
     }
 
     private Settings build(Map<Setting, String> v, String searchPath) {
@@ -184,15 +226,6 @@ public final class SettingsResolver {
                 + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
     }
 
-    private Map<Setting, String> layer(Map<Setting, String> given, String urlOrigin) {
-        Map<Setting, String> out = new EnumMap<>(Setting.class);
-        if (given.containsKey(Setting.URL)) {
-            out.putAll(ConnectionUrl.parse(given.get(Setting.URL), urlOrigin));
-        }
-        out.putAll(given);
-        out.remove(Setting.URL);
-        return out;
-    }
 
     private static Map<Setting, String> readFile(Path file) {
         Map<Setting, String> out = new EnumMap<>(Setting.class);

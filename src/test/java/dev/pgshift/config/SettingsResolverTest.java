@@ -76,15 +76,53 @@ class SettingsResolverTest {
     }
 
     @Test
-    void jdbcUrlIsSplitAndASingleSettingOfTheSameLevelOverridesIt() {
+    void jdbcUrlIsSplitIntoSettings() {
         flags.put(Setting.URL, "jdbc:postgresql://pg.example:5434/app?sslmode=require&user=u1");
-        flags.put(Setting.DATABASE, "other");
         ConnectionSettings c = resolve().connection();
         assertEquals("pg.example", c.host());
         assertEquals(5434, c.port());
-        assertEquals("other", c.database());
+        assertEquals("app", c.database());
         assertEquals("u1", c.user());
         assertEquals("require", c.sslMode());
+    }
+
+    /** The wrong-database case: every separate setting that could disagree with a URL, from every source. */
+    @Test
+    void aUrlAndSeparateSettingsThatDisagreeAreRefusedNamingBoth() {
+        String url = "postgresql://app:pw@db.example:5499/shop1?sslmode=require";
+        Map<Setting, String> disagreeing = Map.of(Setting.HOST, "localhost", Setting.PORT, "5432", Setting.DATABASE, "postgres",
+                Setting.USER, "postgres", Setting.SSL_MODE, "disable", Setting.PASSWORD, "other");
+        for (Map.Entry<Setting, String> e : disagreeing.entrySet()) {
+            for (String urlVar : java.util.List.of("PGSHIFT_URL", "DATABASE_URL")) {
+                env.clear();
+                flags.clear();
+                env.put(urlVar, url);
+                env.put(e.getKey().env(), e.getValue());
+                PgshiftException x = fails();
+                assertTrue(x.getMessage().contains(e.getKey().env()) && x.getMessage().contains(urlVar), x.getMessage());
+                assertFalse(x.getMessage().contains("pw") && e.getKey() == Setting.PASSWORD && x.getMessage().contains("other"), x.getMessage());
+                if (e.getKey() != Setting.PASSWORD) {
+                    env.remove(e.getKey().env());
+                    flags.put(e.getKey(), e.getValue());
+                    assertTrue(fails().getMessage().contains(e.getKey().flag()), e.getKey().toString());
+                }
+            }
+        }
+        env.clear();
+        flags.clear();
+        env.put("PGSHIFT_URL", url);
+        env.put("PGPORT", "5499");
+        env.put("PGDATABASE", "shop1");
+        assertEquals("shop1", resolve().connection().database(), "agreeing settings are fine");
+        env.put("DATABASE_URL", "postgresql://x@elsewhere/other");
+        assertEquals("db.example", resolve().connection().host(), "PGSHIFT_URL is read before DATABASE_URL");
+    }
+
+    @Test
+    void aBadPortInsideAUrlNamesTheUrl() {
+        env.put("PGSHIFT_URL", "postgresql://db.example:notaport/shop");
+        PgshiftException e = fails();
+        assertTrue(e.getMessage().startsWith("PGSHIFT_URL: bad port 'notaport' in the URL"), e.getMessage());
     }
 
     @Test
@@ -178,5 +216,17 @@ class SettingsResolverTest {
         env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/shop?currentSchema=app");
         flags.clear();
         assertEquals("app", resolve().connection().searchPath());
+    }
+
+    @Test
+    void versionsDurationsAndSchemaNamesAreCheckedUpFront() {
+        flags.put(Setting.ADOPT_THROUGH, "abc");
+        assertTrue(fails().getMessage().contains("bad version 'abc' for --adopt-through"));
+        flags.clear();
+        flags.put(Setting.LOCK_WAIT, "-5s");
+        assertTrue(fails().getMessage().contains("cannot be negative"));
+        flags.clear();
+        flags.put(Setting.SCHEMA, "s".repeat(64));
+        assertTrue(fails().getMessage().contains("at most 63"));
     }
 }

@@ -84,4 +84,12 @@ class SqlTokenizerTest {
         assertEquals("m", SqlTokenizer.split("ALTER TABLE IF EXISTS ONLY app.m DETACH PARTITION m_1 CONCURRENTLY").get(0).alteredTable());
         assertEquals(null, SqlTokenizer.split("DROP TABLE t").get(0).alteredTable());
     }
+
+    @Test
+    void aByteOrderMarkIsSkippedAsPsqlSkipsIt() {
+        List<SqlStatement> st = SqlTokenizer.split("\uFEFFCREATE TABLE bom (id int);\r\nSELECT 1;");
+        assertEquals(2, st.size());
+        assertEquals("CREATE TABLE bom (id int)", st.get(0).text());
+        assertEquals(2, st.get(1).line());
+    }
 }

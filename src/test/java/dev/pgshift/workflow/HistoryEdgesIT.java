@@ -77,6 +77,8 @@ class HistoryEdgesIT {
         assertTrue(plan.stdout().contains("20240201000000.1"), plan.stdout());
         Result applied = PgshiftProcess.run(args(dir, "run", "--out-of-order"), db.env());
         assertEquals(0, applied.exitCode(), applied.toString());
+        assertTrue(applied.stdout().contains("applied   1 migration(s)") && applied.stdout().contains("20240201000000.1"),
+                "reported as applied: " + applied.stdout());
         assertEquals("1", db.scalar("select count(*) from information_schema.columns where table_name = 't' and column_name = 'a'"));
     }
 
@@ -116,5 +118,45 @@ class HistoryEdgesIT {
         assertEquals(3, run.exitCode(), run.toString());
         assertTrue(plan.stderr().contains("V1__t.sql: changed after it was applied"), plan.stderr());
         assertTrue(run.stderr().contains("V1__t.sql: changed after it was applied"), run.stderr());
+    }
+
+    @Test
+    void aFlywayBaselineIsHistoryAndOnlyWhatFollowsItRuns() throws Exception {
+        TestDb db = PgServer.get().newDatabase("baseline");
+        db.execute("CREATE TABLE a (id int)");
+        db.execute("CREATE TABLE b (id int)");
+        db.execute("CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description "
+                + "VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) "
+                + "NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL)");
+        db.execute("INSERT INTO flyway_schema_history VALUES (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, "
+                + "'me', now(), 0, true)");
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        Files.writeString(dir.resolve("V1__a.sql"), "CREATE TABLE a (id int);\n");
+        Files.writeString(dir.resolve("V2__b.sql"), "CREATE TABLE b (id int);\n");
+        Files.writeString(dir.resolve("V3__c.sql"), "CREATE TABLE c (id int);\n");
+        Result r = PgshiftProcess.run(args(dir, "run"), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("1", db.scalar("select count(*) from pg_class where relname = 'c'"));
+        assertEquals("3", db.scalar("select string_agg(version, ',') from flyway_schema_history where type = 'SQL'"));
+    }
+
+    @Test
+    void aFailedPrismaAttemptThatWasNeverResolvedIsRefusedWithTheWaysOut() throws Exception {
+        TestDb db = PgServer.get().newDatabase("prismafailed");
+        db.execute("CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, "
+                + "finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, "
+                + "started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0)");
+        db.execute("CREATE TABLE \"B\" (id int)"); // what the failed attempt left
+        db.execute("INSERT INTO _prisma_migrations VALUES ('x1', 'abc', NULL, '1_add', 'error', NULL, now(), 0)");
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        Files.writeString(Files.createDirectories(dir.resolve("1_add")).resolve("migration.sql"),
+                "CREATE TABLE \"B\" (id int);\nCREATE TABLE \"C\" (id int);\n");
+        for (String command : List.of("plan", "run")) {
+            Result r = PgshiftProcess.run(args(dir, command), db.env());
+            assertEquals(3, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("Prisma's attempt at 1_add failed and was never resolved"), r.stderr());
+            assertTrue(r.stderr().contains("--adopt-through 1.1"), r.stderr());
+        }
+        assertEquals("0", db.scalar("select count(*) from pg_class where relname = 'C'"));
     }
 }

@@ -33,7 +33,7 @@ import org.flywaydb.core.internal.jdbc.Results;
  * checksum rule is Flyway's and FlywayBridgeTest fails if a Flyway upgrade changes it.
  */
 final class FlywayBridge implements MigrationResolver {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FlywayBridge.class);
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Migrator.class); // the migrate stage speaks for it
     private final List<MigrationScript> scripts;
     private final StopSignal stop;
     private final Duration builderWait;

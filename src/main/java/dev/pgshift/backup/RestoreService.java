@@ -1,5 +1,6 @@
 package dev.pgshift.backup;
 
+import dev.pgshift.db.Identifiers;
 import dev.pgshift.ExitCode;
 import dev.pgshift.Json;
 import dev.pgshift.PgshiftException;
@@ -78,7 +79,7 @@ public final class RestoreService {
                     throw new PgshiftException(ExitCode.CONFIG, "database " + target + " already exists: restore creates a new database; "
                             + "name another with --into");
                 }
-                st.execute("create database " + quote(target));
+                st.execute("create database " + Identifiers.quote(target));
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot prepare the restore target " + target + ": " + e.getMessage(), e);
@@ -101,16 +102,13 @@ public final class RestoreService {
     private void dropQuietly(String database) {
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
-            st.execute("drop database if exists " + quote(database));
+            st.execute("drop database if exists " + Identifiers.quote(database));
             LOG.warnf("the restore failed: dropped the database %s it had created", database);
         } catch (SQLException e) {
             LOG.warnf("the restore failed, and the database %s it created could not be dropped: %s", database, e.getMessage());
         }
     }
 
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
 
     /** The manifest of {@code dump}, after checking the dump's sha256 against it: a changed byte refuses the restore. */
     public static BackupManifest checkedManifest(Path dump) {

@@ -11,7 +11,7 @@ import picocli.CommandLine;
 /**
  * Configures picocli: the exit-code list in --help comes from {@link ExitCode}; each command's help lists its own
  * options before the shared settings; one handler maps exceptions to exit codes, printing a message (a stack trace
- * only with --verbose).
+ * only with --verbose). stdout and stderr are UTF-8 in any locale ({@link Utf8Output}).
  */
 @ApplicationScoped
 public class CommandLineSetup {
@@ -30,6 +30,7 @@ public class CommandLineSetup {
             sub.getCommandSpec().usageMessage().abbreviateSynopsis(true).sortOptions(false);
         }
         cl.setExecutionExceptionHandler(new ExitCodeHandler());
+        Utf8Output.install(cl);
         return cl;
     }
 }

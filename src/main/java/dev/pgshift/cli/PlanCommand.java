@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan", mixinStandardHelpOptions = true,
         header = "Show applied and pending migrations and each one's mode; changes nothing.",
         description = "Mode: 'transaction' (the file runs in one transaction and rolls back whole on error) or "
-                + "'outside transaction' (statements PostgreSQL refuses in a transaction block, run one by one).")
+                + "'outside transaction' (statements PostgreSQL refuses in a transaction block, run one by one) or "
+                + "'own transactions' (the file's own BEGIN/COMMIT decide; what it committed before a failure stays).")
 public class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the plan as JSON on stdout (logs stay on stderr)")
     boolean json;
@@ -55,7 +56,7 @@ public class PlanCommand implements Callable<Integer> {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("to", plan.to());
                 doc.put("rollBack", plan.scripts().stream().map(m -> Map.of("version", m.version(), "script", m.rollback().file().displayPath(),
-                        "mode", m.rollback().transactional() ? "transaction" : "outside transaction")).toList());
+                        "mode", m.rollback().mode().label())).toList());
                 doc.put("missing", plan.missing());
                 out.println(Json.MAPPER.writeValueAsString(doc));
             } else {
@@ -71,6 +72,7 @@ public class PlanCommand implements Callable<Integer> {
                 doc.put("migrations", plan.migrations());
                 doc.put("warnings", plan.warnings());
                 doc.put("notes", plan.adoption().notes());
+                doc.put("skipped", plan.skipped());
                 out.println(Json.MAPPER.writeValueAsString(doc));
             } else {
                 Rendering.plan(out, plan);

@@ -59,7 +59,7 @@ final class Rendering {
 
     static void rollbackPlan(PrintWriter out, RollbackPlan plan) {
         out.printf("rollback to %s: %d migration(s) to roll back, newest first%n", plan.to(), plan.scripts().size());
-        plan.scripts().forEach(m -> out.printf("  %-20s %-19s %s%n", m.version(), m.rollback().transactional() ? "transaction" : "outside transaction",
+        plan.scripts().forEach(m -> out.printf("  %-20s %-19s %s%n", m.version(), m.rollback().mode().label(),
                 m.rollback().file().displayPath()));
         if (!plan.missing().isEmpty()) {
             out.printf("refused: no rollback script for %s%n", String.join(", ", plan.missing()));
@@ -77,6 +77,7 @@ final class Rendering {
                     m.mode() == null ? "-" : m.mode(), m.script());
         }
         plan.adoption().notes().forEach(n -> out.println("note: " + n));
+        plan.skipped().forEach(n -> out.println("skipped: " + n));
         if (!plan.warnings().isEmpty()) {
             out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());
             for (PlanWarning w : plan.warnings()) {

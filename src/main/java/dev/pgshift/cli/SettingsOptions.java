@@ -38,11 +38,12 @@ public final class SettingsOptions {
     @Option(names = "--sslrootcert", paramLabel = "FILE", description = "CA certificate for verify-ca/verify-full (env PGSSLROOTCERT)")
     String sslRootCert;
 
-    @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations to add to the bundled ones; "
-            + "repeatable (env PGSHIFT_MIGRATIONS, comma-separated)")
+    @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations (e.g. a mounted ConfigMap); "
+            + "replaces the bundled ones unless --bundled=true; repeatable (env PGSHIFT_MIGRATIONS, comma-separated)")
     List<String> migrations;
 
-    @Option(names = "--bundled", paramLabel = "true|false", description = "include the migrations bundled in pgshift (default true; env PGSHIFT_BUNDLED)")
+    @Option(names = "--bundled", paramLabel = "true|false", description = "include the migrations bundled in pgshift: by default only when no --migrations directory is given; "
+            + "true with --migrations runs both (env PGSHIFT_BUNDLED)")
     String bundled;
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", description = "wait this long for the database to accept "
@@ -113,6 +114,11 @@ public final class SettingsOptions {
             + "migrations up to VERSION as applied without running them (manual files the team applied by hand; env PGSHIFT_ADOPT_THROUGH)")
     String adoptThrough;
 
+    @Option(names = "--out-of-order", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does; "
+                    + "without it they stop the run, named (env PGSHIFT_OUT_OF_ORDER)")
+    String outOfOrder;
+
     @Option(names = "--adopt-ignore-checksums", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
             description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them")
     String adoptIgnoreChecksums;
@@ -163,6 +169,7 @@ public final class SettingsOptions {
         put(flags, Setting.REPORT_FILE, reportFile);
         put(flags, Setting.ADOPT_THROUGH, adoptThrough);
         put(flags, Setting.ADOPT_IGNORE_CHECKSUMS, adoptIgnoreChecksums);
+        put(flags, Setting.OUT_OF_ORDER, outOfOrder);
         put(flags, Setting.TERMINATION_LOG, terminationLog);
         return new SettingsResolver(System.getenv()).resolve(flags, config);
     }

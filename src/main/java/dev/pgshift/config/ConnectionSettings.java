@@ -2,7 +2,12 @@ package dev.pgshift.config;
 
 import java.nio.file.Path;
 
-/** Where and how to connect; {@link #toString()} never shows the password. */
+/**
+ * Where and how to connect; {@link #toString()} never shows the password.
+ *
+ * @param searchPath the session's search_path from the URL's {@code schema} (Prisma) or {@code currentSchema} (JDBC)
+ *                   parameter; null: the role's and the database's own
+ */
 public record ConnectionSettings(
         String host,
         int port,
@@ -10,11 +15,12 @@ public record ConnectionSettings(
         String user,
         String password,
         String sslMode,
-        Path sslRootCert) {
+        Path sslRootCert,
+        String searchPath) {
 
     /** The same server and credentials, another database (a scratch or restore target). */
     public ConnectionSettings withDatabase(String other) {
-        return new ConnectionSettings(host, port, other, user, password, sslMode, sslRootCert);
+        return new ConnectionSettings(host, port, other, user, password, sslMode, sslRootCert, searchPath);
     }
 
     /** Host, port and database for logs and reports: no user, no password. */

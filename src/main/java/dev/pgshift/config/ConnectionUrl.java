@@ -43,6 +43,8 @@ final class ConnectionUrl {
         put(out, Setting.PASSWORD, props.getProperty("password"));
         put(out, Setting.SSL_MODE, props.getProperty("sslmode"));
         put(out, Setting.SSL_ROOT_CERT, props.getProperty("sslrootcert"));
+        put(out, Setting.SCHEMA, props.getProperty("currentSchema"));
+        put(out, Setting.SCHEMA, props.getProperty("schema"));
         if (url.startsWith("jdbc:postgresql:///") || !url.startsWith("jdbc:postgresql://")) {
             out.remove(Setting.HOST);
             out.remove(Setting.PORT);
@@ -116,6 +118,7 @@ final class ConnectionUrl {
                     case "password" -> put(out, Setting.PASSWORD, value);
                     case "sslmode" -> put(out, Setting.SSL_MODE, value);
                     case "sslrootcert" -> put(out, Setting.SSL_ROOT_CERT, value);
+                    case "schema", "currentSchema" -> put(out, Setting.SCHEMA, value); // Prisma's and JDBC's names
                     default -> {
                         // libpq accepts many more parameters (connect_timeout, options, ...): ignored here.
                     }

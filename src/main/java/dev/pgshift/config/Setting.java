@@ -15,7 +15,7 @@ public enum Setting {
     SSL_MODE("--sslmode", "PGSSLMODE", "sslmode", "prefer", "disable, allow, prefer, require, verify-ca, verify-full"),
     SSL_ROOT_CERT("--sslrootcert", "PGSSLROOTCERT", "sslrootcert", null, "CA certificate file for verify-ca/verify-full"),
     MIGRATIONS("--migrations", "PGSHIFT_MIGRATIONS", "migrations", null, "extra migration directories (comma-separated in env/file)"),
-    BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", "true", "include the migrations bundled in the application"),
+    BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", null, "include the migrations bundled in the application (default: only when no --migrations directory is given)"),
     CONNECT_TIMEOUT("--connect-timeout", "PGSHIFT_CONNECT_TIMEOUT", "connect-timeout", "60s", "how long to wait for the database to accept connections"),
     LOCK_WAIT("--lock-wait", "PGSHIFT_LOCK_WAIT", "lock-wait", "5m", "how long to wait for another pgshift run to release the run lock"),
     SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table"),
@@ -33,6 +33,7 @@ public enum Setting {
     ALLOW_INVALID_INDEX("--allow-invalid-index", "PGSHIFT_ALLOW_INVALID_INDEXES", "allow-invalid-index", "", "INVALID indexes verify accepts without a warning"),
     ALLOW_NOT_VALID("--allow-not-valid", "PGSHIFT_ALLOW_NOT_VALID", "allow-not-valid", "", "constraints verify accepts as NOT VALID"),
     ADOPT_THROUGH("--adopt-through", "PGSHIFT_ADOPT_THROUGH", "adopt-through", null, "record pending migrations up to this version as applied without running them (applied by hand)"),
+    OUT_OF_ORDER("--out-of-order", "PGSHIFT_OUT_OF_ORDER", "out-of-order", "false", "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does"),
     ADOPT_IGNORE_CHECKSUMS("--adopt-ignore-checksums", "PGSHIFT_ADOPT_IGNORE_CHECKSUMS", "adopt-ignore-checksums", "false", "adopt Prisma-applied migrations whose files changed since"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
     TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (written when the file's directory exists)");

@@ -21,13 +21,14 @@ public record Settings(
         Path reportFile,
         Path terminationLog,
         String adoptThrough,
-        boolean adoptIgnoreChecksums) {
+        boolean adoptIgnoreChecksums,
+        boolean outOfOrder) {
 
     /** The same settings aimed at a scratch copy of the database: no backup, no report channels of its own. */
     public Settings forRehearsal(String scratchDatabase) {
         BackupSettings noBackup = new BackupSettings(BackupSettings.Mode.NEVER, backup.dir(), backup.keep(), backup.maxAge(), backup.scope(),
                 backup.pgDump(), false);
         return new Settings(connection.withDatabase(scratchDatabase), migrationDirs, bundled, connectTimeout, lockWait, schema, lockTimeout,
-                lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums);
+                lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums, outOfOrder);
     }
 }

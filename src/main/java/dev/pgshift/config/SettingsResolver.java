@@ -47,18 +47,29 @@ public final class SettingsResolver {
             throw new PgshiftException(ExitCode.CONFIG, "--url carries a password, which every user of this machine can read "
                     + "in the process list: drop it from the URL and give it in PGPASSWORD or --password-file");
         }
-        Map<Setting, String> envLayer = new EnumMap<>(Setting.class);
+        Map<Setting, String> envGiven = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String v = env.get(s.env());
             if (v != null && !v.isEmpty()) {
-                envLayer.put(s, v);
+                envGiven.put(s, v);
             }
         }
-        envLayer = layer(envLayer, "the " + Setting.URL.env() + " variable");
+        Map<Setting, String> envLayer = layer(envGiven, "the " + Setting.URL.env() + " variable");
         Path file = configFile != null ? configFile : (env.get(CONFIG_ENV) != null ? Path.of(env.get(CONFIG_ENV)) : null);
-        Map<Setting, String> fileLayer = layer(readFile(file), "'url' in " + file);
+        Map<Setting, String> fileGiven = readFile(file);
+        Map<Setting, String> fileLayer = layer(fileGiven, "'url' in " + file);
 
         List<Map<Setting, String>> layers = List.of(flagLayer, envLayer, fileLayer);
+        List<Map<Setting, String>> given = List.of(flags, envGiven, fileGiven);
+        // A URL's schema (Prisma's ?schema=, JDBC's currentSchema=) is where the application's objects live: it names the
+        // history schema and, like Prisma does, the session's search_path. A schema given on its own names the history only.
+        String urlSearchPath = null;
+        for (int k = 0; k < layers.size(); k++) {
+            if (layers.get(k).containsKey(Setting.SCHEMA)) {
+                urlSearchPath = given.get(k).containsKey(Setting.SCHEMA) ? null : layers.get(k).get(Setting.SCHEMA);
+                break;
+            }
+        }
         Map<Setting, String> v = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String value = null;
@@ -75,10 +86,10 @@ public final class SettingsResolver {
                 v.put(s, value);
             }
         }
-        return build(v, flags);
+        return build(v, urlSearchPath);
     }
 
-    private Settings build(Map<Setting, String> v, Map<Setting, String> flags) {
+    private Settings build(Map<Setting, String> v, String searchPath) {
         String user = v.getOrDefault(Setting.USER, System.getProperty("user.name"));
         String database = v.getOrDefault(Setting.DATABASE, user);
         int port = parsePort(v.get(Setting.PORT));
@@ -99,10 +110,13 @@ public final class SettingsResolver {
         if (v.containsKey(Setting.PASSWORD_FILE)) {
             password = readPasswordFile(Path.of(v.get(Setting.PASSWORD_FILE)));
         }
-        ConnectionSettings connection = new ConnectionSettings(v.get(Setting.HOST), port, database, user, password, sslMode, rootCert);
+        ConnectionSettings connection = new ConnectionSettings(v.get(Setting.HOST), port, database, user, password, sslMode, rootCert,
+                searchPath);
 
         List<Path> dirs = directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
-        boolean bundled = parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED));
+        // The application's own migrations belong to the application's image and the demo: a directory given at run
+        // time replaces them unless --bundled=true asks for both.
+        boolean bundled = v.containsKey(Setting.BUNDLED) ? parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED)) : dirs.isEmpty();
         String schema = v.get(Setting.SCHEMA);
         if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]*")) {
             throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName());
@@ -116,7 +130,8 @@ public final class SettingsResolver {
                         names(v.get(Setting.ALLOW_INVALID_INDEX)), names(v.get(Setting.ALLOW_NOT_VALID))),
                 v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
                 v.get(Setting.TERMINATION_LOG).isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
-                v.get(Setting.ADOPT_THROUGH), parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)));
+                v.get(Setting.ADOPT_THROUGH), parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
+                parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)));
     }
 
     private static java.util.Set<String> names(String value) {

@@ -45,6 +45,9 @@ public final class Database implements DataSource {
         if (settings.sslRootCert() != null) {
             delegate.setSslRootCert(settings.sslRootCert().toString());
         }
+        if (settings.searchPath() != null) {
+            delegate.setCurrentSchema(settings.searchPath()); // sent at connection start: the session's default, as Prisma sets it
+        }
         delegate.setApplicationName(APPLICATION_NAME);
         delegate.setConnectTimeout(10);
         delegate.setOptions("-c lock_timeout=" + lockTimeout.toMillis());

@@ -3,6 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.SqlStatement;
@@ -11,11 +12,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.flywaydb.core.api.executor.Context;
-import org.flywaydb.core.api.executor.MigrationExecutor;
-import org.flywaydb.core.internal.jdbc.Results;
+import dev.pgshift.source.ExecutionMode;
 import org.jboss.logging.Logger;
-import org.postgresql.util.PSQLException;
 
 /**
  * Runs a non-transactional migration (CREATE INDEX CONCURRENTLY and the like) statement by statement in autocommit,
@@ -27,19 +25,21 @@ import org.postgresql.util.PSQLException;
  * cutting that wait leaves an INVALID index (strelov1/freehire#2365). The run's own deadline bounds it;</li>
  * <li>each statement is idempotent against what a dead or failed run left: an INVALID index of the same name is
  * dropped concurrently and built again (IF NOT EXISTS would keep it), a VALID one of the same definition counts as
- * built, one of another definition stops the run; an index still being built by a dead run's backend is waited for;
+ * built (PostgreSQL compares the two definitions, see {@link IndexCatalog#sameDefinition}), one of another definition
+ * stops the run; an index still being built by a dead run's backend is waited for;
  * REINDEX CONCURRENTLY's _ccnew/_ccold leftovers are dropped; an interrupted DETACH CONCURRENTLY is FINALIZEd;</li>
  * <li>after a build, indisvalid is checked; a failed build drops the INVALID index it left and fails the step.</li>
  * </ul>
  * So a failed or killed run resumes at the right statement on the next run, without a manual repair.
  */
-final class ConcurrentStep implements MigrationExecutor {
+final class ConcurrentStep {
     private static final Logger LOG = Logger.getLogger(ConcurrentStep.class);
 
     private final MigrationFile file;
     private final List<SqlStatement> statements;
     private final StopSignal stop;
     private final Duration builderWait;
+    private final StatementRunner runner;
 
     /** @param file the migration (or rollback script) whose {@code statements} run, for messages */
     ConcurrentStep(MigrationFile file, List<SqlStatement> statements, StopSignal stop, Duration builderWait) {
@@ -47,22 +47,7 @@ final class ConcurrentStep implements MigrationExecutor {
         this.statements = statements;
         this.stop = stop;
         this.builderWait = builderWait;
-    }
-
-    @Override
-    public boolean canExecuteInTransaction() {
-        return false;
-    }
-
-    @Override
-    public boolean shouldExecute() {
-        return true;
-    }
-
-    @Override
-    public List<Results> execute(Context context) throws SQLException {
-        run(context.getConnection());
-        return List.of();
+        this.runner = new StatementRunner(file, stop);
     }
 
     /** Runs the statements on {@code c}, in autocommit. */
@@ -75,6 +60,7 @@ final class ConcurrentStep implements MigrationExecutor {
             st.execute("set lock_timeout = 0");
             st.execute("set statement_timeout = 0");
         }
+        StatementRunner.sessionAsPsqlGivesIt(c);
         try {
             for (SqlStatement s : statements) {
                 if (stop.stopped()) {
@@ -98,26 +84,29 @@ final class ConcurrentStep implements MigrationExecutor {
                 LOG.infof("%s: index %s is already gone (an earlier run dropped it): skipped", where(s), name);
                 return;
             }
-            execute(c, s.text());
+            runner.run(c, s, ExecutionMode.OUTSIDE);
         } else if (ConcurrentStatements.isReindexConcurrently(s)) {
             for (String leftover : IndexCatalog.reindexLeftovers(c)) {
                 LOG.warnf("%s: dropping %s, an INVALID leftover of an interrupted REINDEX CONCURRENTLY", where(s), leftover);
-                execute(c, "drop index concurrently if exists " + quote(leftover));
+                execute(c, "drop index concurrently if exists " + Identifiers.quote(leftover));
             }
-            execute(c, s.text());
+            runner.run(c, s, ExecutionMode.OUTSIDE);
         } else if (ConcurrentStatements.isDetach(s)) {
             String[] tp = ConcurrentStatements.detachTarget(s);
-            String state = IndexCatalog.partition(c, tp[1]);
-            if (state.equals("detached")) {
+            IndexCatalog.PartitionState state = IndexCatalog.partition(c, tp[1]);
+            if (state == IndexCatalog.PartitionState.MISSING) {
+                throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": there is no table " + tp[1] + " to detach from " + tp[0]
+                        + " (not attached, not detached: it does not exist). Check the partition's name in the migration.");
+            } else if (state == IndexCatalog.PartitionState.DETACHED) {
                 LOG.infof("%s: partition %s is already detached: skipped", where(s), tp[1]);
-            } else if (state.equals("detach-pending") && !s.words().contains("FINALIZE")) {
+            } else if (state == IndexCatalog.PartitionState.DETACH_PENDING && !s.words().contains("FINALIZE")) {
                 LOG.warnf("%s: an earlier DETACH CONCURRENTLY of %s was interrupted: finishing it with FINALIZE", where(s), tp[1]);
-                execute(c, "alter table " + quote(tp[0]) + " detach partition " + quote(tp[1]) + " finalize");
+                execute(c, "alter table " + Identifiers.quote(tp[0]) + " detach partition " + Identifiers.quote(tp[1]) + " finalize");
             } else {
-                execute(c, s.text());
+                runner.run(c, s, ExecutionMode.OUTSIDE);
             }
         } else {
-            execute(c, s.text());
+            runner.run(c, s, ExecutionMode.OUTSIDE);
         }
     }
 
@@ -127,29 +116,26 @@ final class ConcurrentStep implements MigrationExecutor {
             if (!existing.valid()) {
                 LOG.warnf("%s: index %s exists but is INVALID (a failed or killed build): dropping it concurrently and building it again",
                         where(s), name);
-                execute(c, "drop index concurrently if exists " + quote(name));
-            } else if (IndexCatalog.sameDefinition(existing.definition(), s.text())) {
+                execute(c, "drop index concurrently if exists " + Identifiers.quote(name));
+            } else if (IndexCatalog.sameDefinition(c, existing, s)) {
                 LOG.infof("%s: index %s was already built (VALID) by an earlier run that was not recorded: counted as done", where(s), name);
                 return;
             } else {
                 throw new PgshiftException(ExitCode.CONFIG, where(s) + ": an index named " + name + " already exists with another definition."
-                        + "\n  existing: " + existing.definition() + "\n  migration: " + s.text().replaceAll("\\s+", " ")
+                        + "\n  existing: " + existing.definition() + "\n  migration: " + s.excerpt(300)
                         + "\nRename the index in the migration or drop the existing one.");
             }
         }
         long start = System.nanoTime();
         try {
-            execute(c, s.text());
-        } catch (SQLException e) {
+            runner.run(c, s, ExecutionMode.OUTSIDE);
+        } catch (PgshiftException e) {
             dropIfInvalid(c, name, s);
-            String detail = e instanceof PSQLException p && p.getServerErrorMessage() != null && p.getServerErrorMessage().getDetail() != null
-                    ? " (" + p.getServerErrorMessage().getDetail() + ")" : "";
-            if (stop.stopped()) {
-                throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during " + where(s)
-                        + "; the INVALID index it left was dropped", e);
+            if (e.exitCode() != ExitCode.MIGRATION) {
+                throw e;
             }
-            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": building index " + name + " failed: " + e.getMessage().split("\n")[0]
-                    + detail + ". The INVALID index it left was dropped; fix the data or the migration and run again.", e);
+            throw new PgshiftException(ExitCode.MIGRATION, e.getMessage() + "\n  building index " + name + " failed; the INVALID index it "
+                    + "left was dropped: fix the data or the migration and run again", e.getCause());
         }
         IndexCatalog.IndexState built = IndexCatalog.index(c, name);
         if (built == null || !built.valid()) {
@@ -183,7 +169,7 @@ final class ConcurrentStep implements MigrationExecutor {
         try {
             IndexCatalog.IndexState st = IndexCatalog.index(c, name);
             if (st != null && !st.valid() && st.builderPid() == null) {
-                execute(c, "drop index concurrently if exists " + quote(name));
+                execute(c, "drop index concurrently if exists " + Identifiers.quote(name));
                 LOG.warnf("%s: dropped the INVALID index %s the failed build left", where(s), name);
             }
         } catch (SQLException e) {
@@ -201,8 +187,5 @@ final class ConcurrentStep implements MigrationExecutor {
         return file.displayPath() + ":" + s.line();
     }
 
-    static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
 
 }

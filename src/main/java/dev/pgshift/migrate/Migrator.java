@@ -18,7 +18,12 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import dev.pgshift.db.Identifiers;
+import dev.pgshift.source.ExecutionMode;
+import java.util.Collection;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.ResourceProvider;
+import org.flywaydb.core.api.resource.LoadableResource;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
@@ -41,26 +46,45 @@ public final class Migrator {
     private final StopSignal stop;
     private final String schema;
 
+    /** Flyway finds no files of its own: every migration comes from {@link FlywayBridge}. */
+    private static final ResourceProvider NO_FILES = new ResourceProvider() {
+        @Override
+        public LoadableResource getResource(String name) {
+            return null;
+        }
+
+        @Override
+        public Collection<LoadableResource> getResources(String prefix, String[] suffixes) {
+            return List.of();
+        }
+    };
+
+    /** The quoted, schema-qualified name of Flyway's history table in {@code schema}: the one way it is written. */
+    public static String historyTable(String schema) {
+        return Identifiers.quote(schema) + "." + Identifiers.quote(HISTORY_TABLE);
+    }
+
     /**
      * @param builderWait how long a step waits for an index build that a dead run's backend is still doing
      */
-    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait) {
+    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait,
+            boolean outOfOrder) {
         this.dataSource = dataSource;
         this.stop = stop;
         this.schema = schema;
         this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
-                .resourceProvider(new ScriptResources(scripts))
-                .resolvers(new ConcurrentResolver(scripts, stop, builderWait))
+                .resourceProvider(NO_FILES)
+                .resolvers(new FlywayBridge(scripts, stop, builderWait, schema))
                 .javaMigrationClassProvider(List::of)
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
                 .schemas(schema)
                 .table(HISTORY_TABLE)
                 .placeholderReplacement(false)
-                .mixed(true) // pgshift's tokenizer decides each file's mode and refuses real mixes; see ScriptResources
                 .cleanDisabled(true)
+                .outOfOrder(outOfOrder)
                 .validateMigrationNaming(true)
                 // pending: validate runs before migrate; future: a newer release already migrated this database
                 .ignoreMigrationPatterns("*:pending", "*:future")
@@ -86,7 +110,7 @@ public final class Migrator {
                 MigrationScript script = byVersion.get(m.getVersion().getVersion());
                 out.add(new PlannedMigration(m.getVersion().getVersion(), m.getDescription(),
                         script != null ? script.file().displayPath() : m.getScript(), state(m.getState()),
-                        script != null ? script.mode() : null, null));
+                        script != null ? script.mode().label() : null, null));
             }
             return new Status(List.copyOf(out), version(info.current()));
         } catch (FlywayException e) {
@@ -106,19 +130,41 @@ public final class Migrator {
         clearFailedSteps();
         List<String> problems = checksumProblems();
         if (!problems.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "applied migrations no longer match the files: " + String.join("; ", problems)
-                    + ". Never edit an applied migration: add a new one.");
+            throw new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", problems));
         }
     }
 
-    /** Applied migrations whose files changed or vanished, as verify reports them (nothing is cleared or thrown). */
+    /**
+     * Where the history and the files disagree, in pgshift's words (nothing is cleared or thrown): an applied file that
+     * changed (its checksum differs from the one recorded) or vanished, and a pending file older than the newest
+     * applied one (merged out of order).
+     */
     public List<String> checksumProblems() {
         try {
-            var result = flyway.validateWithResult();
-            if (result.validationSuccessful) {
-                return List.of();
+            List<String> out = new ArrayList<>();
+            for (MigrationInfo m : flyway.info().all()) {
+                if (m.getVersion() == null) {
+                    continue;
+                }
+                String v = m.getVersion().getVersion();
+                MigrationScript script = byVersion.get(v);
+                MigrationState state = m.getState();
+                if (state == MigrationState.MISSING_SUCCESS) {
+                    out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
+                } else if (state == MigrationState.IGNORED && script != null) {
+                    out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
+                            + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
+                            + "newest applied one");
+                } else if (state == MigrationState.SUCCESS && script != null && m.getChecksum() != null
+                        && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
+                    out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
+                            + FlywayBridge.checksum(script.file().content()) + "); never edit an applied migration: restore it and add a new one");
+                } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
+                    out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
+                            + "gives '" + FlywayBridge.description(script) + "'; rename it back");
+                }
             }
-            return result.invalidMigrations.stream().map(m -> m.version + " (" + m.filepath + "): " + oneLine(m.errorDetails.errorMessage)).toList();
+            return out;
         } catch (FlywayException e) {
             throw translate(e);
         }
@@ -148,28 +194,58 @@ public final class Migrator {
      * A failed non-transactional migration leaves a failed row in Flyway's history, which Flyway would refuse until a
      * manual repair. pgshift's concurrent steps are idempotent against what the failed run left, so the row is
      * removed and the migration runs again from its first statement. (A transactional migration that fails is rolled
-     * back whole and leaves no row.)
+     * back whole and leaves no row.) A file with its own transactions that committed part of itself before failing
+     * cannot simply run again: that stops the run (exit 3) with what to do.
      */
     private void clearFailedSteps() {
         try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
-            var rs = st.executeQuery("select to_regclass('" + schema + "." + HISTORY_TABLE + "') is not null");
+            var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
             rs.next();
             if (!rs.getBoolean(1)) {
                 return;
             }
-            var failed = st.executeQuery("select version, script from " + schema + "." + HISTORY_TABLE + " where not success");
+            var failed = st.executeQuery("select version, script from " + historyTable(schema) + " where not success");
             List<String> versions = new ArrayList<>();
             while (failed.next()) {
-                versions.add(failed.getString(1));
-                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed",
-                        failed.getString(1), failed.getString(2));
+                String v = failed.getString(1);
+                MigrationScript script = byVersion.get(v);
+                if (script != null && script.mode() == ExecutionMode.OWN) {
+                    throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
+                            + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
+                            + "before the file or to where the file leaves it, then remove the failed record: delete from "
+                            + historyTable(schema) + " where version = '" + v + "' and not success");
+                }
+                versions.add(v);
+                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
+                        failed.getString(2));
             }
             if (!versions.isEmpty()) {
-                st.executeUpdate("delete from " + schema + "." + HISTORY_TABLE + " where not success");
+                st.executeUpdate("delete from " + historyTable(schema) + " where not success");
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
+        }
+    }
+
+    /** After a failure that committed nothing of a file with its own transactions, its failed record is dropped: it can run again. */
+    private void forgetCleanFailures(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StatementRunner.PartlyCommitted) {
+                return;
+            }
+        }
+        List<String> own = byVersion.values().stream().filter(m -> m.mode() == ExecutionMode.OWN).map(MigrationScript::version).toList();
+        if (own.isEmpty()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement("delete from "
+                + historyTable(schema) + " where not success and version = any (?)")) {
+            c.setAutoCommit(true);
+            ps.setArray(1, c.createArrayOf("text", own.toArray()));
+            ps.executeUpdate();
+        } catch (SQLException ignored) {
+            // the connection is gone; the next run reports the failed record
         }
     }
 
@@ -190,7 +266,8 @@ public final class Migrator {
                 try {
                     runner.migrate();
                     return;
-                } catch (FlywayException e) {
+                } catch (FlywayException | PgshiftException e) {
+                    forgetCleanFailures(e);
                     String state = sqlState(e);
                     if (state == null || !LOCK_STATES.contains(state) || stop.stopped()) {
                         throw translate(e);
@@ -223,7 +300,7 @@ public final class Migrator {
                 }
                 MigrationScript script = byVersion.get(i.getVersion().getVersion());
                 out.add(new AppliedMigration(i.getVersion().getVersion(), i.getDescription(),
-                        script != null ? script.file().displayPath() : i.getScript(), script != null ? script.mode() : "transaction",
+                        script != null ? script.file().displayPath() : i.getScript(), script != null ? script.mode().label() : "transaction",
                         Duration.ofMillis(i.getExecutionTime() == null ? 0 : i.getExecutionTime())));
             }
         } catch (FlywayException e) {
@@ -246,7 +323,7 @@ public final class Migrator {
         }
     }
 
-    private PgshiftException translate(FlywayException e) {
+    private PgshiftException translate(RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof PgshiftException p) {
                 return p;
@@ -256,7 +333,7 @@ public final class Migrator {
             return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + ": the running statement was cancelled", e);
         }
         if (e instanceof FlywayValidateException) {
-            return new PgshiftException(ExitCode.CONFIG, oneLine(e.getMessage()) + " Never edit an applied migration: add a new one.", e);
+            return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
         }
         String state = sqlState(e);
         if (state != null && state.startsWith("08")) {

@@ -6,7 +6,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * One migration as plan shows it.
  *
  * @param state   applied, pending, adopt (record as applied without running), failed, or a Flyway state such as missing
- * @param mode    "transaction" or "outside transaction" (null for an applied migration no longer among the files)
+ * @param mode    "transaction", "outside transaction" or "own transactions" (null for an applied migration no longer among the files)
  * @param phase   for a pending migration: "pre", or "post" for a trailing concurrent build that --phase post may defer
  */
 @RegisterForReflection

@@ -17,10 +17,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Moving from {@code prisma migrate deploy}: the migrations Prisma already applied (table _prisma_migrations) are
- * recorded as applied without running them again, after checking each file against the sha256 Prisma stored. A
- * migration counts as applied when one of its rows finished and was not rolled back (Prisma records a failed attempt
- * before the successful one); rolled-back or unfinished ones are reported, not adopted. Manual files that the team
+ * Moving from {@code prisma migrate deploy}: the migrations Prisma already applied (table _prisma_migrations, looked
+ * for in the history schema, then on the search_path) are recorded as applied without running them again, after
+ * checking each file against the sha256 Prisma stored, compared as Prisma compares it (hex with or without zero padding,
+ * as Prisma wrote it before mid-2021; the file with LF or CRLF line ends). A migration counts as applied when one of its
+ * rows finished and was not rolled back (Prisma records a failed attempt before the successful one); rolled-back or
+ * unfinished ones are reported, not adopted. The takeover happens once: only while pgshift's own history holds no
+ * applied migration, so a folder pgshift later rolls back runs for real on the next run. Manual files that the team
  * applied by hand are adopted only up to an explicit --adopt-through version.
  */
 public final class PrismaAdoption {
@@ -46,8 +49,13 @@ public final class PrismaAdoption {
     private PrismaAdoption() {
     }
 
-    public static Plan plan(Connection c, List<MigrationScript> pending, String adoptThrough, boolean ignoreChecksums) throws SQLException {
-        Map<String, PrismaState> prisma = read(c);
+    /**
+     * @param takeover whether pgshift's history holds no applied migration yet: only then is _prisma_migrations read
+     */
+    public static Plan plan(Connection c, String schema, boolean takeover, List<MigrationScript> pending, String adoptThrough,
+            boolean ignoreChecksums) throws SQLException {
+        String table = takeover ? table(c, schema) : null;
+        Map<String, PrismaState> prisma = table == null ? Map.of() : read(c, table);
         if (prisma.isEmpty() && adoptThrough == null) {
             return Plan.none();
         }
@@ -56,24 +64,24 @@ public final class PrismaAdoption {
         List<String> mismatches = new ArrayList<>();
         boolean stopped = false;
         for (MigrationScript m : pending) {
-            PrismaState p = m.scheme() == MigrationScript.Scheme.PRISMA ? prisma.get(folder(m)) : null;
+            PrismaState p = m.scheme() == MigrationScript.Scheme.PRISMA ? prisma.get(m.prismaName()) : null;
             if (p != null && !p.applied()) {
-                notes.add(folder(m) + ": " + p.note() + " in _prisma_migrations, not adopted: pgshift will run it");
+                notes.add(m.prismaName() + ": " + p.note() + " in _prisma_migrations, not adopted: pgshift will run it");
             }
             boolean prismaApplied = p != null && p.applied();
             boolean manual = adoptThrough != null && compare(m.version(), adoptThrough) <= 0;
             if (stopped) {
                 if (prismaApplied) {
-                    throw new PgshiftException(ExitCode.CONFIG, "Prisma applied " + folder(m) + ", but an earlier pending migration ("
+                    throw new PgshiftException(ExitCode.CONFIG, "Prisma applied " + m.prismaName() + ", but an earlier pending migration ("
                             + pending.get(adopt.size()).file().displayPath() + ") was not applied by Prisma. If it was applied by hand, "
                             + "pass --adopt-through " + m.version() + "; otherwise the order cannot be kept.");
                 }
                 continue;
             }
             if (prismaApplied) {
-                String actual = sha256(m.file().content());
-                if (!actual.equalsIgnoreCase(p.checksum())) {
-                    mismatches.add(folder(m) + " (file " + actual + ", Prisma recorded " + p.checksum() + ")");
+                if (!checksumMatches(m.file().content(), p.checksum())) {
+                    mismatches.add(m.file().displayPath() + " (folder " + m.prismaName() + "): the file's sha256 is " + sha256(m.file().content())
+                            + ", Prisma recorded " + p.checksum());
                 }
                 adopt.add(m);
             } else if (manual) {
@@ -89,17 +97,55 @@ public final class PrismaAdoption {
         return new Plan(List.copyOf(adopt), List.copyOf(notes));
     }
 
-    static Map<String, PrismaState> read(Connection c) throws SQLException {
+    /** Prisma's table, quoted and schema-qualified: in the history schema, else on the search_path; null when there is none. */
+    public static String table(Connection c, String schema) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select format('%I.%I', n.nspname, t.relname) from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace "
+                + "where t.oid = coalesce(to_regclass(format('%I._prisma_migrations', ?::text)), to_regclass('_prisma_migrations'))")) {
+            ps.setString(1, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Keeps _prisma_migrations true while it exists: a row as Prisma writes it for a folder pgshift applied (in the
+     * migration's own transaction where it has one), so {@code prisma migrate status} agrees with pgshift and the team
+     * can go back to Prisma.
+     */
+    static void recordApplied(Connection c, String schema, MigrationScript m) throws SQLException {
+        String table = m.scheme() == MigrationScript.Scheme.PRISMA ? table(c, schema) : null;
+        if (table == null) {
+            return;
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("insert into " + table + " (id, checksum, finished_at, migration_name, logs, "
+                + "rolled_back_at, started_at, applied_steps_count) values (?, ?, clock_timestamp(), ?, null, null, now(), 1)")) {
+            ps.setString(1, java.util.UUID.randomUUID().toString());
+            ps.setString(2, sha256(m.file().content()));
+            ps.setString(3, m.prismaName());
+            ps.executeUpdate();
+        }
+    }
+
+    /** A folder pgshift rolled back is marked rolled back in _prisma_migrations, as {@code prisma migrate resolve} would. */
+    static void recordRolledBack(Connection c, String schema, MigrationScript m) throws SQLException {
+        String table = m.scheme() == MigrationScript.Scheme.PRISMA ? table(c, schema) : null;
+        if (table == null) {
+            return;
+        }
+        try (java.sql.PreparedStatement ps = c.prepareStatement("update " + table + " set rolled_back_at = clock_timestamp() "
+                + "where migration_name = ? and finished_at is not null and rolled_back_at is null")) {
+            ps.setString(1, m.prismaName());
+            ps.executeUpdate();
+        }
+    }
+
+    static Map<String, PrismaState> read(Connection c, String table) throws SQLException {
         Map<String, PrismaState> out = new LinkedHashMap<>();
         try (Statement st = c.createStatement()) {
-            try (ResultSet exists = st.executeQuery("select to_regclass('_prisma_migrations') is not null")) {
-                exists.next();
-                if (!exists.getBoolean(1)) {
-                    return out;
-                }
-            }
             try (ResultSet rs = st.executeQuery("select migration_name, checksum, finished_at is not null, rolled_back_at is not null "
-                    + "from _prisma_migrations order by started_at")) {
+                    + "from " + table + " order by started_at")) {
                 while (rs.next()) {
                     String name = rs.getString(1);
                     boolean applied = rs.getBoolean(3) && !rs.getBoolean(4);
@@ -114,14 +160,34 @@ public final class PrismaAdoption {
         return out;
     }
 
-    private static String folder(MigrationScript m) {
-        String[] parts = m.file().relativePath().split("/");
-        return parts[parts.length - 2];
+
+    /** The checksum Prisma records for a migration file: the sha256 of its bytes, in lower-case hex. */
+    public static String sha256(String content) {
+        return HexFormat.of().formatHex(digest(content));
     }
 
-    static String sha256(String content) {
+    /**
+     * Whether Prisma would accept {@code recorded} for {@code content}: Prisma before mid-2021 wrote each byte of the
+     * hash without zero padding, and a checkout may have turned the LF line ends Prisma hashed into CRLF (or back).
+     */
+    static boolean checksumMatches(String content, String recorded) {
+        String lf = content.replace("\r\n", "\n");
+        for (String variant : List.of(content, lf, lf.replace("\n", "\r\n"))) {
+            byte[] hash = digest(variant);
+            StringBuilder unpadded = new StringBuilder();
+            for (byte b : hash) {
+                unpadded.append(Integer.toHexString(b & 0xff));
+            }
+            if (HexFormat.of().formatHex(hash).equalsIgnoreCase(recorded) || unpadded.toString().equalsIgnoreCase(recorded)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] digest(String content) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -5,12 +5,11 @@ import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.source.MigrationScript;
+import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.Rollback;
-import dev.pgshift.source.SqlStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import javax.sql.DataSource;
@@ -46,36 +45,49 @@ public final class RollbackRunner {
             Rollback r = m.rollback();
             long start = System.nanoTime();
             try (Connection c = dataSource.getConnection()) {
-                if (r.transactional()) {
-                    c.setAutoCommit(false);
-                    try (Statement st = c.createStatement()) {
-                        for (SqlStatement s : r.statements()) {
-                            st.execute(s.text());
+                StatementRunner runner = new StatementRunner(r.file(), stop);
+                switch (r.mode()) {
+                    case TRANSACTION -> {
+                        c.setAutoCommit(false);
+                        try {
+                            StatementRunner.sessionAsPsqlGivesIt(c);
+                            runner.runAll(c, r.statements(), ExecutionMode.TRANSACTION);
+                            deleteRow(c, m.version());
+                            PrismaAdoption.recordRolledBack(c, schema, m);
+                            c.commit();
+                        } catch (SQLException | RuntimeException e) {
+                            c.rollback();
+                            throw e;
                         }
-                        deleteRow(c, m.version());
-                        c.commit();
-                    } catch (SQLException e) {
-                        c.rollback();
-                        throw e;
                     }
-                } else {
-                    new ConcurrentStep(r.file(), r.statements(), stop, builderWait).run(c);
-                    deleteRow(c, m.version());
+                    case OWN -> {
+                        StatementRunner.sessionAsPsqlGivesIt(c);
+                        runner.runOwnTransactions(c, r.statements());
+                        deleteRow(c, m.version());
+                        PrismaAdoption.recordRolledBack(c, schema, m);
+                    }
+                    case OUTSIDE -> {
+                        new ConcurrentStep(r.file(), r.statements(), stop, builderWait).run(c);
+                        deleteRow(c, m.version());
+                        PrismaAdoption.recordRolledBack(c, schema, m);
+                    }
                 }
+            } catch (PgshiftException e) {
+                throw new PgshiftException(e.exitCode(), "rolling back " + m.version() + " failed: " + e.getMessage()
+                        + (e.exitCode() == ExitCode.MIGRATION ? "\n  " + m.version() + " stays applied" : ""), e.getCause());
             } catch (SQLException e) {
-                throw new PgshiftException(ExitCode.MIGRATION, "rolling back " + m.version() + " with " + r.file().displayPath() + " failed: "
-                        + e.getMessage().split("\n")[0] + (r.transactional() ? " (its transaction was rolled back; " + m.version()
-                        + " stays applied)" : ""), e);
+                throw new PgshiftException(StatementRunner.lostConnection(e.getSQLState()) ? ExitCode.TEMPORARY : ExitCode.MIGRATION,
+                        "rolling back " + m.version() + " with " + r.file().displayPath() + " failed: " + e.getMessage().split("\n")[0], e);
             }
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             LOG.infof("rolled back %s with %s in %.2f s", m.version(), r.file().displayPath(), took.toMillis() / 1000.0);
             done.add(new AppliedMigration(m.version(), m.description(), r.file().displayPath(),
-                    r.transactional() ? "transaction" : "outside transaction", took));
+                    r.mode().label(), took));
         }
     }
 
     private void deleteRow(Connection c, String version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("delete from " + schema + "." + Migrator.HISTORY_TABLE + " where version = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("delete from " + Migrator.historyTable(schema) + " where version = ?")) {
             ps.setString(1, version);
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("no history row for version " + version);

@@ -37,7 +37,7 @@ public enum Phase {
     /** Index of the first deferrable migration in {@code pending}: the start of its trailing non-transactional run. */
     public static int firstDeferrable(List<MigrationScript> pending) {
         int i = pending.size();
-        while (i > 0 && !pending.get(i - 1).transactional()) {
+        while (i > 0 && pending.get(i - 1).outside()) {
             i--;
         }
         return i;

@@ -13,9 +13,7 @@ import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.PlanWarning;
 import dev.pgshift.source.SqlStatement;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +26,7 @@ final class Planner {
     private Planner() {
     }
 
-    static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts) {
+    static Plan plan(Settings settings, Database db, Connection c, Migrator migrator, List<MigrationScript> scripts, List<String> skipped) {
         Migrator.Status status = migrator.status();
         List<PlannedMigration> planned = status.migrations();
         Set<String> pendingVersions = planned.stream().filter(PlannedMigration::pending).map(PlannedMigration::version)
@@ -36,7 +34,11 @@ final class Planner {
         List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
         PrismaAdoption.Plan adoption;
         try {
-            adoption = PrismaAdoption.plan(c, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
+            boolean takeover = planned.stream().noneMatch(m -> m.state().equals("applied"));
+            adoption = PrismaAdoption.plan(c, settings.schema(), takeover, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
+            if (takeover && adoption.adopt().isEmpty()) {
+                refuseExistingSchemaWithoutHistory(c, settings.schema());
+            }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read _prisma_migrations: " + DatabaseWaiter.describe(e), e);
         }
@@ -47,8 +49,35 @@ final class Planner {
                 .collect(Collectors.toSet());
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
-        List<PlanWarning> warnings = DowntimeRules.check(toRun, existingTables(c));
-        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings);
+        List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
+        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped);
+    }
+
+    /**
+     * A database that already has tables but no history of pgshift's (nor a _prisma_migrations to adopt from) would have
+     * its first migration collide with what is there: stop before any backup, with the two ways forward.
+     */
+    private static void refuseExistingSchemaWithoutHistory(Connection c, String schema) throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select format('%I.%I', n.nspname, t.relname) from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p', 'v', 'm') "
+                + "and (n.nspname = ? or n.nspname = any (current_schemas(false))) "
+                + "and t.relname not in ('_prisma_migrations', '" + Migrator.HISTORY_TABLE + "') order by 1 limit 6")) {
+            ps.setString(1, schema);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+        }
+        if (!tables.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "the database already has tables (" + String.join(", ", tables.subList(0, Math.min(5,
+                    tables.size()))) + (tables.size() > 5 ? ", ..." : "") + ") but no migration history: running the migrations would "
+                    + "collide with them. If Prisma migrated it, pgshift adopts what _prisma_migrations records: none was found in schema "
+                    + schema + " or on the search_path (set --schema to the schema that holds it). If the tables were made by hand or "
+                    + "by another tool, pass --adopt-through VERSION to record the migrations up to VERSION as applied without running "
+                    + "them. Nothing was changed.");
+        }
     }
 
     /** A retry of an unnamed CREATE INDEX CONCURRENTLY would build t_c_idx1 beside the INVALID t_c_idx it left. */
@@ -66,19 +95,6 @@ final class Planner {
                     + ": name the index (CREATE INDEX CONCURRENTLY name ON ...), so that a retry after a failure finds and repairs "
                     + "the index instead of building a second one beside it");
         }
-    }
-
-    private static Set<String> existingTables(Connection c) {
-        Set<String> tables = new HashSet<>();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select c.relname from pg_class c "
-                + "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname = any (current_schemas(false))")) {
-            while (rs.next()) {
-                tables.add(rs.getString(1));
-            }
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the catalog: " + DatabaseWaiter.describe(e), e);
-        }
-        return tables;
     }
 
     static RollbackPlan rollbackPlan(Migrator migrator, List<MigrationScript> scripts, String to) {

@@ -8,6 +8,7 @@ import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
@@ -57,6 +58,8 @@ public final class RunService {
     private final StopSignal stop;
     private final String version;
     private final Options options;
+    /** Files of the locations that are no migration, found by the last {@link #loadScripts()}. */
+    private List<String> skipped = List.of();
 
     public RunService(Settings settings, StopSignal stop, String version, Options options) {
         this.settings = settings;
@@ -67,7 +70,7 @@ public final class RunService {
 
     /** plan: takes no lock and changes nothing. */
     public Plan plan() {
-        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts));
+        return readOnly((db, c, scripts) -> Planner.plan(settings, db, c, migrator(db, scripts), scripts, skipped));
     }
 
     /** plan --rollback: what rollback --to would run; changes nothing. */
@@ -121,7 +124,7 @@ public final class RunService {
     }
 
     private Migrator migrator(Database db, List<MigrationScript> scripts) {
-        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait());
+        return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait(), settings.outOfOrder());
     }
 
     private RunResult execute(String command, Mode mode) {
@@ -172,7 +175,7 @@ public final class RunService {
         Migrator migrator = migrator(db, scripts);
         Plan plan = rec.phase("plan", () -> {
             migrator.validate();
-            return Planner.plan(settings, db, session, migrator, scripts);
+            return Planner.plan(settings, db, session, migrator, scripts, skipped);
         });
         for (PlanWarning w : plan.warnings()) {
             LOG.warn("plan for downtime: " + w.describe());
@@ -282,8 +285,8 @@ public final class RunService {
     private void dropSchema(Connection c) {
         try (Statement st = c.createStatement()) {
             LOG.warnf("reset: dropping schema %s and everything in it", settings.schema());
-            st.execute("drop schema if exists " + settings.schema() + " cascade");
-            st.execute("create schema " + settings.schema());
+            st.execute("drop schema if exists " + Identifiers.quote(settings.schema()) + " cascade");
+            st.execute("create schema " + Identifiers.quote(settings.schema()));
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.MIGRATION, "reset: cannot drop and recreate schema " + settings.schema() + ": " + e.getMessage(), e);
         }
@@ -320,10 +323,17 @@ public final class RunService {
     }
 
     private List<MigrationScript> loadScripts() {
-        List<MigrationScript> scripts = MigrationCatalog.order(MigrationLocations.read(settings.bundled(), settings.migrationDirs()));
+        List<dev.pgshift.source.MigrationFile> files = MigrationLocations.read(settings.bundled(), settings.migrationDirs());
+        List<MigrationScript> scripts = MigrationCatalog.order(files);
+        skipped = MigrationCatalog.skipped(files);
+        skipped.forEach(s -> LOG.warn("skipped " + s));
         if (scripts.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "no migrations found: the bundled location is "
-                    + (settings.bundled() ? "empty" : "switched off (--bundled=false)") + " and no directory was given (--migrations)");
+            throw new PgshiftException(ExitCode.CONFIG, "no migrations found: " + (settings.migrationDirs().isEmpty()
+                    ? (settings.bundled() ? "the bundled location is empty" : "the bundled ones are switched off (--bundled=false)")
+                            + " and no directory was given (--migrations)"
+                    : "none in " + settings.migrationDirs() + (settings.bundled() ? " nor in the bundled location" : "")
+                            + " (a migration is a V<version>__<description>.sql, a YYYY-MM-DD_HHMMSS_description.sql or a folder holding a "
+                            + "migration.sql)"));
         }
         return scripts;
     }

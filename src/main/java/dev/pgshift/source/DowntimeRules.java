@@ -18,15 +18,16 @@ public final class DowntimeRules {
     }
 
     /**
-     * @param pending        pending migrations, in order
-     * @param existingTables names (lower case unless quoted) of the tables in the database now
+     * @param pending pending migrations, in order
+     * @param catalog the live database: which tables exist, which type changes rewrite
      */
-    public static List<PlanWarning> check(List<MigrationScript> pending, Set<String> existingTables) {
+    public static List<PlanWarning> check(List<MigrationScript> pending, TableCatalog catalog) {
         Set<String> created = new HashSet<>();
         List<PlanWarning> out = new ArrayList<>();
         for (MigrationScript m : pending) {
-            int meaningful = (int) m.statements().stream().filter(s -> s.kind() != SqlStatement.Kind.NEUTRAL).count();
-            for (SqlStatement s : m.statements()) {
+            List<SqlStatement> statements = m.statements();
+            for (int k = 0; k < statements.size(); k++) {
+                SqlStatement s = statements.get(k);
                 List<String> w = s.words();
                 if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
                     int at = w.indexOf("TABLE") + 1;
@@ -36,13 +37,20 @@ public final class DowntimeRules {
                     }
                     continue;
                 }
-                if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE") && m.transactional() && meaningful > 1) {
-                    out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
-                            "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
+                if (s.startsWith("DO")) {
+                    out.add(warn(m, s, "statements inside a DO block are not checked by the plan",
+                            "review the block by hand, or write its statements as plain SQL so the plan can check them"));
+                    continue;
+                }
+                if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE")) {
+                    if (m.mode() == ExecutionMode.TRANSACTION && usedLater(s, statements.subList(k + 1, statements.size()))) {
+                        out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
+                                "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
+                    }
                     continue;
                 }
                 String table = tableOf(s);
-                if (table == null || created.contains(table) || !existingTables.contains(table)) {
+                if (table == null || created.contains(table) || !catalog.exists(table)) {
                     continue;
                 }
                 if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
@@ -52,52 +60,125 @@ public final class DowntimeRules {
                     }
                     continue;
                 }
-                if (!s.startsWith("ALTER", "TABLE")) {
-                    continue;
-                }
-                boolean notValid = s.containsSequence("NOT", "VALID");
-                if (w.contains("CHECK") && w.contains("ADD") && !notValid) {
-                    out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is checked",
-                            "ADD CONSTRAINT ... CHECK (...) NOT VALID, then ALTER TABLE " + table
-                                    + " VALIDATE CONSTRAINT ... in a later migration"));
-                }
-                if ((s.containsSequence("FOREIGN", "KEY") || w.contains("REFERENCES")) && w.contains("ADD") && !notValid) {
-                    out.add(warn(m, s, "locks " + table + " and the referenced table against writes while every row is checked",
-                            "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration"));
-                }
-                if (s.containsSequence("SET", "NOT", "NULL")) {
-                    out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is scanned",
-                            "ADD CONSTRAINT ... CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL "
-                                    + "(PostgreSQL 12+ then skips the scan) and drop the CHECK"));
-                }
-                if (alterColumnType(w)) {
-                    out.add(warn(m, s, "may rewrite " + table + " and its indexes under an ACCESS EXCLUSIVE lock",
-                            "add a new column, backfill it in batches, switch the application, then drop the old column"));
-                }
-                if (w.contains("ADD") && volatileDefault(w)) {
-                    out.add(warn(m, s, "rewrites " + table + " under an ACCESS EXCLUSIVE lock (a volatile default is computed per row)",
-                            "ADD COLUMN without the default (or with a constant one), then backfill in batches and SET DEFAULT"));
+                if (s.startsWith("ALTER", "TABLE")) {
+                    alterTable(m, s, table, catalog, out);
                 }
             }
         }
         return out;
     }
 
-    private static PlanWarning warn(MigrationScript m, SqlStatement s, String risk, String safer) {
-        return new PlanWarning(m.version(), m.file().displayPath(), s.line(), s.head(8).replace(" ( ", "(").replace(" )", ")"), risk, safer);
+    private static void alterTable(MigrationScript m, SqlStatement s, String table, TableCatalog catalog, List<PlanWarning> out) {
+        List<String> w = s.words();
+        boolean notValid = s.containsSequence("NOT", "VALID");
+        if (w.contains("CHECK") && w.contains("ADD") && !notValid) {
+            out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is checked",
+                    "ADD CONSTRAINT ... CHECK (...) NOT VALID, then ALTER TABLE " + table + " VALIDATE CONSTRAINT ... in a later migration"));
+        }
+        if ((s.containsSequence("FOREIGN", "KEY") || w.contains("REFERENCES")) && w.contains("ADD") && !notValid) {
+            out.add(warn(m, s, "locks " + table + " and the referenced table against writes while every row is checked",
+                    "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration"));
+        }
+        if (w.contains("ADD") && (s.containsSequence("PRIMARY", "KEY") || w.contains("UNIQUE")) && !s.containsSequence("USING", "INDEX")) {
+            out.add(warn(m, s, "builds an index while it holds an ACCESS EXCLUSIVE lock on " + table,
+                    "CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX "
+                            + "(or UNIQUE USING INDEX)"));
+        }
+        if (s.containsSequence("SET", "NOT", "NULL")) {
+            out.add(warn(m, s, "holds an ACCESS EXCLUSIVE lock on " + table + " while every row is scanned",
+                    "ADD CONSTRAINT ... CHECK (column IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL "
+                            + "(PostgreSQL 12+ then skips the scan) and drop the CHECK"));
+        }
+        for (TypeChange change : typeChanges(s)) {
+            Boolean rewrites = change.using() ? Boolean.TRUE : catalog.rewrites(tableRef(s), change.column(), change.type());
+            if (!Boolean.FALSE.equals(rewrites)) {
+                out.add(warn(m, s, (rewrites == null ? "may rewrite " : "rewrites ") + table + " and its indexes under an ACCESS EXCLUSIVE lock"
+                        + " (column " + change.column() + " to " + change.type() + ")",
+                        "add a new column, backfill it in batches, switch the application, then drop the old column"));
+            }
+        }
+        if (w.contains("ADD") && volatileDefault(w)) {
+            out.add(warn(m, s, "rewrites " + table + " under an ACCESS EXCLUSIVE lock (a volatile default is computed per row)",
+                    "ADD COLUMN without the default (or with a constant one), then backfill in batches and SET DEFAULT"));
+        }
     }
 
-    private static boolean alterColumnType(List<String> w) {
-        for (int i = 0; i + 2 < w.size(); i++) {
-            if (w.get(i).equals("ALTER") && i > 0 && !w.get(i - 1).equals("ALTER")) {
-                int j = w.get(i + 1).equals("COLUMN") ? i + 2 : i + 1;
-                if (j + 1 < w.size() && (w.get(j + 1).equals("TYPE") || (w.get(j + 1).equals("SET") && j + 3 < w.size()
-                        && w.get(j + 2).equals("DATA") && w.get(j + 3).equals("TYPE")))) {
-                    return true;
-                }
+    /** Whether a later statement of the same transaction uses the value an ADD VALUE statement adds. */
+    private static boolean usedLater(SqlStatement addValue, List<SqlStatement> later) {
+        List<String> w = addValue.words();
+        String value = null;
+        for (int i = w.indexOf("VALUE") + 1; i < w.size() && value == null; i++) {
+            if (w.get(i).startsWith("'")) {
+                value = w.get(i);
+            }
+        }
+        if (value == null) {
+            return false;
+        }
+        for (SqlStatement s : later) {
+            if (s.words().contains(value)) {
+                return true;
             }
         }
         return false;
+    }
+
+    private static PlanWarning warn(MigrationScript m, SqlStatement s, String risk, String safer) {
+        return new PlanWarning(m.version(), m.file().displayPath(), s.line(), s.excerpt(100), risk, safer);
+    }
+
+    /** One {@code ALTER [COLUMN] c [SET DATA] TYPE t [COLLATE ..] [USING ..]} of an ALTER TABLE. */
+    record TypeChange(String column, String type, boolean using) {
+    }
+
+    static List<TypeChange> typeChanges(SqlStatement s) {
+        List<String> w = s.words();
+        List<TypeChange> out = new ArrayList<>();
+        for (int i = 1; i + 2 < w.size(); i++) {
+            if (!w.get(i).equals("ALTER") || w.get(i - 1).equals("ALTER")) {
+                continue;
+            }
+            int col = w.get(i + 1).equals("COLUMN") ? i + 2 : i + 1;
+            int type;
+            if (col + 1 < w.size() && w.get(col + 1).equals("TYPE")) {
+                type = col + 2;
+            } else if (col + 3 < w.size() && w.get(col + 1).equals("SET") && w.get(col + 2).equals("DATA") && w.get(col + 3).equals("TYPE")) {
+                type = col + 4;
+            } else {
+                continue;
+            }
+            int end = type;
+            int depth = 0;
+            while (end < w.size()) {
+                String x = w.get(end);
+                if (x.equals("(")) {
+                    depth++;
+                } else if (x.equals(")")) {
+                    depth--;
+                } else if (depth == 0 && (x.equals(",") || x.equals("USING") || x.equals("COLLATE"))) {
+                    break;
+                }
+                end++;
+            }
+            if (end > type) {
+                out.add(new TypeChange(s.nameAt(col), s.source(type, end - 1), end < w.size() && w.get(end).equals("USING")));
+            }
+        }
+        return out;
+    }
+
+    /** The table of an ALTER TABLE as the statement writes it, for the catalog to resolve. */
+    private static String tableRef(SqlStatement s) {
+        List<String> w = s.words();
+        int i = 2;
+        while (i < w.size() && (w.get(i).equals("IF") || w.get(i).equals("EXISTS") || w.get(i).equals("ONLY"))) {
+            i++;
+        }
+        int last = i;
+        while (last + 2 < w.size() && w.get(last + 1).equals(".")) {
+            last += 2;
+        }
+        return s.source(i, last);
     }
 
     private static boolean volatileDefault(List<String> w) {

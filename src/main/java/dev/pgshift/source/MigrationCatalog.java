@@ -5,10 +5,11 @@ import dev.pgshift.PgshiftException;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -22,7 +23,10 @@ public final class MigrationCatalog {
 
     static final Pattern FLYWAY = Pattern.compile("V(\\d+(?:[._]\\d+)*)__(.*)\\.sql");
     static final Pattern TIMESTAMP = Pattern.compile("(\\d{4})-(\\d{2})-(\\d{2})_(\\d{6})_(.*)\\.sql");
-    static final Pattern PRISMA_DIR = Pattern.compile("(\\d{14})_([^/]*)");
+    /** A Prisma folder's number: its leading digits, before "_" or the end of the name ({@code 20240110120000_init}, {@code 0_init}). */
+    static final Pattern PRISMA_NUMBER = Pattern.compile("(\\d+)(?:_(.*))?");
+    /** Prisma's file in each of its migration folders. */
+    public static final String PRISMA_MIGRATION = "migration.sql";
     /** Beside a file migration {@code X.sql}: {@code X.rollback.sql}. */
     public static final String ROLLBACK_SUFFIX = ".rollback.sql";
     /** In a Prisma folder, beside migration.sql. */
@@ -32,18 +36,25 @@ public final class MigrationCatalog {
     }
 
     public static List<MigrationScript> order(List<MigrationFile> files) {
+        Set<String> prismaFolders = new HashSet<>();
+        for (MigrationFile f : files) {
+            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION) || f.relativePath().equals(PRISMA_MIGRATION)) {
+                prismaFolders.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
+            }
+        }
         Map<String, MigrationFile> rollbacks = new LinkedHashMap<>();
         for (MigrationFile f : files) {
             String path = f.relativePath();
             if (path.endsWith(ROLLBACK_SUFFIX)) {
                 rollbacks.put(f.location() + "/" + path.substring(0, path.length() - ROLLBACK_SUFFIX.length()) + ".sql", f);
-            } else if (path.endsWith("/" + PRISMA_DOWN) && PRISMA_DIR.matcher(folderOf(path)).matches()) {
+            } else if (path.endsWith("/" + PRISMA_DOWN)
+                    && prismaFolders.contains(f.location() + "/" + path.substring(0, path.length() - PRISMA_DOWN.length()))) {
                 rollbacks.put(f.location() + "/" + path.substring(0, path.length() - PRISMA_DOWN.length()) + "migration.sql", f);
             }
         }
         List<String> unparseable = new ArrayList<>();
         List<Named> named = new ArrayList<>();
-        Map<String, List<MigrationFile>> prismaByTimestamp = new TreeMap<>();
+        List<MigrationFile> prisma = new ArrayList<>();
         for (MigrationFile f : files) {
             String path = f.relativePath();
             String[] parts = path.split("/");
@@ -51,10 +62,8 @@ public final class MigrationCatalog {
             if (!name.endsWith(".sql") || rollbacks.containsValue(f)) {
                 continue; // migration_lock.toml, README.md, rollback scripts and the like are not migrations
             }
-            if (parts.length >= 2 && name.equals("migration.sql") && PRISMA_DIR.matcher(parts[parts.length - 2]).matches()) {
-                Matcher m = PRISMA_DIR.matcher(parts[parts.length - 2]);
-                m.matches();
-                prismaByTimestamp.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(f);
+            if (parts.length >= 2 && name.equals(PRISMA_MIGRATION)) {
+                prisma.add(f);
                 continue;
             }
             Matcher fw = FLYWAY.matcher(name);
@@ -73,18 +82,9 @@ public final class MigrationCatalog {
         if (!unparseable.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "migration file names fit no known pattern: " + String.join(", ", unparseable)
                     + ". Expected V<version>__<description>.sql, YYYY-MM-DD_HHMMSS_description.sql, or a Prisma folder "
-                    + "<14-digit timestamp>_<name>/migration.sql");
+                    + "<name>/migration.sql (any folder holding a migration.sql)");
         }
-        // Prisma applies folders in name order; several folders may share one timestamp (20220305233635_a, _b).
-        for (Map.Entry<String, List<MigrationFile>> e : prismaByTimestamp.entrySet()) {
-            List<MigrationFile> folders = e.getValue().stream()
-                    .sorted(Comparator.comparing(MigrationCatalog::prismaFolder)).toList();
-            for (int i = 0; i < folders.size(); i++) {
-                MigrationFile f = folders.get(i);
-                String folder = prismaFolder(f);
-                named.add(new Named(e.getKey() + "." + (i + 1), folder.substring(15), MigrationScript.Scheme.PRISMA, f));
-            }
-        }
+        named.addAll(prismaVersions(prisma));
         checkAmbiguity(named);
         List<MigrationScript> out = new ArrayList<>();
         named.sort(Comparator.comparing(n -> versionKey(n.version), MigrationCatalog::compareVersions));
@@ -94,15 +94,83 @@ public final class MigrationCatalog {
             Rollback rollback = null;
             if (down != null) {
                 List<SqlStatement> downStatements = SqlTokenizer.split(down.content());
-                rollback = new Rollback(down, downStatements, transactional(down, downStatements));
+                rollback = new Rollback(down, downStatements, ExecutionMode.of(down.displayPath(), downStatements));
             }
-            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, transactional(n.file, statements), rollback));
+            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, ExecutionMode.of(n.file.displayPath(), statements),
+                    rollback));
         }
         if (!rollbacks.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "rollback scripts without a migration: "
                     + rollbacks.values().stream().map(MigrationFile::displayPath).collect(Collectors.joining(", ")));
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Prisma applies its folders in folder-name order, whatever the names. Each gets the version
+     * {@code <number>.<n>}: the number is the folder name's leading digits ({@code 20240110120000_init} → 20240110120000,
+     * {@code 0_init} → 0, {@code 01_init} → 1), and n counts the folders of that number in name order (several folders
+     * of one timestamp are common). A folder whose name starts with no number follows the folder before it in name
+     * order (its number, the next n). Where name order and number order disagree ({@code 10_b} sorts before
+     * {@code 9_a}), the order would be ambiguous: exit 3 naming both.
+     */
+    private static List<Named> prismaVersions(List<MigrationFile> prisma) {
+        List<MigrationFile> sorted = prisma.stream().sorted(Comparator.comparing(MigrationCatalog::prismaFolder)).toList();
+        List<Named> out = new ArrayList<>();
+        BigInteger number = BigInteger.ZERO;
+        MigrationFile numberedBy = null;
+        int n = 0;
+        for (MigrationFile f : sorted) {
+            String folder = prismaFolder(f);
+            Matcher m = PRISMA_NUMBER.matcher(folder);
+            String description = folder;
+            if (m.matches()) {
+                BigInteger mine = new BigInteger(m.group(1));
+                if (numberedBy != null && mine.compareTo(number) < 0) {
+                    throw new PgshiftException(ExitCode.CONFIG, "ambiguous migration order: Prisma applies folders in name order, so "
+                            + numberedBy.displayPath() + " runs before " + f.displayPath() + ", but their numbers (" + number + ", " + mine
+                            + ") say the opposite. Rename one so that name order and number order agree (e.g. zero-pad the numbers).");
+                }
+                n = mine.equals(number) && numberedBy != null ? n + 1 : 1;
+                number = mine;
+                numberedBy = f;
+                description = m.group(2) == null ? "" : m.group(2);
+            } else {
+                n++;
+            }
+            out.add(new Named(number + "." + n, description, MigrationScript.Scheme.PRISMA, f));
+        }
+        return out;
+    }
+
+    /**
+     * The files of the locations that are neither migrations nor rollback scripts, each with why it is skipped: plan
+     * lists them, so nothing is left out silently (Prisma's migration_lock.toml is expected and not listed).
+     */
+    public static List<String> skipped(List<MigrationFile> files) {
+        Set<String> prismaFolders = new HashSet<>();
+        for (MigrationFile f : files) {
+            if (f.relativePath().endsWith("/" + PRISMA_MIGRATION)) {
+                prismaFolders.add(f.location() + "/" + f.relativePath().substring(0, f.relativePath().length() - PRISMA_MIGRATION.length()));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (MigrationFile f : files) {
+            String path = f.relativePath();
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            String folder = f.location() + "/" + path.substring(0, path.length() - name.length());
+            if (name.endsWith(".sql") || name.equals("migration_lock.toml")) {
+                continue;
+            }
+            if (name.toLowerCase(java.util.Locale.ROOT).endsWith(".sql")) {
+                out.add(f.displayPath() + ": its extension is not .sql in lower case; rename it to have it run");
+            } else if (name.startsWith("migration.") && path.contains("/") && !prismaFolders.contains(folder)) {
+                out.add(f.displayPath() + ": a migration folder without a migration.sql; pgshift runs SQL migrations only");
+            } else {
+                out.add(f.displayPath() + ": not a .sql file");
+            }
+        }
+        return out;
     }
 
     private static void checkAmbiguity(List<Named> named) {
@@ -119,8 +187,9 @@ public final class MigrationCatalog {
         }
         Map<String, List<Named>> byInstant = new LinkedHashMap<>();
         for (Named n : named) {
-            if (n.scheme == MigrationScript.Scheme.TIMESTAMP || n.scheme == MigrationScript.Scheme.PRISMA) {
-                byInstant.computeIfAbsent(n.version.substring(0, 14), k -> new ArrayList<>()).add(n);
+            String number = n.version.split("\\.")[0];
+            if (number.length() == 14 && (n.scheme == MigrationScript.Scheme.TIMESTAMP || n.scheme == MigrationScript.Scheme.PRISMA)) {
+                byInstant.computeIfAbsent(number, k -> new ArrayList<>()).add(n);
             }
         }
         for (Map.Entry<String, List<Named>> e : byInstant.entrySet()) {
@@ -137,39 +206,8 @@ public final class MigrationCatalog {
         }
     }
 
-    /**
-     * A file either runs in one transaction or statement by statement outside one. A file that mixes statements
-     * PostgreSQL refuses in a transaction block with ordinary ones would leave the database half-migrated if it failed
-     * halfway, so it is refused, naming the line to move into a file of its own.
-     */
-    private static boolean transactional(MigrationFile f, List<SqlStatement> statements) {
-        SqlStatement firstTx = null;
-        SqlStatement firstNonTx = null;
-        for (SqlStatement s : statements) {
-            if (s.kind() == SqlStatement.Kind.TRANSACTIONAL && firstTx == null) {
-                firstTx = s;
-            } else if (s.kind() == SqlStatement.Kind.NON_TRANSACTIONAL && firstNonTx == null) {
-                firstNonTx = s;
-            }
-        }
-        if (firstTx != null && firstNonTx != null) {
-            SqlStatement offending = firstNonTx.line() > firstTx.line() ? firstNonTx : firstTx;
-            SqlStatement other = offending == firstNonTx ? firstTx : firstNonTx;
-            throw new PgshiftException(ExitCode.CONFIG, f.displayPath() + ":" + offending.line() + ": '" + offending.head(4)
-                    + "' cannot share a migration with '" + other.head(4) + "' (line " + other.line() + "): "
-                    + "statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) need a "
-                    + "migration file of their own");
-        }
-        return firstNonTx == null;
-    }
-
     private static String files(List<Named> list) {
         return list.stream().map(n -> n.file.displayPath()).collect(Collectors.joining(" and "));
-    }
-
-    private static String folderOf(String path) {
-        String[] parts = path.split("/");
-        return parts.length >= 2 ? parts[parts.length - 2] : "";
     }
 
     private static String prismaFolder(MigrationFile f) {

@@ -11,7 +11,7 @@ import java.util.List;
  * @param scheme      the naming scheme that matched
  * @param file        the file it came from
  * @param statements  its statements, split by pgshift's tokenizer
- * @param transactional false when it holds statements PostgreSQL refuses inside a transaction block
+ * @param mode        how it runs: in one transaction, statement by statement outside one, or under its own BEGIN/COMMIT
  * @param rollback    its rollback script, or null when none is kept
  */
 public record MigrationScript(
@@ -20,7 +20,7 @@ public record MigrationScript(
         Scheme scheme,
         MigrationFile file,
         List<SqlStatement> statements,
-        boolean transactional,
+        ExecutionMode mode,
         Rollback rollback) {
 
     /** The naming schemes pgshift reads. */
@@ -29,7 +29,7 @@ public record MigrationScript(
         FLYWAY,
         /** The platform's manual files, {@code YYYY-MM-DD_HHMMSS_description.sql} */
         TIMESTAMP,
-        /** Prisma's {@code <14-digit timestamp>_<name>/migration.sql} */
+        /** Prisma's {@code <name>/migration.sql}: any folder holding a migration.sql */
         PRISMA
     }
 
@@ -39,8 +39,17 @@ public record MigrationScript(
         return "V" + version + "__" + desc + ".sql";
     }
 
-    /** "in a transaction" or "outside a transaction", as plan shows it. */
-    public String mode() {
-        return transactional ? "transaction" : "outside transaction";
+    /** The Prisma folder's name, as _prisma_migrations.migration_name records it; null for other schemes. */
+    public String prismaName() {
+        if (scheme != Scheme.PRISMA) {
+            return null;
+        }
+        String[] parts = file.relativePath().split("/");
+        return parts[parts.length - 2];
+    }
+
+    /** Runs statement by statement outside a transaction (a concurrent build and the like). */
+    public boolean outside() {
+        return mode == ExecutionMode.OUTSIDE;
     }
 }

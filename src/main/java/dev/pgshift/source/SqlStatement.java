@@ -1,17 +1,23 @@
 package dev.pgshift.source;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One statement of a migration file, as pgshift's tokenizer split it.
  *
- * @param text      the statement's text without the terminating semicolon
+ * @param text      the statement's text from its first token (leading comments are not part of it) up to, not
+ *                  including, the terminating semicolon
  * @param line      the 1-based line where the statement starts (its first token, after comments)
- * @param words     its words in upper case, outside comments, strings, quoted identifiers and dollar-quoted bodies;
- *                  quoted identifiers keep their quotes and case; "(", ")", "." and "," are kept as words
+ * @param words     its words in upper case, outside comments and dollar-quoted bodies; quoted identifiers and string
+ *                  literals keep their quotes and case; "(", ")", ".", "," and "=" are kept as words
  * @param kind      whether PostgreSQL accepts it inside a transaction block
+ * @param wordStart where each word starts in {@code text}
+ * @param wordEnd   where each word ends in {@code text}
+ * @param copyData  the data lines of a {@code COPY ... FROM stdin}, each with its newline, without the {@code \.} line;
+ *                  null for other statements
  */
-public record SqlStatement(String text, int line, List<String> words, Kind kind) {
+public record SqlStatement(String text, int line, List<String> words, Kind kind, int[] wordStart, int[] wordEnd, String copyData) {
 
     /** How a statement relates to transactions. */
     public enum Kind {
@@ -20,7 +26,36 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind)
         /** PostgreSQL refuses it inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...). */
         NON_TRANSACTIONAL,
         /** Session settings and queries (SET, RESET, SHOW, SELECT): fine either way. */
-        NEUTRAL
+        NEUTRAL,
+        /** BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...: the file manages its own transactions. */
+        TRANSACTION_CONTROL,
+        /** A psql meta-command ({@code \set}, {@code \i} ...): not SQL, refused before anything runs. */
+        PSQL_META
+    }
+
+    /** Statements for tests and messages that need no offsets. */
+    public static SqlStatement of(String text, int line, List<String> words, Kind kind) {
+        return new SqlStatement(text, line, words, kind, new int[words.size()], new int[words.size()], null);
+    }
+
+    SqlStatement withCopyData(String data) {
+        return new SqlStatement(text, line, words, kind, wordStart, wordEnd, data);
+    }
+
+    /** COPY ... FROM STDIN: its data follows it in the file. */
+    public boolean isCopyFromStdin() {
+        return startsWith("COPY") && containsSequence("FROM", "STDIN");
+    }
+
+    /** The file's own text of words {@code from} to {@code to} (inclusive), comments and spacing as written. */
+    public String source(int from, int to) {
+        return text.substring(wordStart[from], wordEnd[to]);
+    }
+
+    /** The statement on one line, white space collapsed, cut after {@code max} characters: for messages. */
+    public String excerpt(int max) {
+        String flat = text.replaceAll("\\s+", " ").strip();
+        return flat.length() <= max ? flat : flat.substring(0, max - 1) + "...";
     }
 
     /** The first {@code n} words joined by spaces, for messages. */
@@ -115,6 +150,6 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind)
         if (name.startsWith("\"") && name.endsWith("\"") && name.length() >= 2) {
             return name.substring(1, name.length() - 1).replace("\"\"", "\"");
         }
-        return name.toLowerCase(java.util.Locale.ROOT);
+        return name.toLowerCase(Locale.ROOT);
     }
 }

@@ -5,6 +5,7 @@ import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.SqlStatement;
+import dev.pgshift.source.SqlTokenizer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -48,7 +49,7 @@ public final class VerifyService {
             return problems.isEmpty() ? pass("applied migrations match their files") : fail(String.join("; ", problems));
         }));
         out.add(check("failed-migrations", () -> {
-            List<String> failed = column("select version || ' (' || script || ')' from " + schema + "." + Migrator.HISTORY_TABLE
+            List<String> failed = column("select version || ' (' || script || ')' from " + Migrator.historyTable(schema)
                     + " where not success order by installed_rank");
             return failed.isEmpty() ? pass("none") : fail("failed rows in the history: " + String.join(", ", failed));
         }));
@@ -113,21 +114,32 @@ public final class VerifyService {
         }
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
+        List<SqlStatement> statements = SqlTokenizer.split(vs.file().content());
+        for (SqlStatement s : statements) {
+            if (s.kind() == SqlStatement.Kind.PSQL_META) {
+                return fail(vs.file().displayPath() + ":" + s.line() + ": psql meta-command '" + s.excerpt(40) + "' is not SQL");
+            }
+        }
         try (Statement st = connection.createStatement()) {
             st.execute("set transaction read only");
             st.setMaxRows(5);
-            try (ResultSet rs = st.executeQuery(vs.file().content())) {
-                List<String> rows = new ArrayList<>();
-                int n = rs.getMetaData().getColumnCount();
-                while (rs.next()) {
-                    List<String> row = new ArrayList<>();
-                    for (int c = 1; c <= n; c++) {
-                        row.add(rs.getMetaData().getColumnLabel(c) + "=" + rs.getString(c));
-                    }
-                    rows.add("(" + String.join(", ", row) + ")");
+            List<String> rows = new ArrayList<>();
+            for (SqlStatement s : statements) {
+                if (!st.execute(s.text())) {
+                    continue;
                 }
-                return rows.isEmpty() ? pass("no rows") : fail(vs.file().displayPath() + " returned rows, first ones: " + String.join(" ", rows));
+                try (ResultSet rs = st.getResultSet()) {
+                    int n = rs.getMetaData().getColumnCount();
+                    while (rs.next() && rows.size() < 5) {
+                        List<String> row = new ArrayList<>();
+                        for (int c = 1; c <= n; c++) {
+                            row.add(rs.getMetaData().getColumnLabel(c) + "=" + rs.getString(c));
+                        }
+                        rows.add("(" + String.join(", ", row) + ")");
+                    }
+                }
             }
+            return rows.isEmpty() ? pass("no rows") : fail(vs.file().displayPath() + " returned rows, first ones: " + String.join(" ", rows));
         } catch (SQLException e) {
             return fail(vs.file().displayPath() + ": " + e.getMessage().split("\n")[0]);
         } finally {

@@ -154,4 +154,29 @@ class SettingsResolverTest {
         assertFalse(s.toString().contains("hunter2-secret"));
         assertNull(new SettingsResolver(Map.of()).resolve(flags, null).connection().password());
     }
+
+    @Test
+    void theBundledMigrationsRunOnlyWhereNoDirectoryIsGivenUnlessAskedFor() throws Exception {
+        assertTrue(resolve().bundled(), "the image's own migrations, the demo");
+        Path dir = Files.createDirectories(tmp.resolve("mine"));
+        flags.put(Setting.MIGRATIONS, dir.toString());
+        assertFalse(resolve().bundled(), "-m replaces them");
+        flags.put(Setting.BUNDLED, "true");
+        assertTrue(resolve().bundled(), "--bundled=true asks for both");
+    }
+
+    @Test
+    void aUrlsSchemaNamesTheHistorySchemaAndTheSearchPathASchemaAloneOnlyTheHistory() {
+        env.put("PGSHIFT_URL", "postgresql://app@db:5432/shop?schema=app");
+        Settings s = resolve();
+        assertEquals("app", s.schema());
+        assertEquals("app", s.connection().searchPath());
+        flags.put(Setting.SCHEMA, "history");
+        Settings flagged = resolve();
+        assertEquals("history", flagged.schema());
+        assertNull(flagged.connection().searchPath(), "--schema names the history only");
+        env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/shop?currentSchema=app");
+        flags.clear();
+        assertEquals("app", resolve().connection().searchPath());
+    }
 }

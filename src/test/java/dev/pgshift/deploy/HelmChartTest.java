@@ -11,13 +11,17 @@ import dev.pgshift.testing.K8sTools;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -75,17 +79,66 @@ class HelmChartTest {
             assertSafePod(job.getSpec().getTemplate().getSpec(), values);
             assertFailurePolicy(job);
 
-            for (HasMetadata o : objects) {
-                String hook = o.getMetadata().getAnnotations() == null ? null : o.getMetadata().getAnnotations().get("helm.sh/hook");
-                if (o.getKind().equals("ServiceAccount")) {
-                    assertEquals("-10", o.getMetadata().getAnnotations().get("helm.sh/hook-weight"));
-                    assertTrue(hook.contains("pre-install"), "exists before the pre-install Job");
-                } else if (o.getKind().equals("Secret") || o.getKind().equals("ConfigMap")) {
-                    assertEquals("-5", o.getMetadata().getAnnotations().get("helm.sh/hook-weight"), o.getMetadata().getName());
-                    assertTrue(hook.contains("pre-install"));
-                }
+            assertHookScopedObjects(objects, values);
+        }
+    }
+
+    /**
+     * Only what the pre-install/pre-upgrade Job needs before it runs is a hook, on those two events only, and deleted once
+     * the hook phase is over (a hook outlives helm uninstall); the pods after it use the release's own objects.
+     */
+    private static void assertHookScopedObjects(List<HasMetadata> objects, Path values) {
+        PodSpec hookPod = job(objects, "-migrate").getSpec().getTemplate().getSpec();
+        Set<String> hookUses = podReferences(hookPod);
+        for (HasMetadata o : objects) {
+            if (o instanceof Job || o instanceof Pod) {
+                continue;
+            }
+            var a = o.getMetadata().getAnnotations();
+            String name = o.getKind() + "/" + o.getMetadata().getName();
+            if (o.getMetadata().getName().endsWith("-hook")) {
+                assertEquals("pre-install,pre-upgrade", a.get("helm.sh/hook"), values + ": " + name);
+                assertEquals("before-hook-creation,hook-succeeded,hook-failed", a.get("helm.sh/hook-delete-policy"), name);
+                int weight = Integer.parseInt(a.get("helm.sh/hook-weight"));
+                assertTrue(weight < Integer.parseInt(job(objects, "-migrate").getMetadata().getAnnotations().get("helm.sh/hook-weight")),
+                        name + " exists before the Job");
+                assertTrue(hookUses.contains(name), values + ": the hook Job uses " + name + ": " + hookUses);
+            } else {
+                assertTrue(a == null || !a.containsKey("helm.sh/hook"), values + ": " + name + " belongs to the release, not a hook");
+                assertFalse(hookUses.contains(name), values + ": the hook Job cannot use " + name + " (it does not exist yet at pre-install)");
             }
         }
+        for (String used : hookUses) {
+            boolean made = objects.stream().anyMatch(o -> (o.getKind() + "/" + o.getMetadata().getName()).equals(used));
+            assertTrue(made || !used.startsWith("Secret/rel-") && !used.startsWith("ConfigMap/rel-") && !used.startsWith("ServiceAccount/rel-"),
+                    values + ": the hook Job uses " + used + ", which the chart does not make");
+        }
+        for (HasMetadata o : objects) {
+            if (o instanceof Pod || (o instanceof Job j && !j.getMetadata().getName().endsWith("-migrate"))) {
+                PodSpec later = o instanceof Pod p ? p.getSpec() : ((Job) o).getSpec().getTemplate().getSpec();
+                podReferences(later).forEach(r -> assertFalse(r.endsWith("-hook"), o.getMetadata().getName() + " uses the hook's " + r));
+            }
+        }
+    }
+
+    /** "Kind/name" of the ServiceAccount, Secrets and ConfigMaps a pod refers to. */
+    private static Set<String> podReferences(PodSpec pod) {
+        Set<String> refs = new TreeSet<>();
+        refs.add("ServiceAccount/" + pod.getServiceAccountName());
+        for (Volume v : pod.getVolumes()) {
+            if (v.getSecret() != null) {
+                refs.add("Secret/" + v.getSecret().getSecretName());
+            }
+            if (v.getConfigMap() != null) {
+                refs.add("ConfigMap/" + v.getConfigMap().getName());
+            }
+        }
+        for (EnvVar e : pod.getContainers().get(0).getEnv()) {
+            if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+                refs.add("Secret/" + e.getValueFrom().getSecretKeyRef().getName());
+            }
+        }
+        return refs;
     }
 
     private static void assertSafePod(PodSpec pod, Path values) {
@@ -125,16 +178,25 @@ class HelmChartTest {
                 assertFalse(j.toString().contains(password), "password in " + j.getMetadata().getName());
             }
         }
-        assertTrue(objects.stream().anyMatch(o -> o.getKind().equals("Secret")), "the chart made the Secret");
+        // One for the hook phase (deleted after it), one the release owns (deleted by helm uninstall): none is left behind.
+        assertEquals(List.of("rel-pgshift-db", "rel-pgshift-db-hook"),
+                objects.stream().filter(o -> o.getKind().equals("Secret")).map(o -> o.getMetadata().getName()).sorted().toList());
     }
 
     @Test
     void postBuildsRunAsAPlainJobPerRevisionOrAsAPostHook() throws Exception {
         List<HasMetadata> plain = render(CHART.resolve("ci/post-job-values.yaml"));
-        Job post = job(plain, "-post-1"); // named per revision: helm template renders revision 1
-        assertTrue(post.getMetadata().getAnnotations() == null || !post.getMetadata().getAnnotations().containsKey("helm.sh/hook"),
-                "a plain Job, outside the hooks");
-        assertEquals(86400, post.getSpec().getTtlSecondsAfterFinished());
+        Job post = postJob(plain);
+        var annotations = post.getMetadata().getAnnotations();
+        assertFalse(annotations.containsKey("helm.sh/hook"), "a plain Job, outside the hooks");
+        assertNull(post.getSpec().getTtlSecondsAfterFinished(), "no TTL: Argo CD would re-create the vanished Job and build again");
+        assertEquals("keep", annotations.get("helm.sh/resource-policy"), "a later upgrade does not delete a build still running");
+        assertEquals("Prune=false", annotations.get("argocd.argoproj.io/sync-options"));
+        // Named after its pod template: the same release renders the same name (Argo CD renders every revision as 1),
+        // a changed one a new Job, since a Job's template is immutable.
+        assertEquals(post.getMetadata().getName(), postJob(render(CHART.resolve("ci/post-job-values.yaml"))).getMetadata().getName());
+        assertNotEquals(post.getMetadata().getName(),
+                postJob(render(CHART.resolve("ci/post-job-values.yaml"), "--set", "image.digest=sha256:" + "1".repeat(64))).getMetadata().getName());
         assertEquals(List.of("run", "--phase", "post"), post.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
         assertEquals(List.of("run", "--phase", "pre", "--rehearse"),
                 job(plain, "-migrate").getSpec().getTemplate().getSpec().getContainers().get(0).getArgs());
@@ -147,6 +209,39 @@ class HelmChartTest {
         Job hook = job(render(CHART.resolve("ci/post-hook-values.yaml")), "-post");
         assertEquals("post-install,post-upgrade", hook.getMetadata().getAnnotations().get("helm.sh/hook"));
         assertNull(hook.getSpec().getTtlSecondsAfterFinished());
+    }
+
+    private static Job postJob(List<HasMetadata> objects) {
+        Job post = objects.stream().filter(o -> o instanceof Job && o.getMetadata().getName().matches("rel-pgshift-post-[0-9a-f]{8}"))
+                .map(Job.class::cast).findFirst().orElseThrow(() -> new AssertionError("no Job rel-pgshift-post-<hash>"));
+        return post;
+    }
+
+    @Test
+    void oneResourcePerTemplateFileAndSmallHelpers() throws Exception {
+        K8sTools.Result r = helm("template", "rel", CHART.toString(), "-f", CHART.resolve("ci/post-job-values.yaml").toString());
+        assertEquals(0, r.code(), r.output());
+        List<String> sources = r.output().lines().filter(l -> l.startsWith("# Source: ")).toList();
+        assertEquals(sources.size(), Set.copyOf(sources).size(), "a template file renders one resource: " + sources);
+        // The pod spec lives in _pod.tpl; _helpers.tpl keeps names, labels and the like, a few lines each.
+        String helpers = Files.readString(CHART.resolve("templates/_helpers.tpl"));
+        assertFalse(helpers.contains("containers:"), "no pod spec in _helpers.tpl");
+        for (String define : helpers.split("\\{\\{-? define ")) {
+            assertTrue(define.lines().count() <= 20, "a helper of " + define.lines().count() + " lines:\n" + define);
+        }
+    }
+
+    @Test
+    void theChartIgnoresWhatIsNotTheChart() throws Exception {
+        List<String> ignored = Files.readAllLines(CHART.resolve(".helmignore"));
+        assertTrue(ignored.contains("ci/"), "the test scenarios are not packaged");
+        assertTrue(ignored.contains(".git/"));
+        Path out = Files.createTempDirectory("pgshift-chart");
+        K8sTools.Result r = helm("package", CHART.toString(), "-d", out.toString());
+        assertEquals(0, r.code(), r.output());
+        K8sTools.Result list = K8sTools.exec(out, "tar", "tzf", out.resolve("pgshift-0.1.0.tgz").toString());
+        assertFalse(list.output().contains("pgshift/ci/"), list.output());
+        assertTrue(list.output().contains("pgshift/values.schema.json"), list.output());
     }
 
     @Test
@@ -174,7 +269,9 @@ class HelmChartTest {
         assertEquals(86400, job.getSpec().getTtlSecondsAfterFinished(), "the plain Job cleans up after itself");
         assertSafePod(job.getSpec().getTemplate().getSpec(), Path.of("k8s"));
         assertFailurePolicy(job);
-        assertEquals(List.of("Job", "PersistentVolumeClaim", "Secret", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
+        // No Secret: applying k8s/ must never overwrite the real pgshift-db (a documented prerequisite instead).
+        assertEquals(List.of("Job", "PersistentVolumeClaim", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
+        assertTrue(Files.readString(Path.of("k8s/kustomization.yaml")).contains("kubectl create secret generic pgshift-db"));
     }
 
     @Test

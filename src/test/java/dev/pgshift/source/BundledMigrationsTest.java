@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
+import static dev.pgshift.source.ExecutionMode.OUTSIDE;
+import static dev.pgshift.source.ExecutionMode.TRANSACTION;
+
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -60,6 +63,6 @@ class BundledMigrationsTest {
         List<MigrationScript> s = MigrationCatalog.order(MigrationLocations.bundled(new NoListingClassLoader()));
         assertEquals(List.of("20240110120000.1", "20240112090000.1", "20240115143000", "20240116100000", "20240117090000"),
                 s.stream().map(MigrationScript::version).toList());
-        assertEquals(List.of(true, true, false, true, true), s.stream().map(MigrationScript::transactional).toList());
+        assertEquals(List.of(TRANSACTION, TRANSACTION, OUTSIDE, TRANSACTION, TRANSACTION), s.stream().map(MigrationScript::mode).toList());
     }
 }

@@ -89,7 +89,56 @@ class MigrationCatalogTest {
     @Test
     void sessionSettingsMayPrecedeAConcurrentBuild() {
         MigrationScript s = MigrationCatalog.order(List.of(f("V1__idx.sql", "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t(c);"))).get(0);
-        assertFalse(s.transactional());
-        assertEquals("outside transaction", s.mode());
+        assertEquals(ExecutionMode.OUTSIDE, s.mode());
+        assertEquals("outside transaction", s.mode().label());
+    }
+
+    @Test
+    void prismaFoldersOfAnyNameKeepPrismasNameOrderAndInterleaveByTheirNumber() {
+        List<MigrationScript> s = MigrationCatalog.order(List.of(
+                f("0_init/migration.sql"),
+                f("20240301100000_b/migration.sql"),
+                f("20240301100000_a/migration.sql"),
+                f("V5__five.sql"),
+                f("2024-03-02_000000_manual.sql"),
+                f("zz_no_number/migration.sql")));
+        assertEquals(List.of("0.1", "5", "20240301100000.1", "20240301100000.2", "20240301100000.3", "20240302000000"),
+                s.stream().map(MigrationScript::version).toList());
+        assertEquals(List.of("0_init", "20240301100000_a", "20240301100000_b", "zz_no_number"),
+                s.stream().map(MigrationScript::prismaName).filter(java.util.Objects::nonNull).toList());
+    }
+
+    @Test
+    void zeroPaddedNumberedFoldersRunInNameOrder() {
+        List<MigrationFile> files = new java.util.ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            files.add(f(String.format("%02d_step/migration.sql", i)));
+        }
+        List<MigrationScript> s = MigrationCatalog.order(files);
+        assertEquals("1.1", s.get(0).version());
+        assertEquals("12.1", s.get(11).version());
+        assertEquals("10_step", s.get(9).prismaName());
+    }
+
+    @Test
+    void nameOrderAndNumberOrderThatDisagreeAreRefusedNamingBoth() {
+        PgshiftException e = refused(List.of(f("9_a/migration.sql"), f("10_b/migration.sql")));
+        assertTrue(e.getMessage().contains("/migrations/10_b/migration.sql runs before /migrations/9_a/migration.sql"), e.getMessage());
+    }
+
+    @Test
+    void aDownScriptBesideAnyPrismaFolderIsItsRollback() {
+        List<MigrationScript> s = MigrationCatalog.order(List.of(f("0_init/migration.sql"), f("0_init/down.sql", "DROP TABLE t;")));
+        assertEquals(1, s.size());
+        assertEquals("/migrations/0_init/down.sql", s.get(0).rollback().file().displayPath());
+    }
+
+    @Test
+    void filesThatAreNoMigrationAreListedWithWhy() {
+        List<String> skipped = MigrationCatalog.skipped(List.of(f("20240101000000_init/migration.sql"), f("20240102000000_seed/migration.ts"),
+                f("X.SQL"), f("README.md"), f("migration_lock.toml"), f("20240101000000_init/down.sql")));
+        assertEquals(List.of("/migrations/20240102000000_seed/migration.ts: a migration folder without a migration.sql; pgshift runs SQL "
+                + "migrations only", "/migrations/X.SQL: its extension is not .sql in lower case; rename it to have it run",
+                "/migrations/README.md: not a .sql file"), skipped);
     }
 }

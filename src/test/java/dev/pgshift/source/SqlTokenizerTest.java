@@ -20,7 +20,7 @@ class SqlTokenizerTest {
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("REINDEX INDEX CONCURRENTLY i").get(0));
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("REINDEX (VERBOSE) TABLE CONCURRENTLY t").get(0));
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY").get(0));
-        assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023 FINALIZE").get(0));
+        assertEquals(Kind.TRANSACTIONAL, kinds("ALTER TABLE m DETACH PARTITION m_2023 FINALIZE").get(0), "the server takes it in a transaction block");
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("VACUUM (ANALYZE) users").get(0));
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("CREATE DATABASE x").get(0));
         assertEquals(Kind.NON_TRANSACTIONAL, kinds("ALTER SYSTEM SET work_mem = '8MB'").get(0));

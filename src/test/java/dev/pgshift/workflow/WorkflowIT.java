@@ -105,7 +105,7 @@ class WorkflowIT {
         String before = db.catalogSnapshot();
         Result r = PgshiftProcess.run(args("run"), db.env());
         assertEquals(3, r.exitCode(), r.toString());
-        assertTrue(r.stderr().contains("20240102000000_seed (file "), r.stderr());
+        assertTrue(r.stderr().contains("20240102000000_seed/migration.sql (folder 20240102000000_seed): the file's sha256 is "), r.stderr());
         assertEquals(before, db.catalogSnapshot());
         assertEquals(List.of(), db.appliedVersions());
         Result forced = PgshiftProcess.run(args("run", "--adopt-ignore-checksums"), db.env());

@@ -1,0 +1,179 @@
+package dev.pgshift.migrate;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.source.ExecutionMode;
+import dev.pgshift.source.MigrationFile;
+import dev.pgshift.source.SqlStatement;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+/**
+ * The one place where migration SQL reaches the server: every script, forward or rollback, transactional or not, runs
+ * its statements through here. COPY ... FROM stdin gets its data through pgjdbc's CopyManager; a stop request is
+ * honoured between statements; a failure is reported in pgshift's words: file:line, the statement (shortened), the
+ * SQLSTATE and the server's message, detail, hint and the line the server pointed at.
+ */
+final class StatementRunner {
+    private final MigrationFile file;
+    private final StopSignal stop;
+
+    StatementRunner(MigrationFile file, StopSignal stop) {
+        this.file = file;
+        this.stop = stop;
+    }
+
+    /**
+     * Migrations see the session psql would give them: the search_path the role, the database and the connection set.
+     * Flyway puts the history table's schema in front of it; this undoes that for the migration's statements.
+     */
+    static void sessionAsPsqlGivesIt(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("reset search_path");
+        }
+    }
+
+    /** Runs {@code statements} on {@code c} as they are (in whatever transaction state {@code c} is), stop checked before each. */
+    void runAll(Connection c, List<SqlStatement> statements, ExecutionMode mode) {
+        for (SqlStatement s : statements) {
+            checkStop(s);
+            run(c, s, mode);
+        }
+    }
+
+    /**
+     * A file with its own BEGIN/COMMIT runs in autocommit as psql runs it. On a failure inside one of its transaction
+     * blocks that block is rolled back; what committed before stays, and the message says so.
+     */
+    void runOwnTransactions(Connection c, List<SqlStatement> statements) throws SQLException {
+        c.setAutoCommit(true);
+        SqlStatement lastCommitted = null;
+        boolean inBlock = false;
+        for (SqlStatement s : statements) {
+            checkStop(s);
+            try {
+                run(c, s, ExecutionMode.OWN);
+            } catch (PgshiftException e) {
+                if (inBlock) {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("rollback");
+                    } catch (SQLException ignored) {
+                        // the connection is gone: the server rolled the block back
+                    }
+                }
+                if (lastCommitted == null) {
+                    throw new PgshiftException(e.exitCode(), e.getMessage() + "\n  nothing of this file was committed", e.getCause());
+                }
+                throw new PartlyCommitted(e.exitCode(), e.getMessage() + "\n  Statements up to line " + lastCommitted.line()
+                        + " were committed by the file's own transactions and stay applied: the file cannot simply run again");
+            }
+            if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
+                String w = s.words().get(0);
+                inBlock = w.equals("BEGIN") || w.equals("START") || w.equals("SAVEPOINT") || w.equals("RELEASE") || inBlock && w.equals("ROLLBACK")
+                        && s.words().contains("TO");
+                if (w.equals("COMMIT") || w.equals("END")) {
+                    lastCommitted = s;
+                }
+            } else if (!inBlock) {
+                lastCommitted = s;
+            }
+        }
+    }
+
+    /**
+     * A file with its own transactions failed after committing part of itself: never retried (no SQLSTATE travels with
+     * it), and its failed record stops the next run until someone decides what the database should hold.
+     */
+    static final class PartlyCommitted extends PgshiftException {
+        PartlyCommitted(ExitCode code, String message) {
+            super(code, message);
+        }
+    }
+
+    /** Runs one statement. */
+    void run(Connection c, SqlStatement s, ExecutionMode mode) {
+        try {
+            if (s.copyData() != null) {
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn(s.text(), new StringReader(s.copyData()));
+            } else if (s.startsWith("COPY") && s.containsSequence("TO", "STDOUT")) {
+                c.unwrap(PGConnection.class).getCopyAPI().copyOut(s.text(), OutputStream.nullOutputStream());
+            } else {
+                try (Statement st = c.createStatement()) {
+                    st.execute(s.text());
+                }
+            }
+        } catch (SQLException e) {
+            throw failure(s, e, mode);
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": COPY data could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkStop(SqlStatement s) {
+        if (stop.stopped()) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before " + where(s));
+        }
+    }
+
+    String where(SqlStatement s) {
+        return file.displayPath() + ":" + s.line();
+    }
+
+    /** A failed statement in pgshift's words; a lost connection is temporary (exit 75), anything else exit 5. */
+    PgshiftException failure(SqlStatement s, SQLException e, ExecutionMode mode) {
+        if (stop.stopped()) {
+            return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during " + where(s)
+                    + ": the running statement was cancelled", e);
+        }
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        StringBuilder m = new StringBuilder(where(s)).append(": ").append(s.excerpt(100)).append("\n  failed: ");
+        ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
+        if (server != null) {
+            m.append(server.getSeverity() == null ? "ERROR" : server.getSeverity()).append(' ').append(state).append(": ")
+                    .append(server.getMessage());
+            if (server.getDetail() != null) {
+                m.append("\n  detail: ").append(server.getDetail());
+            }
+            if (server.getHint() != null) {
+                m.append("\n  hint: ").append(server.getHint());
+            }
+            if (server.getPosition() > 0 && server.getPosition() <= s.text().length() + 1) {
+                int pos = server.getPosition() - 1;
+                m.append("\n  at ").append(file.displayPath()).append(':').append(s.line() + newlines(s.text(), pos));
+            }
+        } else {
+            m.append(state.isEmpty() ? "" : state + ": ").append(e.getMessage());
+        }
+        if (lostConnection(state)) {
+            return new PgshiftException(ExitCode.TEMPORARY, m.append("\n  the database connection was lost; run again").toString(), e);
+        }
+        if (mode == ExecutionMode.TRANSACTION) {
+            m.append("\n  its transaction was rolled back: nothing of ").append(file.displayPath()).append(" is applied");
+        }
+        return new PgshiftException(ExitCode.MIGRATION, m.toString(), e);
+    }
+
+    /** 08xxx (connection exceptions) and 57P01-57P03 (the server shut down or terminated the session). */
+    static boolean lostConnection(String state) {
+        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
+    }
+
+    private static int newlines(String text, int upTo) {
+        int count = 0;
+        for (int k = 0; k < Math.min(upTo, text.length()); k++) {
+            if (text.charAt(k) == '\n') {
+                count++;
+            }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "Status" ADD VALUE 'ARCHIVED';
+
+-- AlterTable
+ALTER TABLE "Item" ALTER COLUMN "name" SET DATA TYPE TEXT;

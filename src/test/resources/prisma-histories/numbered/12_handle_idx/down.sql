@@ -1,0 +1,2 @@
+DROP INDEX "Account_c10_c11_idx";
+DROP INDEX "Account_handle_key";

@@ -1,0 +1,2 @@
+-- pgshift rollback
+ALTER TABLE "User" DROP COLUMN "bio";

@@ -39,7 +39,11 @@ for v in "${versions[@]}"; do
   rm -rf target/failsafe-reports
   t=$SECONDS
   # The jar is already packaged: only fetch the clients and run failsafe against this major's server.
-  ./mvnw -B -ntp -Dpg.version="$v" exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | tee "$out/maven.log"
+  # ContainerIT builds the image and runs the chart's pods: what it proves does not depend on the server's major, so it
+  # runs once (on 15, the README's default), which keeps the whole run well inside CI's time.
+  only=()
+  [ "${v%%.*}" = 15 ] || only=(-Dit.test='!ContainerIT')
+  ./mvnw -B -ntp -Dpg.version="$v" "${only[@]}" exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | tee "$out/maven.log"
   rc=${PIPESTATUS[0]}
   took=$((SECONDS - t))
   cp -r target/failsafe-reports/. "$out/" 2>/dev/null

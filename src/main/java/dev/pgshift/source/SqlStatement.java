@@ -33,11 +33,6 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         PSQL_META
     }
 
-    /** Statements for tests and messages that need no offsets. */
-    public static SqlStatement of(String text, int line, List<String> words, Kind kind) {
-        return new SqlStatement(text, line, words, kind, new int[words.size()], new int[words.size()], null);
-    }
-
     SqlStatement withCopyData(String data) {
         return new SqlStatement(text, line, words, kind, wordStart, wordEnd, data);
     }

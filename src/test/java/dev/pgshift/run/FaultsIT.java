@@ -350,6 +350,9 @@ class FaultsIT {
     @Test
     void sigtermStopsARestoreAndItsPgRestore() throws Exception {
         TestDb db = PgServer.get().newDatabase("restorestop");
+        int major = db.server().major();
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
+                dev.pgshift.testing.PgClients.noRestoreReason(major));
         tableThenAlter(db);
         Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
         assertEquals(0, backup.exitCode(), backup.toString());

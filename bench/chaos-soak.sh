@@ -11,6 +11,6 @@ seed=${2:-$RANDOM$RANDOM}
 pg=${3:-15.14.0}
 ./mvnw -B -q -Dpg.version="$pg" -DskipTests package
 ./mvnw -B -q -Dpg.version="$pg" -Dit.test=ChaosSoakIT -Dsoak.trials="$n" -Dsoak.seed="$seed" \
-  exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | grep -E '^chaos soak|Tests run|FAIL|expected' || true
+  exec:exec@pg-clients failsafe:integration-test failsafe:verify 2>&1 | grep --line-buffered -E '^chaos soak|Tests run|FAIL|expected' || true
 grep -q 'failures="0"' target/failsafe-reports/TEST-dev.pgshift.run.ChaosSoakIT.xml 2>/dev/null && grep -q 'errors="0"' \
   target/failsafe-reports/TEST-dev.pgshift.run.ChaosSoakIT.xml

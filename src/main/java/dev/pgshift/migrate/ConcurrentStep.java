@@ -53,9 +53,6 @@ final class ConcurrentStep {
     void run(Connection c) throws SQLException {
         c.setAutoCommit(true);
         try (Statement st = c.createStatement()) {
-            if (c.getMetaData().getDatabaseMajorVersion() >= 14) {
-                st.execute("set client_connection_check_interval = '2s'");
-            }
             st.execute("set lock_timeout = 0");
             st.execute("set statement_timeout = 0");
         }

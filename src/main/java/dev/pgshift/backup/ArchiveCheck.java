@@ -96,6 +96,7 @@ final class ArchiveCheck implements AutoCloseable {
                 restore.waitFor(100, TimeUnit.MILLISECONDS);
             }
         }
+        stop.checkStop(BackupService.DURING_BACKUP); // a stop ends pg_restore: its exit status says nothing then
         if (restore.exitValue() != 0) {
             throw damaged();
         }

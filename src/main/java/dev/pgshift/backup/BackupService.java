@@ -151,6 +151,7 @@ public final class BackupService {
                         throw stop.stoppedException(DURING_BACKUP);
                     }
                     if (check.failedEarly()) {
+                        stop.checkStop(DURING_BACKUP);
                         throw check.damaged();
                     }
                     if (System.nanoTime() >= nextLog) {
@@ -158,6 +159,7 @@ public final class BackupService {
                         nextLog = System.nanoTime() + progressInterval.toNanos();
                     }
                 }
+                stop.checkStop(DURING_BACKUP); // a stop ends pg_dump: its exit status says nothing then
                 if (p.exitValue() != 0) {
                     throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
                             + ". Nothing was migrated.");

@@ -170,7 +170,9 @@ public final class Migrator {
                 } else if (state == MigrationState.SUCCESS && script != null && m.getChecksum() != null
                         && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
-                            + FlywayBridge.checksum(script.file().content()) + "); never edit an applied migration: restore it and add a new one");
+                            + FlywayBridge.checksum(script.file().content()) + "): restore the file and put the change in a new migration, or, if the edit "
+                            + "was deliberate and the database already matches it, accept it with: pgshift repair --accept-checksum " + v
+                            + " --reason '...'");
                 } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.description(script) + "'; rename it back");
@@ -229,8 +231,8 @@ public final class Migrator {
                 if (script != null && script.mode() == ExecutionMode.OWN) {
                     throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
                             + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
-                            + "before the file or to where the file leaves it, then remove the failed record: delete from "
-                            + historyTable(schema) + " where version = '" + v + "' and not success");
+                            + "before the file, then run: pgshift repair --rolled-back " + v + " --reason '...' (the file runs again on the "
+                            + "next run); or finish what the file does by hand, then run: pgshift repair --applied " + v + " --reason '...'");
                 }
                 versions.add(v);
                 LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,

@@ -24,6 +24,7 @@ public final class RunRecorder {
     private final List<CheckResult> checks = new ArrayList<>();
     private String database;
     private String serverVersion;
+    private String reason;
 
     public RunRecorder(String command, String version) {
         this.command = command;
@@ -85,6 +86,10 @@ public final class RunRecorder {
         warnings.add(warning);
     }
 
+    public void reason(String reason) {
+        this.reason = reason;
+    }
+
     public void database(String database, String serverVersion) {
         this.database = database;
         this.serverVersion = serverVersion;
@@ -109,6 +114,6 @@ public final class RunRecorder {
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
                 serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(checks),
-                List.copyOf(warnings));
+                List.copyOf(warnings), reason);
     }
 }

@@ -246,6 +246,29 @@ public final class Migrator {
         }
     }
 
+    /**
+     * Creates the empty history table, as Flyway makes it, where there is none. Flyway would refuse a schema that holds
+     * anything ("non-empty schema"), in its own words; pgshift's plan has already refused a schema that holds objects the
+     * migrations could collide with, in pgshift's words, and allowed what is no collision (an empty _prisma_migrations).
+     * Flyway creates the table with a baseline marker, which is removed at once: the history holds only migrations.
+     */
+    private void createHistory() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return;
+            }
+            new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
+            st.executeUpdate("delete from " + historyTable(schema) + " where type = 'BASELINE'");
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot create the migration history: " + e.getMessage(), e);
+        } catch (FlywayException e) {
+            throw translate(e);
+        }
+    }
+
     /** After a failure that committed nothing of a file with its own transactions, its failed record is dropped: it can run again. */
     private void forgetCleanFailures(RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -274,6 +297,7 @@ public final class Migrator {
      * @param applied receives each migration this call applied, also when it then fails
      */
     public void migrate(String target, int retries, List<AppliedMigration> applied) {
+        createHistory();
         Set<String> before = appliedVersions();
         Flyway runner = target == null ? flyway : new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
                 .target(target).load();

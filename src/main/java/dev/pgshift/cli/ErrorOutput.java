@@ -36,7 +36,7 @@ final class ErrorOutput {
                 line.put("stackTrace", sw.toString());
             }
             try {
-                err.println(Json.MAPPER.writeValueAsString(line));
+                err.println(Json.ONE_LINE.writeValueAsString(line));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

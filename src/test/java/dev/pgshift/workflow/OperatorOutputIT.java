@@ -170,4 +170,29 @@ class OperatorOutputIT {
         assertEquals(0, given.exitCode(), given.toString());
         assertTrue(Files.readString(explicit).contains("\"outcome\":\"SUCCEEDED\""), "given explicitly, written anywhere");
     }
+
+    @Test
+    void historyShowsEachRunInColumnsAlsoFromATableAnOlderPgshiftMade() throws Exception {
+        TestDb db = fresh("oldhistory");
+        db.execute("CREATE SCHEMA pgshift");
+        db.execute("CREATE TABLE pgshift.run_history (run_id uuid primary key, command text not null, started_at timestamptz not null, "
+                + "finished_at timestamptz not null, outcome text not null, exit_code int not null, report jsonb not null)");
+        db.execute("INSERT INTO pgshift.run_history VALUES ('7f0c3a6e-0000-4000-8000-000000000001', 'run', now() - interval '1 day', "
+                + "now() - interval '1 day' + interval '2 seconds', 'SUCCEEDED', 0, '{\"pgshiftVersion\": \"0.0.9\", \"migrations\": []}')");
+        write("V1__t.sql", "CREATE TABLE t (id int);\n");
+        write("V2__u.sql", "CREATE TABLE u (id int);\n");
+        Result run = pgshift(db, "run");
+        assertEquals(0, run.exitCode(), run.toString());
+        Result history = PgshiftProcess.run(List.of("history"), db.env());
+        assertEquals(0, history.exitCode(), history.toString());
+        List<String> lines = history.stdout().lines().toList();
+        assertEquals(3, lines.size(), history.stdout());
+        assertTrue(lines.get(0).matches("started \\(UTC\\) +command +outcome +exit +duration +versions +backup +pgshift +host +user +reason"),
+                lines.get(0));
+        assertTrue(lines.get(1).contains(" run ") && lines.get(1).contains(" 1,2 ") && lines.get(1).contains(".dump ")
+                && lines.get(1).contains(" 0.1.0 "), "versions, backup file, pgshift version: " + lines.get(1));
+        assertTrue(lines.get(2).contains(" 0.0.9 ") && lines.get(2).contains(" 2.00s "), "the older row: " + lines.get(2));
+        int outcome = lines.get(0).indexOf("outcome");
+        assertTrue(lines.stream().allMatch(l -> l.indexOf("SUCCEEDED") == outcome || l.indexOf("outcome") == outcome), history.stdout());
+    }
 }

@@ -141,4 +141,25 @@ class RepairIT {
         assertEquals(3, unknown.exitCode(), unknown.toString());
         assertTrue(unknown.stderr().contains("repair --applied 7: no migration file has version 7"), unknown.stderr());
     }
+
+    @Test
+    void prismasUnfinishedAttemptIsResolvedAsRolledBackAsPrismaWouldAndThenRuns() throws Exception {
+        TestDb db = PgServer.get().newDatabase("repairprisma");
+        dir = Files.createDirectories(tmp.resolve("p"));
+        db.execute("CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, "
+                + "finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, "
+                + "started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0)");
+        db.execute("INSERT INTO _prisma_migrations VALUES ('x1', 'abc', NULL, '1_add', 'error', NULL, now(), 0)");
+        Files.writeString(Files.createDirectories(dir.resolve("1_add")).resolve("migration.sql"), "CREATE TABLE \"B\" (id int);\n");
+        Result refused = pgshift(db, "run");
+        assertEquals(3, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("pgshift repair --rolled-back 1.1 --reason '...'"), refused.stderr());
+        assertFalse(refused.stderr().contains("update "), "no SQL to paste: " + refused.stderr());
+        Result repair = pgshift(db, "repair", "--rolled-back", "1.1", "--reason", "Prisma's attempt left nothing");
+        assertEquals(0, repair.exitCode(), repair.toString());
+        assertEquals("1", db.scalar("select count(*) from _prisma_migrations where migration_name = '1_add' and rolled_back_at is not null"));
+        Result run = pgshift(db, "run");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(List.of("1.1"), db.appliedVersions());
+    }
 }

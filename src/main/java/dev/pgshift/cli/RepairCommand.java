@@ -6,7 +6,6 @@ import dev.pgshift.config.Versions;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Repair;
 import dev.pgshift.run.RepairService;
-import dev.pgshift.run.RunResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -70,13 +69,8 @@ public class RepairCommand implements Callable<Integer> {
         }
         StopSignal stop = new StopSignal();
         stop.install();
-        RunResult result = new RepairService(connection.resolve(migrations, lock, report), stop, VersionProvider.version())
-                .repair(requests, reason.strip());
-        Rendering.summary(spec.commandLine().getOut(), result);
-        if (result.error() != null) {
-            ErrorOutput.print(spec.commandLine().getErr(), result.error(), null);
-        }
-        return result.exitCode();
+        return RunCommand.printed(spec, new RepairService(connection.resolve(migrations, lock, report), stop, VersionProvider.version())
+                .repair(requests, reason.strip()));
     }
 
     private static void add(List<Repair.Request> requests, Repair.Action action, List<String> versions) {

@@ -44,7 +44,11 @@ public class RunCommand implements Callable<Integer> {
             java.util.function.Function<RunService, RunResult> body) {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunResult result = body.apply(new RunService(settings, stop, VersionProvider.version(), runOptions));
+        return printed(spec, body.apply(new RunService(settings, stop, VersionProvider.version(), runOptions)));
+    }
+
+    /** Prints a run's summary on stdout and its error on stderr; the exit code is the run's. */
+    static int printed(CommandSpec spec, RunResult result) {
         Rendering.summary(spec.commandLine().getOut(), result);
         if (result.error() != null) {
             ErrorOutput.print(spec.commandLine().getErr(), result.error(), null);

@@ -87,6 +87,9 @@ class RepairIT {
         assertTrue(db.scalar("select host from pgshift.run_history where command = 'repair'") != null, "where it ran");
     }
 
+    /** The failing file of {@link #failedOwnTransactions} as it should have been. */
+    private static final String FIXED_OWN = "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\nBEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n";
+
     /** A file with its own transactions that committed part of itself and then failed: the two ways to resolve it. */
     private TestDb failedOwnTransactions(String name) throws Exception {
         TestDb db = PgServer.get().newDatabase(name);
@@ -108,8 +111,7 @@ class RepairIT {
     void aFailedEntryResolvedAsRolledBackRunsAgain() throws Exception {
         TestDb db = failedOwnTransactions("resolverb");
         db.execute("ALTER TABLE t DROP COLUMN a"); // the operator undoes what the file committed
-        Files.writeString(dir.resolve("V2__own.sql"), "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\n"
-                + "BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n");
+        Files.writeString(dir.resolve("V2__own.sql"), FIXED_OWN);
         Result repair = pgshift(db, "repair", "--rolled-back", "2", "--reason", "undid column a by hand");
         assertEquals(0, repair.exitCode(), repair.toString());
         assertTrue(repair.stdout().contains("resolved as rolled back"), repair.stdout());
@@ -128,8 +130,7 @@ class RepairIT {
     void aFailedEntryResolvedAsAppliedIsRecordedWithoutRunning() throws Exception {
         TestDb db = failedOwnTransactions("resolveap");
         db.execute("ALTER TABLE t ADD COLUMN b int"); // the operator finishes the file by hand
-        Files.writeString(dir.resolve("V2__own.sql"), "BEGIN;\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\n"
-                + "BEGIN;\nALTER TABLE t ADD COLUMN b int;\nCOMMIT;\n");
+        Files.writeString(dir.resolve("V2__own.sql"), FIXED_OWN);
         Result repair = pgshift(db, "repair", "--applied", "2", "--reason", "finished column b by hand");
         assertEquals(0, repair.exitCode(), repair.toString());
         assertTrue(repair.stdout().contains("resolved as applied"), repair.stdout());

@@ -13,7 +13,8 @@ public enum ExitCode {
     MIGRATION(5, "migration failed (SQL error; transaction rolled back; a failed concurrent step cleaned up)"),
     VERIFY(6, "verification failed"),
     PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong"),
-    TEMPORARY(75, "temporary: database unreachable, run lock held by another run, lock retries exhausted, stopped by SIGTERM");
+    TEMPORARY(75, "temporary: database unreachable, run lock held by another run (or lost), an earlier run's sessions still busy, lock "
+            + "retries exhausted, connection lost, stopped by SIGTERM");
 
     private final int code;
     private final String meaning;

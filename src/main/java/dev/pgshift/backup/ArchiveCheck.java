@@ -51,14 +51,14 @@ final class ArchiveCheck implements AutoCloseable {
      * Starts pg_restore (reading its standard input) and the thread that feeds it {@code file} as {@code dump} writes it.
      * The file exists already: the caller creates it, empty and private, before pg_dump opens it.
      */
-    static ArchiveCheck start(Path file, Process dump, ProcessBuilder restore) throws IOException {
+    static ArchiveCheck start(Path file, Process dump, PgTools tools, ProcessBuilder restore) throws IOException {
         Path log = Files.createTempFile("pgshift-pg_restore", ".log");
         Process p;
         try {
-            p = restore.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
+            p = tools.start(restore.redirectErrorStream(true).redirectOutput(log.toFile()), WHAT);
+        } catch (RuntimeException e) {
             Files.deleteIfExists(log);
-            throw new PgshiftException(ExitCode.BACKUP, WHAT + " could not start: " + e.getMessage(), e);
+            throw e;
         }
         ArchiveCheck check = new ArchiveCheck(file, dump, p, log);
         check.follower.start();
@@ -85,7 +85,7 @@ final class ArchiveCheck implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         while (follower.isAlive() || restore.isAlive()) {
             if (stop.stopped()) {
-                throw BackupService.stopped(stop);
+                throw stop.stoppedException(BackupService.DURING_BACKUP);
             }
             if (System.nanoTime() > deadline) {
                 throw new PgshiftException(ExitCode.BACKUP, WHAT + " did not finish within " + limit);

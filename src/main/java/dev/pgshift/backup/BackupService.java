@@ -63,7 +63,7 @@ public final class BackupService {
     }
 
     public BackupManifest backup(Context ctx) {
-        PgTools tools = PgTools.locate(settings.pgDump());
+        PgTools tools = PgTools.locate(settings.pgDump(), stop);
         tools.checkServer(ctx.serverMajor(), ctx.serverVersion());
         if (settings.verifyRestore()) {
             tools.checkRestoreTarget(ctx.serverMajor(), ctx.serverVersion());
@@ -76,6 +76,7 @@ public final class BackupService {
         }
         String database = db.settings().database();
         removeStalePartials(dir, database);
+        removeOrphans(dir, database);
         Instant start = Instant.now();
         String name = STAMP.format(start) + "_" + safe(database) + "_" + ctx.runId().substring(0, 8) + ".dump";
         Path partial = dir.resolve("." + name + ".partial");
@@ -108,13 +109,14 @@ public final class BackupService {
             BackupManifest manifest = new BackupManifest(1, name, sha, size, database, db.settings().host(), ctx.serverVersion(),
                     tools.version(), settings.scope().name().toLowerCase(), ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start,
                     Instant.now(), counts, restoreVerified);
-            writeAtomically(dir.resolve(name + MANIFEST_SUFFIX), Json.MAPPER.writeValueAsBytes(manifest));
+            // The dump first, then its manifest: a backup looks complete (it has a manifest) only once it is.
             move(partial, target);
             try {
                 fsync(dir); // the rename itself survives a crash
             } catch (IOException e) {
                 LOG.warnf("could not fsync the backup directory %s after renaming the backup into it: %s", dir, e.getMessage());
             }
+            writeAtomically(dir.resolve(name + MANIFEST_SUFFIX), Json.MAPPER.writeValueAsBytes(manifest));
             LOG.infof("backup %s: %d bytes, sha256 %s, read back whole", target, size, sha);
             prune(dir, database, name);
             return manifest;
@@ -140,12 +142,13 @@ public final class BackupService {
         Process p = null;
         try {
             long started = System.nanoTime();
-            p = tools.dump(args, db.settings(), database).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errors.toFile()).start();
-            try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
+            p = tools.start(tools.dump(args, db.settings(), database).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(errors.toFile()), "pg_dump");
+            try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
                 long nextLog = System.nanoTime() + progressInterval.toNanos();
                 while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
                     if (stop.stopped()) {
-                        throw stopped(stop);
+                        throw stop.stoppedException(DURING_BACKUP);
                     }
                     if (check.failedEarly()) {
                         throw check.damaged();
@@ -162,7 +165,8 @@ public final class BackupService {
                 long dumped = System.nanoTime();
                 LOG.debugf("pg_dump took %d ms, %d bytes read back by then", (dumped - started) / 1_000_000, check.bytesRead());
                 String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
-                Process toc = PgTools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database), what);
+                Process toc = tools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database)
+                        .redirectErrorStream(true), what);
                 CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> {
                     try {
                         fsync(partial);
@@ -172,7 +176,7 @@ public final class BackupService {
                 }, BackupService::startDaemon);
                 String sha = sha256(partial, stop);
                 check.finish(Duration.ofHours(1), stop);
-                PgTools.await(toc, what);
+                tools.await(toc, what);
                 try {
                     sync.join();
                 } catch (CompletionException e) {
@@ -185,6 +189,9 @@ public final class BackupService {
             Thread.currentThread().interrupt();
             throw new PgshiftException(ExitCode.TEMPORARY, "interrupted during the backup", e);
         } finally {
+            if (p != null) {
+                stop.forget(p);
+            }
             if (p != null && p.isAlive()) {
                 p.destroy();
                 try {
@@ -218,7 +225,7 @@ public final class BackupService {
 
     /** This database's complete backups in the directory, newest first. */
     public static List<Path> list(Path dir, String database) throws IOException {
-        Pattern mine = Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump");
+        Pattern mine = dumpName(database);
         try (var s = Files.list(dir)) {
             return s.filter(p -> mine.matcher(p.getFileName().toString()).matches())
                     .sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString())).toList();
@@ -229,6 +236,53 @@ public final class BackupService {
      * Removes this database's temporary files left by an interrupted run. Only this database's: the run lock is per
      * database, so another database's run sharing the directory may be writing its backup right now.
      */
+    /**
+     * A dump is renamed into place before its manifest is written: a run killed between the two leaves a dump without a
+     * manifest, which no restore accepts. This removes this database's dumps without a manifest and manifests without
+     * their dump or whose dump has another length than the manifest says, so only complete backups stay (and count for
+     * retention). The sha256 of every dump is checked by each restore, not here: hashing every kept backup on every run
+     * would cost seconds per gigabyte.
+     */
+    private static void removeOrphans(Path dir, String database) {
+        Pattern dumps = dumpName(database);
+        try (var s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String f = p.getFileName().toString();
+                if (dumps.matcher(f).matches() && !Files.exists(p.resolveSibling(f + MANIFEST_SUFFIX))) {
+                    LOG.warnf("removing %s: an interrupted run left it without its manifest, so it is not a complete backup", f);
+                    Files.deleteIfExists(p);
+                } else if (f.endsWith(MANIFEST_SUFFIX) && dumps.matcher(f.substring(0, f.length() - MANIFEST_SUFFIX.length())).matches()) {
+                    Path dump = p.resolveSibling(f.substring(0, f.length() - MANIFEST_SUFFIX.length()));
+                    if (!Files.exists(dump)) {
+                        LOG.warnf("removing %s: its dump %s is missing", f, dump.getFileName());
+                        Files.deleteIfExists(p);
+                    } else if (Files.size(dump) != sizeIn(p)) {
+                        LOG.warnf("removing %s and its manifest: the dump is %d bytes, its manifest says %d: it is damaged", dump.getFileName(),
+                                Files.size(dump), sizeIn(p));
+                        Files.deleteIfExists(dump);
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + ": " + e);
+        }
+    }
+
+    /** The name of this database's dumps: {@code <UTC time>_<database>_<run id prefix>.dump}. */
+    private static Pattern dumpName(String database) {
+        return Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump");
+    }
+
+    /** The dump length a manifest records; -1 when it cannot be read (then it does not match any dump). */
+    private static long sizeIn(Path manifest) {
+        try {
+            return Json.MAPPER.readValue(manifest.toFile(), BackupManifest.class).sizeBytes();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     private static void removeStalePartials(Path dir, String database) {
         Pattern mine = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
         try (var s = Files.list(dir)) {
@@ -254,8 +308,8 @@ public final class BackupService {
             long blocks = 0;
             while ((n = in.read(buf)) > 0) {
                 md.update(buf, 0, n);
-                if (stop != null && ++blocks % 256 == 0 && stop.stopped()) {
-                    throw stopped(stop);
+                if (stop != null && ++blocks % 256 == 0) {
+                    stop.checkStop(DURING_BACKUP);
                 }
             }
             return HexFormat.of().formatHex(md.digest());
@@ -264,9 +318,8 @@ public final class BackupService {
         }
     }
 
-    static PgshiftException stopped(StopSignal stop) {
-        return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during the backup; nothing was migrated");
-    }
+    /** Where a stop during the backup leaves the run. */
+    static final String DURING_BACKUP = "during the backup; nothing was migrated";
 
     /** fsync of a file, or of a directory after a rename in it. */
     private static void fsync(Path p) throws IOException {

@@ -3,6 +3,8 @@ package dev.pgshift.backup;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.config.ConnectionSettings;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.StopSignal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,7 +20,10 @@ import org.jboss.logging.Logger;
 /**
  * pg_dump and pg_restore: found, their version checked against the server's, and started with the connection in
  * their environment (PGHOST, PGUSER, PGPASSWORD, ...), never on their command line, where every user of the machine
- * could read a password in the process list.
+ * could read a password in the process list. They are the run's children: they carry its application_name, SIGTERM ends
+ * them, and where util-linux's setpriv is found (Debian and Ubuntu images have it) they are started with a parent-death
+ * signal, so the kernel ends them when pgshift dies, even of SIGKILL, instead of leaving a pg_dump holding its snapshot
+ * and locks for the next run to wait on.
  */
 public final class PgTools {
     private static final Logger LOG = Logger.getLogger(PgTools.class);
@@ -26,20 +31,28 @@ public final class PgTools {
     /** The first major with the transaction_timeout setting, which pg_restore 17 and later always set. */
     private static final int TRANSACTION_TIMEOUT_SINCE = 17;
 
+    /** setpriv, found once: {@code setpriv --pdeathsig KILL} before a tool's command line ties its life to ours. */
+    private static final Path SETPRIV = onPath("setpriv");
+
     private final Path pgDump;
     private final Path pgRestore;
     private final String version;
     private final int major;
+    private final StopSignal stop;
 
-    private PgTools(Path pgDump, Path pgRestore, String version, int major) {
+    private PgTools(Path pgDump, Path pgRestore, String version, int major, StopSignal stop) {
         this.pgDump = pgDump;
         this.pgRestore = pgRestore;
         this.version = version;
         this.major = major;
+        this.stop = stop;
     }
 
-    /** Finds pg_dump (a path, or a name looked up on PATH) and pg_restore beside it; exit 4 when missing. */
-    public static PgTools locate(String pgDump) {
+    /**
+     * Finds pg_dump (a path, or a name looked up on PATH) and pg_restore beside it; exit 4 when missing. The tools run as
+     * children of the run {@code stop} belongs to.
+     */
+    public static PgTools locate(String pgDump, StopSignal stop) {
         Path dump = find(pgDump);
         Path restore = dump.resolveSibling(dump.getFileName().toString().replace("pg_dump", "pg_restore"));
         if (!Files.isExecutable(restore)) {
@@ -50,23 +63,25 @@ public final class PgTools {
         if (!m.find()) {
             throw new PgshiftException(ExitCode.BACKUP, dump + " --version printed no PostgreSQL version: " + out.strip());
         }
-        return new PgTools(dump, restore, out.strip(), Integer.parseInt(m.group(1)));
+        return new PgTools(dump, restore, out.strip(), Integer.parseInt(m.group(1)), stop);
     }
 
-    private static Path find(String name) {
-        if (name.contains("/")) {
-            Path p = Path.of(name);
+    /** {@code name} on PATH, or null. */
+    private static Path onPath(String name) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, name);
             if (Files.isExecutable(p)) {
                 return p;
             }
-        } else {
-            String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-            for (String dir : path.split(":")) {
-                Path p = Path.of(dir, name);
-                if (Files.isExecutable(p)) {
-                    return p;
-                }
-            }
+        }
+        return null;
+    }
+
+    private static Path find(String name) {
+        Path found = name.contains("/") ? (Files.isExecutable(Path.of(name)) ? Path.of(name) : null) : onPath(name);
+        if (found != null) {
+            return found;
         }
         throw new PgshiftException(ExitCode.BACKUP, "pg_dump not found (" + name + "): pgshift backs up before migrating. Use an image "
                 + "that carries pg_dump of the server's major version or newer, point --pg-dump at one, or pass --backup=never to "
@@ -120,8 +135,11 @@ public final class PgTools {
         return command(pgRestore, args, c, database);
     }
 
-    private static ProcessBuilder command(Path tool, List<String> args, ConnectionSettings c, String database) {
+    private ProcessBuilder command(Path tool, List<String> args, ConnectionSettings c, String database) {
         List<String> cmd = new ArrayList<>();
+        if (SETPRIV != null) {
+            cmd.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+        }
         cmd.add(tool.toString());
         cmd.add("--no-password");
         cmd.addAll(args);
@@ -133,7 +151,8 @@ public final class PgTools {
         env.put("PGUSER", c.user());
         env.put("PGDATABASE", database);
         env.put("PGSSLMODE", c.sslMode());
-        env.put("PGAPPNAME", "pgshift");
+        env.put("PGAPPNAME", stop.applicationName());
+        env.put("PGOPTIONS", Database.serverOptions(java.time.Duration.ZERO)); // as the run's own sessions; no lock_timeout
         if (c.sslRootCert() != null) {
             env.put("PGSSLROOTCERT", c.sslRootCert().toString());
         }
@@ -143,31 +162,39 @@ public final class PgTools {
         return pb;
     }
 
-    /** Runs a command to its end and returns its output; a failure is exit 4 with what the tool said. */
-    static String run(ProcessBuilder pb, String what) {
-        return await(start(pb, what), what);
+    /** Runs a tool to its end and returns its output; a failure is exit 4 with what the tool said, a stop exit 75. */
+    String run(ProcessBuilder pb, String what) {
+        return await(start(pb.redirectErrorStream(true), what), what);
     }
 
-    static Process start(ProcessBuilder pb, String what) {
+    /** Starts a tool as a child of the run (SIGTERM ends it); its output goes where {@code pb} says. */
+    Process start(ProcessBuilder pb, String what) {
+        stop.checkStop("before " + what);
         try {
-            return pb.redirectErrorStream(true).start();
+            Process p = pb.start();
+            stop.register(p);
+            return p;
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.BACKUP, what + " could not start: " + e.getMessage(), e);
         }
     }
 
-    static String await(Process p, String what) {
+    /** Waits for a tool started by {@link #start} (stdout and stderr merged) and returns what it printed. */
+    String await(Process p, String what) {
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(1, TimeUnit.HOURS)) {
                 p.destroyForcibly();
                 throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within an hour");
             }
+            stop.forget(p);
+            stop.checkStop("during " + what);
             if (p.exitValue() != 0) {
                 throw new PgshiftException(ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): " + out.strip());
             }
             return out;
         } catch (IOException e) {
+            stop.checkStop("during " + what); // ending the tool closed its output under us
             throw new PgshiftException(ExitCode.BACKUP, what + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -176,6 +203,6 @@ public final class PgTools {
     }
 
     private static String versionOf(Path tool) {
-        return run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
+        return new PgTools(tool, tool, "", 0, new StopSignal()).run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
     }
 }

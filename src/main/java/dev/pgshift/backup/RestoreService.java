@@ -62,7 +62,7 @@ public final class RestoreService {
             throw new PgshiftException(ExitCode.CONFIG, "--jobs " + jobs + " cannot be combined with --overwrite-live: over the live "
                     + "database pgshift restores in one transaction (all or nothing), which pg_restore allows with one job only");
         }
-        PgTools tools = PgTools.locate(settings.pgDump());
+        PgTools tools = PgTools.locate(settings.pgDump(), db.stopSignal());
         List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error"));
         args.add(jobs == 1 ? "--single-transaction" : "--jobs=" + jobs);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
@@ -86,7 +86,7 @@ public final class RestoreService {
         }
         args.add(dump.toString());
         try {
-            PgTools.run(tools.restore(args, db.settings(), target), "pg_restore into " + target);
+            tools.run(tools.restore(args, db.settings(), target), "pg_restore into " + target);
         } catch (PgshiftException e) {
             if (!overwriteLive) {
                 dropQuietly(target);
@@ -100,9 +100,9 @@ public final class RestoreService {
 
     /** The database this restore created, dropped after a failed restore; a failure to drop it is logged, not thrown. */
     private void dropQuietly(String database) {
-        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = db.cleanupConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
-            st.execute("drop database if exists " + Identifiers.quote(database));
+            st.execute("drop database if exists " + Identifiers.quote(database) + " with (force)");
             LOG.warnf("the restore failed: dropped the database %s it had created", database);
         } catch (SQLException e) {
             LOG.warnf("the restore failed, and the database %s it created could not be dropped: %s", database, e.getMessage());

@@ -33,7 +33,7 @@ final class ScratchRestore {
             c.setAutoCommit(true);
             st.execute("create database " + scratch);
             try {
-                PgTools.run(tools.restore(List.of("--dbname=" + scratch, "--no-owner", "--exit-on-error", dump.toString()), db.settings(), scratch),
+                tools.run(tools.restore(List.of("--dbname=" + scratch, "--no-owner", "--exit-on-error", dump.toString()), db.settings(), scratch),
                         "restoring the backup into the scratch database " + scratch);
                 Map<String, Long> actual;
                 try (Connection sc = new Database(db.settings().withDatabase(scratch), Duration.ofSeconds(5), stop).getConnection()) {
@@ -45,7 +45,7 @@ final class ScratchRestore {
                 }
                 LOG.infof("backup restored into scratch database %s: %d tables, row counts equal", scratch, actual.size());
             } finally {
-                st.execute("drop database if exists " + scratch);
+                st.execute("drop database if exists " + scratch + " with (force)");
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot verify the backup by restoring it (--verify-restore needs CREATEDB): "

@@ -60,7 +60,8 @@ final class Rendering {
             out.println("  reason    " + r.reason());
         }
         if (r.error() != null) {
-            out.printf("  failed in %s: %s%n", r.failedPhase(), r.error());
+            String how = r.outcome() == Outcome.STOPPED ? "stopped" : "failed";
+            out.printf("  %s%s: %s%n", how, r.failedPhase() == null ? "" : " in " + r.failedPhase(), r.error());
         }
         out.flush();
     }

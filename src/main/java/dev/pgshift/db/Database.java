@@ -12,15 +12,35 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Opens pgshift's sessions from resolved settings at run time (a datasource fixed when Quarkus starts could not see
- * command-line settings). Every session carries application_name=pgshift, so a DBA sees who holds what, and is
- * registered with the {@link StopSignal} so SIGTERM can cancel its statement.
+ * command-line settings). Every session carries application_name {@code pgshift/<run id>}, so a DBA (and the next run)
+ * sees which run holds what, and is registered with the run's {@link StopSignal} so SIGTERM can cancel its statement.
+ * Every session also asks the server to notice a vanished client within seconds (client_connection_check_interval): a
+ * killed run's statement ends instead of running on with its locks; and to never end the session for idleness
+ * (idle_session_timeout, idle_in_transaction_session_timeout set on the database or role do not apply to it): the run
+ * lock's session is idle by design. TCP keepalives are on. Once the run is stopped no new session is opened, except the
+ * ones that record what happened ({@link #cleanupConnection()}).
  */
 public final class Database implements DataSource {
     public static final String APPLICATION_NAME = "pgshift";
+    /** SQL: the session named in {@code column} is one of pgshift's, of any run (also of releases before run ids). */
+    public static String isPgshift(String column) {
+        return "(" + column + " = 'pgshift' or " + column + " like 'pgshift/%')";
+    }
+    /** How soon the server notices that a run's process is gone while its statement runs (PostgreSQL 14+, Linux servers). */
+    static final int CONNECTION_CHECK_MS = 2_000;
 
     private final ConnectionSettings settings;
     private final StopSignal stopSignal;
-    private final PGSimpleDataSource delegate = new PGSimpleDataSource();
+    private final PGSimpleDataSource delegate;
+    /** Whether this view opens sessions after a stop too ({@link #afterStop()}). */
+    private final boolean afterStop;
+
+    private Database(Database of) {
+        this.settings = of.settings;
+        this.stopSignal = of.stopSignal;
+        this.delegate = of.delegate;
+        this.afterStop = true;
+    }
 
     /** The database the resolved settings name, with their lock_timeout: what every command connects to. */
     public static Database of(Settings settings, StopSignal stopSignal) {
@@ -34,6 +54,8 @@ public final class Database implements DataSource {
     public Database(ConnectionSettings settings, java.time.Duration lockTimeout, StopSignal stopSignal) {
         this.settings = settings;
         this.stopSignal = stopSignal;
+        this.delegate = new PGSimpleDataSource();
+        this.afterStop = false;
         delegate.setServerNames(new String[] {settings.host()});
         delegate.setPortNumbers(new int[] {settings.port()});
         delegate.setDatabaseName(settings.database());
@@ -48,18 +70,43 @@ public final class Database implements DataSource {
         if (settings.searchPath() != null) {
             delegate.setCurrentSchema(settings.searchPath()); // sent at connection start: the session's default, as Prisma sets it
         }
-        delegate.setApplicationName(APPLICATION_NAME);
+        delegate.setApplicationName(stopSignal.applicationName());
         delegate.setConnectTimeout(10);
-        delegate.setOptions("-c lock_timeout=" + lockTimeout.toMillis());
+        delegate.setTcpKeepAlive(true);
+        delegate.setOptions(serverOptions(lockTimeout));
         // Server-side notices must not be mistaken for errors; keep pgjdbc's defaults otherwise.
+    }
+
+    /** The settings every session of the run starts with (also given to pg_dump and pg_restore in PGOPTIONS). */
+    public static String serverOptions(java.time.Duration lockTimeout) {
+        return "-c lock_timeout=" + lockTimeout.toMillis() + " -c client_connection_check_interval=" + CONNECTION_CHECK_MS
+                + " -c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0";
+    }
+
+    public StopSignal stopSignal() {
+        return stopSignal;
     }
 
     public ConnectionSettings settings() {
         return settings;
     }
 
+    /** A new session; none once the run was stopped (SQLSTATE 57014, as a cancelled statement). */
     @Override
     public Connection getConnection() throws SQLException {
+        if (stopSignal.stopped() && !afterStop) {
+            throw new SQLException("stopped by " + stopSignal.stoppedBy() + ": no new session is opened", "57014");
+        }
+        return cleanupConnection();
+    }
+
+    /** The same database as a datasource that opens sessions after a stop too: for reading what a stopped run did. */
+    public Database afterStop() {
+        return new Database(this);
+    }
+
+    /** A new session also after a stop: for recording what the run did and removing what it half made. */
+    public Connection cleanupConnection() throws SQLException {
         Connection connection = delegate.getConnection();
         // Registered for SIGTERM; closed sessions are skipped there, so no wrapper (and no reflection) is needed.
         stopSignal.register(connection);

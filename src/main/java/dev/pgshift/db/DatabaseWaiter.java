@@ -41,22 +41,35 @@ public final class DatabaseWaiter {
                 return c;
             } catch (SQLException e) {
                 String reason = describe(e);
+                if (noPassword(e)) {
+                    throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
+                            + database.settings().user() + ": the server asks for a password and none was given. pgshift takes it from "
+                            + "PGPASSWORD (or password: in the --config file), from the file named by --password-file / "
+                            + "PGSHIFT_PASSWORD_FILE (a mounted Secret), or from the URL in PGSHIFT_URL / DATABASE_URL; none of them holds "
+                            + "one. If it comes from a Kubernetes Secret, check the Secret's key and the pod's env or volume.");
+                }
                 if (isPermanent(e)) {
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
                             + database.settings().user() + ": " + reason);
                 }
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || stopSignal.stopped()) {
+                stopSignal.checkStop("while waiting for the database (" + reason + ")");
+                if (left <= 0) {
                     throw new PgshiftException(ExitCode.TEMPORARY, "database " + database.settings().describe()
                             + " not reachable within " + timeout.toSeconds() + "s (" + attempt + " attempts; last error: " + reason
                             + "); raise --connect-timeout if it needs longer to start");
                 }
                 long sleep = Math.min(backoffMs, left / 1_000_000 + 1);
                 LOG.infof("waiting for database %s (attempt %d): %s; next try in %d ms", database.settings().describe(), attempt, reason, sleep);
-                sleepQuietly(sleep);
+                stopSignal.sleep(sleep);
                 backoffMs = Math.min(backoffMs * 2, 5_000);
             }
         }
+    }
+
+    /** pgjdbc's words when the server asks for a password and the connection has none (SQLSTATE 08004). */
+    static boolean noPassword(SQLException e) {
+        return e.getMessage() != null && e.getMessage().contains("no password was provided");
     }
 
     static boolean isPermanent(SQLException e) {
@@ -87,14 +100,5 @@ public final class DatabaseWaiter {
             msg = msg + " (" + root.getMessage() + ")";
         }
         return msg + (e.getSQLState() != null ? " [SQLSTATE " + e.getSQLState() + "]" : "");
-    }
-
-    /** Sleeps, keeping the thread's interrupt flag: pgshift's waits end on their own deadlines or on a stop signal. */
-    public static void sleepQuietly(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -14,7 +14,9 @@ import org.jboss.logging.Logger;
  * outside any transaction. It is taken by polling pg_try_advisory_lock, never by a blocking pg_advisory_lock: a session
  * blocked inside pg_advisory_lock holds a snapshot, and CREATE INDEX CONCURRENTLY in the run that holds the lock would
  * wait for it (golang-migrate/migrate#960). A session-level lock also dies with its session, so a killed pod leaves no
- * lock row behind (liquibase/liquibase#6538).
+ * lock row behind (liquibase/liquibase#6538). The lock's session is its own, idle between checks, never ended for
+ * idleness by the server ({@link Database}); the run checks before each migration and each commit that the lock is still
+ * its own ({@link #check}) and stops with exit 75 when it is not.
  */
 public final class RunLock implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RunLock.class);
@@ -23,19 +25,53 @@ public final class RunLock implements AutoCloseable {
     public static final long KEY = 0x0070677368696674L;
 
     private final Connection connection;
+    private final StopSignal stop;
 
-    private RunLock(Connection connection) {
+    private RunLock(Connection connection, StopSignal stop) {
         this.connection = connection;
+        this.stop = stop;
     }
 
     /**
-     * Polls until the lock is ours or {@code wait} has passed (then exit 75). {@code connection} becomes the lock's
-     * and is closed with it.
+     * Stops the run with exit 75 unless this session still holds the lock: the session may have been ended (by a
+     * DBA, a failover, a proxy) while the run went on, and another run may have taken the lock since.
      */
-    public static RunLock acquire(Connection connection, Duration wait, StopSignal stop) {
+    public synchronized void check(String before) {
+        String why;
+        try (PreparedStatement ps = connection.prepareStatement("select count(*) from pg_locks where pid = pg_backend_pid() "
+                + "and locktype = 'advisory' and granted and ((classid::bigint << 32) | objid::bigint) = ?")) {
+            ps.setLong(1, KEY);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    return;
+                }
+                why = "its session no longer holds it";
+            }
+        } catch (SQLException e) {
+            why = "its session was lost: " + DatabaseWaiter.describe(e);
+        }
+        if (stop.stopped()) {
+            throw stop.stoppedException(before);
+        }
+        throw new PgshiftException(ExitCode.TEMPORARY, "lost the run lock (" + why + "), so another run may be migrating this "
+                + "database now: stopped " + before + ". What this run applied so far stays applied; run again.");
+    }
+
+    /**
+     * Polls until the lock is ours or {@code wait} has passed (then exit 75), on a session of its own that is closed
+     * with it. The run's {@link StopSignal} checks it from then on.
+     */
+    public static RunLock acquire(Database db, Duration wait, StopSignal stop) {
         long deadline = System.nanoTime() + wait.toNanos();
         long pollMs = 200;
         boolean logged = false;
+        Connection connection;
+        try {
+            connection = db.getConnection();
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot open the run lock's session: " + DatabaseWaiter.describe(e), e);
+        }
         try {
             connection.setAutoCommit(true);
             while (true) {
@@ -43,10 +79,16 @@ public final class RunLock implements AutoCloseable {
                     if (logged) {
                         LOG.info("run lock acquired");
                     }
-                    return new RunLock(connection);
+                    RunLock lock = new RunLock(connection, stop);
+                    stop.holding(lock);
+                    return lock;
                 }
                 String holder = holder(connection);
-                if (System.nanoTime() > deadline || stop.stopped()) {
+                if (stop.stopped()) {
+                    closeQuietly(connection);
+                    throw stop.stoppedException("while waiting for the run lock (held by " + holder + ")");
+                }
+                if (System.nanoTime() > deadline) {
                     closeQuietly(connection);
                     throw new PgshiftException(ExitCode.TEMPORARY, "another pgshift run holds the run lock (" + holder
                             + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
@@ -55,7 +97,7 @@ public final class RunLock implements AutoCloseable {
                     LOG.infof("waiting for the run lock held by another run (%s); polling, up to %ds", holder, wait.toSeconds());
                     logged = true;
                 }
-                DatabaseWaiter.sleepQuietly(pollMs);
+                stop.sleep(pollMs);
                 pollMs = Math.min(pollMs * 2, 2_000);
             }
         } catch (SQLException e) {
@@ -91,7 +133,8 @@ public final class RunLock implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        stop.holding(null);
         try (PreparedStatement ps = connection.prepareStatement("select pg_advisory_unlock(?)")) {
             ps.setLong(1, KEY);
             ps.execute();

@@ -3,11 +3,10 @@ package dev.pgshift.db;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
@@ -18,33 +17,39 @@ import org.jboss.logging.Logger;
 public final class SessionMonitor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SessionMonitor.class);
 
-    private final DataSource dataSource;
+    private final Database dataSource;
+    private final String own;
     private final Duration progressInterval;
     private final Thread thread;
     private final Set<String> reported = new HashSet<>();
     private volatile boolean running = true;
 
-    private SessionMonitor(DataSource dataSource, Duration progressInterval) {
+    private SessionMonitor(Database dataSource, Duration progressInterval) {
         this.dataSource = dataSource;
+        this.own = dataSource.stopSignal().applicationName();
         this.progressInterval = progressInterval;
         this.thread = new Thread(this::loop, "pgshift-session-monitor");
         this.thread.setDaemon(true);
     }
 
-    public static SessionMonitor start(DataSource dataSource, Duration progressInterval) {
+    public static SessionMonitor start(Database dataSource, Duration progressInterval) {
         SessionMonitor m = new SessionMonitor(dataSource, progressInterval);
         m.thread.start();
         return m;
     }
 
     private void loop() {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement blockers = c.prepareStatement(BLOCKERS);
+                PreparedStatement progress = c.prepareStatement(PROGRESS)) {
             c.setAutoCommit(true);
+            blockers.setString(1, own);
+            blockers.setString(2, own);
+            progress.setString(1, own);
             long nextProgress = System.nanoTime() + progressInterval.toNanos();
             while (running) {
-                blockers(st);
+                blockers(blockers);
                 if (System.nanoTime() >= nextProgress) {
-                    progress(st);
+                    progress(progress);
                     nextProgress = System.nanoTime() + progressInterval.toNanos();
                 }
                 sleep(500);
@@ -56,26 +61,36 @@ public final class SessionMonitor implements AutoCloseable {
         }
     }
 
-    private void blockers(Statement st) throws SQLException {
-        String sql = "select w.pid, b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''), left(regexp_replace(coalesce(b.query, ''), '\\s+', ' ', 'g'), 200) "
-                + "from pg_stat_activity w cross join lateral unnest(pg_blocking_pids(w.pid)) as bp(pid) "
-                + "join pg_stat_activity b on b.pid = bp.pid where w.application_name = 'pgshift' and w.pid <> pg_backend_pid()";
-        try (ResultSet rs = st.executeQuery(sql)) {
+    /**
+     * This run's sessions (application_name) and who blocks them: never this run's own sessions (this one's short
+     * queries hold a snapshot a concurrent build waits out for a moment; that is not what an operator needs to hear of).
+     */
+    private static final String BLOCKERS = "select w.pid, b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''), "
+            + "left(regexp_replace(coalesce(b.query, ''), '\\s+', ' ', 'g'), 200) "
+            + "from pg_stat_activity w cross join lateral unnest(pg_blocking_pids(w.pid)) as bp(pid) "
+            + "join pg_stat_activity b on b.pid = bp.pid where w.application_name = ? and w.pid <> pg_backend_pid() "
+            + "and b.pid <> pg_backend_pid() and b.application_name is distinct from ?";
+
+    private static final String PROGRESS = "select p.pid, p.index_relid::regclass, p.relid::regclass, p.phase, p.blocks_done, "
+            + "p.blocks_total, p.tuples_done, p.tuples_total, p.lockers_done, p.lockers_total from pg_stat_progress_create_index p "
+            + "join pg_stat_activity a on a.pid = p.pid where a.application_name = ?";
+
+    private void blockers(PreparedStatement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
+                String blocker = String.format("pid %d (application_name '%s', state '%s', query: %s)", rs.getInt(2), rs.getString(3),
+                        rs.getString(4), rs.getString(5));
+                dataSource.stopSignal().blockedBy(blocker);
                 String key = rs.getInt(1) + ">" + rs.getInt(2);
                 if (reported.add(key)) {
-                    LOG.warnf("pgshift session pid %d is blocked by pid %d (application_name '%s', state '%s', query: %s)", rs.getInt(1),
-                            rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5));
+                    LOG.warnf("pgshift session pid %d is blocked by %s", rs.getInt(1), blocker);
                 }
             }
         }
     }
 
-    private void progress(Statement st) throws SQLException {
-        String sql = "select p.pid, p.index_relid::regclass, p.relid::regclass, p.phase, p.blocks_done, p.blocks_total, p.tuples_done, "
-                + "p.tuples_total, p.lockers_done, p.lockers_total from pg_stat_progress_create_index p join pg_stat_activity a on a.pid = p.pid "
-                + "where a.application_name = 'pgshift'";
-        try (ResultSet rs = st.executeQuery(sql)) {
+    private void progress(PreparedStatement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 String pct = percent(rs.getLong(5), rs.getLong(6), "blocks");
                 if (pct.isEmpty()) {

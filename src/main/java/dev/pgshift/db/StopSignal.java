@@ -1,22 +1,34 @@
 package dev.pgshift.db;
 
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 
 /**
- * SIGTERM handling. Kubernetes sends SIGTERM at activeDeadlineSeconds and when Helm deletes a running hook Job: the
- * run must cancel its running statement (so the server rolls the transaction back instead of finishing it unobserved),
- * release its lock and exit 75. The default JVM handler would run shutdown hooks and exit under our feet instead.
+ * The run context every phase shares: the run's id (its sessions carry it in application_name), the stop request
+ * (SIGTERM, SIGINT), the sessions and child processes the run opened, the run lock it holds, and the last session seen
+ * blocking it. Kubernetes sends SIGTERM at activeDeadlineSeconds and when Helm deletes a running hook Job: the run must
+ * cancel its running statements (so the server rolls the transaction back instead of finishing it unobserved), end
+ * pg_dump / pg_restore, release its lock and exit 75. The default JVM handler would run shutdown hooks and exit under
+ * our feet instead. Every wait of the run ({@link #sleep}) ends within moments of a stop.
  */
 public final class StopSignal {
     private static final Logger LOG = Logger.getLogger(StopSignal.class);
 
+    private final String runId = UUID.randomUUID().toString();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Process> children = ConcurrentHashMap.newKeySet();
+    private final Object wakeUp = new Object();
     private volatile String stoppedBy;
+    private volatile RunLock runLock;
+    private volatile String lastBlocker;
 
     /** Replaces the JVM's SIGTERM and SIGINT handlers with {@link #stop(String)}. */
     public void install() {
@@ -29,13 +41,37 @@ public final class StopSignal {
         }
     }
 
-    /** Marks the run as stopped and cancels whatever statement each of our sessions is running. */
+    /** The run's id: its report, history row, backup name and every session's application_name carry it. */
+    public String runId() {
+        return runId;
+    }
+
+    /** What each of this run's sessions and child processes show in pg_stat_activity: {@code pgshift/<run id prefix>}. */
+    public String applicationName() {
+        return Database.APPLICATION_NAME + "/" + runId.substring(0, 8);
+    }
+
+    /**
+     * Marks the run as stopped, cancels whatever statement each of our sessions is running, ends the child processes and
+     * wakes every wait.
+     */
     public void stop(String reason) {
         if (stoppedBy != null) {
             return;
         }
         stoppedBy = reason;
         LOG.warnf("received %s: cancelling the running statement and stopping", reason);
+        cancelAll();
+        for (Process p : children) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+        }
+        synchronized (wakeUp) {
+            wakeUp.notifyAll();
+        }
+    }
+
+    private void cancelAll() {
         for (Connection c : connections) {
             try {
                 if (!c.isClosed()) {
@@ -56,7 +92,77 @@ public final class StopSignal {
         return stoppedBy;
     }
 
+    /** The failure of a stopped run: exit 75 and outcome STOPPED. {@code where} says what was stopped ("before V3 ..."). */
+    public Stopped stoppedException(String where) {
+        return new Stopped("stopped by " + stoppedBy + (where == null || where.isEmpty() ? "" : " " + where));
+    }
+
+    /** Throws {@link #stoppedException} when the run was asked to stop. */
+    public void checkStop(String where) {
+        if (stopped()) {
+            throw stoppedException(where);
+        }
+    }
+
+    /** The failure of a run that was stopped: its own type, so no one reads an outcome out of a message. */
+    public static final class Stopped extends PgshiftException {
+        Stopped(String message) {
+            super(ExitCode.TEMPORARY, message);
+        }
+    }
+
+    /** Sleeps up to {@code ms}, returning at once when the run is stopped (the caller checks {@link #stopped()}). */
+    public void sleep(long ms) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        synchronized (wakeUp) {
+            long left;
+            while (!stopped() && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(wakeUp, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A session this run opened: SIGTERM cancels its statement ({@link Database} opens none for work after the stop). */
     void register(Connection connection) {
         connections.add(connection);
+    }
+
+    /** A child process (pg_dump, pg_restore) this run started: SIGTERM ends it; {@link #forget} once it has exited. */
+    public void register(Process process) {
+        children.add(process);
+        if (stopped()) {
+            process.destroy();
+        }
+    }
+
+    public void forget(Process process) {
+        children.remove(process);
+    }
+
+    /** The run lock this run holds, checked before each migration and before each commit ({@link #checkRunLock}). */
+    void holding(RunLock lock) {
+        this.runLock = lock;
+    }
+
+    /** Stops the run (exit 75) when it holds a run lock that it has lost; a run that holds none has nothing to check. */
+    public void checkRunLock(String before) {
+        RunLock lock = runLock;
+        if (lock != null) {
+            lock.check(before);
+        }
+    }
+
+    /** The session last seen blocking this run's statements (pid, application, state, query), for the final error. */
+    public void blockedBy(String description) {
+        this.lastBlocker = description;
+    }
+
+    public String lastBlocker() {
+        return lastBlocker;
     }
 }

@@ -2,7 +2,6 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationFile;
@@ -64,7 +63,7 @@ final class ConcurrentStep {
         try {
             for (SqlStatement s : statements) {
                 if (stop.stopped()) {
-                    throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before " + where(s));
+                    throw stop.stoppedException("before " + where(s));
                 }
                 run(c, s);
             }
@@ -150,7 +149,8 @@ final class ConcurrentStep {
         long deadline = System.nanoTime() + builderWait.toNanos();
         boolean logged = false;
         while (state != null && state.builderPid() != null) {
-            if (System.nanoTime() > deadline || stop.stopped()) {
+            stop.checkStop("while " + where(s) + " waited for an earlier run's index build");
+            if (System.nanoTime() > deadline) {
                 throw new PgshiftException(ExitCode.TEMPORARY, where(s) + ": backend pid " + state.builderPid() + " is still building index "
                         + state.name() + " (left by an earlier run); gave up waiting after " + builderWait.toSeconds() + "s (--lock-wait)");
             }
@@ -159,7 +159,7 @@ final class ConcurrentStep {
                         state.builderPid(), state.name());
                 logged = true;
             }
-            DatabaseWaiter.sleepQuietly(1000);
+            stop.sleep(1000);
             state = IndexCatalog.index(c, state.name());
         }
         return state;

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.zip.CRC32;
 import org.flywaydb.core.api.CoreMigrationType;
@@ -38,17 +39,20 @@ final class FlywayBridge implements MigrationResolver {
     private final StopSignal stop;
     private final Duration builderWait;
     private final String schema;
+    private final Consumer<String> started;
 
-    FlywayBridge(List<MigrationScript> scripts, StopSignal stop, Duration builderWait, String schema) {
+    /** @param started told each version whose execution begins, in order */
+    FlywayBridge(List<MigrationScript> scripts, StopSignal stop, Duration builderWait, String schema, Consumer<String> started) {
         this.scripts = scripts;
         this.stop = stop;
         this.builderWait = builderWait;
         this.schema = schema;
+        this.started = started;
     }
 
     @Override
     public Collection<ResolvedMigration> resolveMigrations(MigrationResolver.Context context) {
-        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s, stop, builderWait, schema))).toList();
+        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s, this))).toList();
     }
 
     /**
@@ -146,19 +150,23 @@ final class FlywayBridge implements MigrationResolver {
     /** Runs one migration's statements through pgshift's statement runner, in the mode its statements decided. */
     private static final class Executor implements MigrationExecutor {
         private final MigrationScript script;
-        private final StopSignal stop;
-        private final Duration builderWait;
-        private final String schema;
+        private final FlywayBridge bridge;
 
-        Executor(MigrationScript script, StopSignal stop, Duration builderWait, String schema) {
+        Executor(MigrationScript script, FlywayBridge bridge) {
             this.script = script;
-            this.stop = stop;
-            this.builderWait = builderWait;
-            this.schema = schema;
+            this.bridge = bridge;
         }
 
+        /**
+         * Runs the migration. The run lock is checked first and, for a transactional migration, again before Flyway
+         * commits it: a run that lost its lock commits nothing more.
+         */
         @Override
         public List<Results> execute(org.flywaydb.core.api.executor.Context context) throws SQLException {
+            StopSignal stop = bridge.stop;
+            stop.checkStop("before " + script.version() + " (" + script.file().displayPath() + ")");
+            stop.checkRunLock("before " + script.version() + " (" + script.file().displayPath() + ")");
+            bridge.started.accept(script.version());
             Connection c = context.getConnection();
             LOG.infof("applying %s: %s (%s)", script.version(), script.file().displayPath(), script.mode().label());
             StatementRunner runner = new StatementRunner(script.file(), stop);
@@ -166,6 +174,7 @@ final class FlywayBridge implements MigrationResolver {
                 case TRANSACTION -> {
                     StatementRunner.sessionAsPsqlGivesIt(c);
                     runner.runAll(c, script.statements(), ExecutionMode.TRANSACTION);
+                    stop.checkRunLock("before committing " + script.version() + " (" + script.file().displayPath() + "; rolled back)");
                 }
                 case OWN -> {
                     StatementRunner.sessionAsPsqlGivesIt(c);
@@ -178,9 +187,9 @@ final class FlywayBridge implements MigrationResolver {
                     }
                 }
                 // A failed concurrent step leaves no record: it is idempotent, and the next run resumes it.
-                case OUTSIDE -> new ConcurrentStep(script.file(), script.statements(), stop, builderWait).run(c);
+                case OUTSIDE -> new ConcurrentStep(script.file(), script.statements(), stop, bridge.builderWait).run(c);
             }
-            PrismaAdoption.recordApplied(c, schema, script);
+            PrismaAdoption.recordApplied(c, bridge.schema, script);
             return List.of();
         }
 

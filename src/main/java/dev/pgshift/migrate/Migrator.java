@@ -2,7 +2,6 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.source.MigrationScript;
@@ -17,7 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import javax.sql.DataSource;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.Identifiers;
 import dev.pgshift.source.ExecutionMode;
 import java.util.Collection;
@@ -39,12 +39,14 @@ public final class Migrator {
     public static final String HISTORY_TABLE = "flyway_schema_history";
     private static final Set<String> LOCK_STATES = Set.of("55P03", "40P01");
 
-    private final DataSource dataSource;
+    private final Database dataSource;
     private final FluentConfiguration config;
     private final Flyway flyway;
     private final Map<String, MigrationScript> byVersion;
     private final StopSignal stop;
     private final String schema;
+    /** The versions whose execution this process began, in order: what was applied when the history cannot be read. */
+    private final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Flyway finds no files of its own: every migration comes from {@link FlywayBridge}. */
     private static final ResourceProvider NO_FILES = new ResourceProvider() {
@@ -67,7 +69,7 @@ public final class Migrator {
     /**
      * @param builderWait how long a step waits for an index build that a dead run's backend is still doing
      */
-    public Migrator(DataSource dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait,
+    public Migrator(Database dataSource, List<MigrationScript> scripts, String schema, StopSignal stop, Duration builderWait,
             boolean outOfOrder) {
         this.dataSource = dataSource;
         this.stop = stop;
@@ -76,7 +78,7 @@ public final class Migrator {
         this.config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
                 .resourceProvider(NO_FILES)
-                .resolvers(new FlywayBridge(scripts, stop, builderWait, schema))
+                .resolvers(new FlywayBridge(scripts, stop, builderWait, schema, started::add))
                 .javaMigrationClassProvider(List::of)
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
@@ -88,7 +90,10 @@ public final class Migrator {
                 .validateMigrationNaming(true)
                 // pending: validate runs before migrate; future: a newer release already migrated this database
                 .ignoreMigrationPatterns("*:pending", "*:future")
-                .connectRetries(0);
+                .connectRetries(0)
+                // Flyway's own lock (its retries are a second apart) waits as long as the run lock may: pgshift's run lock
+                // is the one that decides; a session of a dead run still holding Flyway's is waited for, then exit 75.
+                .lockRetryCount((int) Math.max(1, builderWait.toSeconds()));
         // Flyway's default transaction-level advisory lock makes CREATE INDEX CONCURRENTLY wait forever for Flyway's
         // own open transaction (flyway/flyway#3497). Without it Flyway polls pg_try_advisory_lock on a session lock.
         config.getPluginRegister().getPlugin(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
@@ -280,7 +285,7 @@ public final class Migrator {
         if (own.isEmpty()) {
             return;
         }
-        try (Connection c = dataSource.getConnection(); java.sql.PreparedStatement ps = c.prepareStatement("delete from "
+        try (Connection c = dataSource.cleanupConnection(); java.sql.PreparedStatement ps = c.prepareStatement("delete from "
                 + historyTable(schema) + " where not success and version = any (?)")) {
             c.setAutoCommit(true);
             ps.setArray(1, c.createArrayOf("text", own.toArray()));
@@ -316,15 +321,19 @@ public final class Migrator {
                     }
                     String what = state.equals("40P01") ? "deadlock" : "lock timeout";
                     if (attempt >= retries) {
+                        String blocker = stop.lastBlocker();
                         throw new PgshiftException(ExitCode.TEMPORARY, what + ": retries exhausted after " + (attempt + 1) + " attempts; "
-                                + oneLine(e.getMessage()) + " That migration was rolled back and is not applied; the blocking sessions are "
-                                + "logged above. Run again once they are gone, or raise --lock-timeout / --lock-retries.", e);
+                                + oneLine(e.getMessage()) + " That migration was rolled back and is not applied. "
+                                + (blocker == null ? "No blocking session was seen (it held its lock only briefly). "
+                                        : "It was blocked by " + blocker + ". ")
+                                + "Run again once that is over, or raise --lock-timeout / --lock-retries.", e);
                     }
                     attempt++;
                     long backoff = Math.min(1000L << (attempt - 1), 30_000L);
                     LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
                             (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
-                    DatabaseWaiter.sleepQuietly(backoff);
+                    stop.sleep(backoff);
+                    stop.checkStop("while waiting to retry after a " + what + "; the migration that hit it was rolled back");
                     clearFailedSteps(true);
                 }
             }
@@ -333,10 +342,44 @@ public final class Migrator {
         }
     }
 
+    /**
+     * The migrations applied since {@code before}, from the history. After a lost connection the server may be restarting:
+     * the history is read again for a few seconds; if it still cannot be read, the migrations this process finished
+     * executing (each one whose successor began was committed) are listed as such.
+     */
     private List<AppliedMigration> appliedSince(Set<String> before) {
+        long deadline = System.nanoTime() + APPLIED_READ_WAIT.toNanos();
+        while (true) {
+            try {
+                // A stopped run opens no session for work; this one only reads what it did.
+                Flyway reader = stop.stopped() ? new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
+                        .dataSource(dataSource.afterStop()).load() : flyway;
+                return appliedSince(before, reader.info().applied());
+            } catch (FlywayException e) {
+                if (System.nanoTime() > deadline || stop.stopped()) {
+                    List<String> done = started.isEmpty() ? List.of() : started.subList(0, started.size() - 1);
+                    LOG.warnf("cannot read the migration history to list what this run applied (%s); listing the %d migration(s) whose "
+                            + "successor had started, so they were committed: %s", oneLine(e.getMessage()), done.size(), done);
+                    return done.stream().filter(v -> !before.contains(v)).map(byVersion::get).map(m -> new AppliedMigration(m.version(),
+                            FlywayBridge.description(m), m.file().displayPath(), m.mode().label(), Duration.ZERO)).toList();
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    deadline = 0;
+                }
+            }
+        }
+    }
+
+    /** How long the history is read again after a failure before the run lists what it knows it applied. */
+    private static final Duration APPLIED_READ_WAIT = Duration.ofSeconds(15);
+
+    private List<AppliedMigration> appliedSince(Set<String> before, MigrationInfo[] applied) {
         List<AppliedMigration> out = new ArrayList<>();
-        try {
-            for (MigrationInfo i : flyway.info().applied()) {
+        {
+            for (MigrationInfo i : applied) {
                 if (i.getVersion() == null || !succeeded(i.getState()) || before.contains(i.getVersion().getVersion())) {
                     continue;
                 }
@@ -345,8 +388,6 @@ public final class Migrator {
                         script != null ? script.file().displayPath() : i.getScript(), script != null ? script.mode().label() : "transaction",
                         Duration.ofMillis(i.getExecutionTime() == null ? 0 : i.getExecutionTime())));
             }
-        } catch (FlywayException e) {
-            LOG.warnf("cannot list the migrations applied: %s", e.getMessage());
         }
         return out;
     }
@@ -372,16 +413,31 @@ public final class Migrator {
             }
         }
         if (stop.stopped()) {
-            return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + ": the running statement was cancelled", e);
+            return stop.stoppedException("while migrating: the running statement was cancelled");
         }
         if (e instanceof FlywayValidateException) {
             return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
         }
         String state = sqlState(e);
-        if (state != null && state.startsWith("08")) {
-            return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + oneLine(e.getMessage()), e);
+        if (StatementRunner.lostConnection(state) || hasCause(e, java.io.IOException.class)) {
+            return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + oneLine(e.getMessage()) + "; run again", e);
+        }
+        if (String.valueOf(e.getMessage()).contains("advisory lock")) {
+            return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
+                    + LeftoverSessions.advisoryHolders(dataSource) + ") and kept it for " + config.getLockRetryCount() + "s (--lock-wait): "
+                    + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
+                    + "again once it is done.", e);
         }
         return new PgshiftException(ExitCode.MIGRATION, oneLine(e.getMessage()), e);
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String sqlState(Throwable t) {

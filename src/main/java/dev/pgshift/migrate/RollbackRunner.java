@@ -40,7 +40,7 @@ public final class RollbackRunner {
     public void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
         for (MigrationScript m : scripts) {
             if (stop.stopped()) {
-                throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before rolling back " + m.version());
+                throw stop.stoppedException("before rolling back " + m.version());
             }
             Rollback r = m.rollback();
             long start = System.nanoTime();

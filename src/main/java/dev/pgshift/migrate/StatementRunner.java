@@ -119,9 +119,7 @@ final class StatementRunner {
     }
 
     private void checkStop(SqlStatement s) {
-        if (stop.stopped()) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " before " + where(s));
-        }
+        stop.checkStop("before " + where(s));
     }
 
     String where(SqlStatement s) {
@@ -131,8 +129,7 @@ final class StatementRunner {
     /** A failed statement in pgshift's words; a lost connection is temporary (exit 75), anything else exit 5. */
     PgshiftException failure(SqlStatement s, SQLException e, ExecutionMode mode) {
         if (stop.stopped()) {
-            return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + " during " + where(s)
-                    + ": the running statement was cancelled", e);
+            return stop.stoppedException("during " + where(s) + ": the running statement was cancelled");
         }
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         StringBuilder m = new StringBuilder(where(s)).append(": ").append(s.excerpt(100)).append("\n  failed: ");

@@ -50,8 +50,8 @@ final class Rehearsal {
             }
             LOG.infof("rehearsal succeeded on %s: %d migration(s) applied, all checks passed", scratch, r.migrations().size());
         } finally {
-            try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
-                st.execute("drop database if exists " + scratch);
+            try (Connection c = db.cleanupConnection(); Statement st = c.createStatement()) {
+                st.execute("drop database if exists " + scratch + " with (force)");
             } catch (SQLException e) {
                 LOG.errorf("could not drop the rehearsal database %s: %s", scratch, e.getMessage());
             }

@@ -8,12 +8,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import dev.pgshift.db.StopSignal;
 import java.util.function.Supplier;
 
 /** Collects phases, migrations and warnings while a run goes on, and produces its immutable {@link RunResult}. */
 public final class RunRecorder {
-    private final String runId = UUID.randomUUID().toString();
+    private final StopSignal stop;
+    private final String runId;
     private final String command;
     private final String version;
     private final Instant startedAt = Instant.now();
@@ -26,7 +27,9 @@ public final class RunRecorder {
     private String serverVersion;
     private String reason;
 
-    public RunRecorder(String command, String version) {
+    public RunRecorder(StopSignal stop, String command, String version) {
+        this.stop = stop;
+        this.runId = stop.runId();
         this.command = command;
         this.version = version;
     }
@@ -103,10 +106,9 @@ public final class RunRecorder {
         return result(outcomeOf(e), e.exitCode(), e.getMessage());
     }
 
-    /** A run stopped by SIGTERM (its exceptions say "stopped by ...", exit 75) is STOPPED; any other failure FAILED. */
-    private static Outcome outcomeOf(PgshiftException e) {
-        return e.exitCode() == ExitCode.TEMPORARY && e.getMessage() != null && e.getMessage().startsWith("stopped") ? Outcome.STOPPED
-                : Outcome.FAILED;
+    /** A run that was asked to stop and ended with exit 75 is STOPPED; any other failure FAILED. */
+    private Outcome outcomeOf(PgshiftException e) {
+        return e instanceof StopSignal.Stopped || stop.stopped() && e.exitCode() == ExitCode.TEMPORARY ? Outcome.STOPPED : Outcome.FAILED;
     }
 
     private RunResult result(Outcome outcome, ExitCode code, String error) {

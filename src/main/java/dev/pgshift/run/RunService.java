@@ -9,6 +9,7 @@ import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.Identifiers;
+import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
@@ -132,7 +133,7 @@ public final class RunService {
     }
 
     private RunResult execute(String command, Mode mode) {
-        RunRecorder rec = new RunRecorder(command, version);
+        RunRecorder rec = new RunRecorder(stop, command, version);
         Database db = database();
         boolean[] reached = {false};
         RunResult result;
@@ -149,7 +150,18 @@ public final class RunService {
                     throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
                 }
             } else {
-                try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(session, settings.lockWait(), stop))) {
+                try (Connection c = session; RunLock lock = rec.phase("lock", () -> {
+                    RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
+                    try {
+                        if (mode != Mode.BACKUP) {
+                            LeftoverSessions.awaitGone(session, stop, settings.lockWait());
+                        }
+                        return l;
+                    } catch (RuntimeException e) {
+                        l.close();
+                        throw e;
+                    }
+                })) {
                     switch (mode) {
                         case ROLLBACK -> rollbackLocked(rec, db, session, scripts);
                         case RESET -> {
@@ -164,10 +176,17 @@ public final class RunService {
             result = rec.succeeded();
         } catch (PgshiftException e) {
             result = rec.failed(e);
+        } catch (RuntimeException e) {
+            // Not one of pgshift's own failures: still a report, a termination message and a history row, with exit 1.
+            LOG.debug("internal error", e);
+            result = rec.failed(new PgshiftException(ExitCode.INTERNAL, "internal error: " + e
+                    + " (a bug in pgshift: please report it with the log; the run stopped where the report says)", e));
+        } catch (SQLException e) {
+            result = rec.failed(new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e), e));
         }
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
             try {
-                return reached[0] && mode != Mode.BACKUP ? db.getConnection() : null; // backup writes nothing into the database
+                return reached[0] && mode != Mode.BACKUP ? db.cleanupConnection() : null; // backup writes nothing into the database
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }
@@ -333,9 +352,7 @@ public final class RunService {
     }
 
     private void checkStop() {
-        if (stop.stopped()) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy());
-        }
+        stop.checkStop("");
     }
 
     /** The migration files of the configured locations, in order; used by {@link RepairService} too. */

@@ -117,7 +117,7 @@ public record TestDb(PgServer server, String name, String user, String password)
     /** Waits until a pgshift session runs a statement containing {@code fragment}. */
     public void awaitActive(String fragment) throws InterruptedException {
         long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
-        while (query("select 1 from pg_stat_activity where application_name = 'pgshift' and state = 'active' and query like '%"
+        while (query("select 1 from pg_stat_activity where application_name like 'pgshift%' and state = 'active' and query like '%"
                 + fragment.replace("'", "''") + "%'").isEmpty()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("pgshift never ran " + fragment);

@@ -1,0 +1,384 @@
+package dev.pgshift.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgshift.testing.PgServer;
+import dev.pgshift.testing.PgshiftProcess;
+import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.TestDb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults a run meets in production, each with the real thing: SIGKILL and SIGTERM sent to the packaged pgshift, sessions
+ * ended by the server, locks held by other sessions, a database that ends idle sessions. Each ends with an exit code
+ * Kubernetes can act on, and the next run completes with no manual step.
+ */
+class FaultsIT {
+    @TempDir
+    Path tmp;
+
+    private Path backups() {
+        return tmp.resolve("backups");
+    }
+
+    private List<String> args(Path dir, String... more) {
+        List<String> a = new ArrayList<>(List.of(more));
+        a.addAll(List.of("--bundled=false", "--migrations", dir.toString(), "--backup-dir", backups().toString()));
+        return a;
+    }
+
+    private static Map<String, String> noBackup(TestDb db) {
+        Map<String, String> env = new HashMap<>(db.env());
+        env.put("PGSHIFT_BACKUP", "never");
+        return env;
+    }
+
+    private Path migrations(String... nameThenSql) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        for (int i = 0; i < nameThenSql.length; i += 2) {
+            Files.writeString(dir.resolve(nameThenSql[i]), nameThenSql[i + 1]);
+        }
+        return dir;
+    }
+
+    /** A session of the test's own, named as an operator's tool (or an earlier pgshift run) would be. */
+    private static Connection session(TestDb db, String applicationName) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", db.user());
+        p.setProperty("password", db.password());
+        p.setProperty("sslmode", "disable");
+        p.setProperty("ApplicationName", applicationName);
+        return java.sql.DriverManager.getConnection(db.jdbcUrl(), p);
+    }
+
+    private static void awaitGone(TestDb db, String where, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!db.query("select pid from pg_stat_activity where " + where + " and pid <> pg_backend_pid()").isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("still on the server after " + within + ": " + db.query("select pid, application_name, state, query "
+                        + "from pg_stat_activity where " + where + " and pid <> pg_backend_pid()"));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitLog(PgshiftProcess run, String fragment) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!run.stderrSoFar().contains(fragment)) {
+            if (System.nanoTime() > deadline || !run.process().isAlive()) {
+                throw new AssertionError("never logged '" + fragment + "':\n" + run.stderrSoFar());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aKilledRunsStatementEndsWithinSecondsAndTheNextRunCompletes() throws Exception {
+        TestDb db = PgServer.get().newDatabase("killed");
+        Path dir = migrations("V1__held.sql", "CREATE TABLE held (id int);\n",
+                "V2__long.sql", "INSERT INTO held VALUES (1);\nSELECT pg_sleep(60);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        db.awaitActive("pg_sleep(60)");
+        run.signal("KILL");
+        run.await(Duration.ofSeconds(10));
+        long killed = System.nanoTime();
+
+        // The server notices the vanished client and ends the statement, releasing its locks: the application reads again.
+        awaitGone(db, "query like '%pg_sleep(60)%'", Duration.ofSeconds(10));
+        double seconds = (System.nanoTime() - killed) / 1e9;
+        assertTrue(seconds < 8, "the dead run's statement ran on for " + seconds + " s");
+        db.execute("set lock_timeout = '2s'; select count(*) from held");
+
+        Files.writeString(dir.resolve("V2__long.sql"), "INSERT INTO held VALUES (1);\n");
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, again.exitCode(), again.toString());
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+    }
+
+    @Test
+    void aBusySessionOfAnEarlierRunIsNamedAndWaitedForThenExit75() throws Exception {
+        TestDb db = PgServer.get().newDatabase("leftover");
+        Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
+        try (Connection leftover = session(db, "pgshift/deadbeef"); Statement st = leftover.createStatement()) {
+            CompletableFuture<Void> sleeping = CompletableFuture.runAsync(() -> {
+                try {
+                    st.execute("select pg_sleep(30)");
+                } catch (Exception e) {
+                    // cancelled at the end of the test
+                }
+            });
+            while (db.query("select 1 from pg_stat_activity where application_name = 'pgshift/deadbeef' and state = 'active'").isEmpty()) {
+                Thread.sleep(50);
+            }
+            String pid = db.scalar("select pid from pg_stat_activity where application_name = 'pgshift/deadbeef'");
+            Result r = PgshiftProcess.run(args(dir, "run", "--lock-wait", "2s"), noBackup(db));
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("sessions of an earlier pgshift run are still busy on this database"), r.stderr());
+            assertTrue(r.stderr().contains("pid " + pid + " (pgshift/deadbeef, active"), r.stderr());
+            assertEquals(List.of(), db.appliedVersions());
+            st.cancel();
+            sleeping.join();
+        }
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, again.exitCode(), again.toString());
+    }
+
+    @Test
+    void flywaysHistoryLockHeldByAnotherToolEndsIn75WithinTheLockWait() throws Exception {
+        TestDb db = PgServer.get().newDatabase("flywaylock");
+        Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
+        long flywayKey = 77431708279161L + "\"public\".\"flyway_schema_history\"".hashCode();
+        try (Connection other = session(db, "other-migration-tool"); Statement st = other.createStatement()) {
+            st.execute("select pg_advisory_lock(" + flywayKey + ")");
+            long start = System.nanoTime();
+            Result r = PgshiftProcess.run(args(dir, "run", "--lock-wait", "3s"), noBackup(db));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(seconds < 30, "took " + seconds + " s");
+            assertTrue(r.stderr().contains("other-migration-tool"), r.stderr());
+            assertFalse(r.all().contains("Number of retries exceeded"), r.all());
+        }
+        assertEquals(List.of(), db.appliedVersions());
+    }
+
+    @Test
+    void aTerminatedMigrationSessionExits75ListingWhatWasAppliedAndTheNextRunCompletes() throws Exception {
+        TestDb db = PgServer.get().newDatabase("terminated");
+        Path dir = migrations("V1__a.sql", "CREATE TABLE a (id int);\n", "V2__b.sql", "CREATE TABLE b (id int);\n",
+                "V3__c.sql", "CREATE TABLE c (id int);\n", "V4__d.sql", "CREATE TABLE d (id int);\n",
+                "V5__slow.sql", "CREATE TABLE e (id int);\nSELECT pg_sleep(60);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        db.awaitActive("pg_sleep(60)");
+        db.execute("select pg_terminate_backend(pid) from pg_stat_activity where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()");
+        Result r = run.await(Duration.ofSeconds(60));
+        assertEquals(75, r.exitCode(), r.toString());
+        assertTrue(r.stdout().contains("applied   4 migration(s)"), r.stdout());
+        assertEquals(List.of("1", "2", "3", "4"), db.appliedVersions());
+
+        Files.writeString(dir.resolve("V5__slow.sql"), "CREATE TABLE e (id int);\n");
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, again.exitCode(), again.toString());
+        assertEquals(List.of("1", "2", "3", "4", "5"), db.appliedVersions());
+    }
+
+    @Test
+    void aServerRestartMidRunExits75ListingWhatWasAppliedAndTheNextRunCompletes() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path data = tmp.resolve("data");
+        PgServer server = PgServer.start(port, data);
+        TestDb db = server.newDatabase("restart");
+        Path dir = migrations("V1__a.sql", "CREATE TABLE a (id int);\n", "V2__b.sql", "CREATE TABLE b (id int);\n",
+                "V3__slow.sql", "CREATE TABLE c (id int);\nSELECT pg_sleep(60);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        try {
+            db.awaitActive("pg_sleep(60)");
+            server.stop(); // a fast shutdown: the server ends every session (57P01) and stays down until the run has given up
+            Result r = run.await(Duration.ofSeconds(60));
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(r.stdout().contains("applied   2 migration(s)"), r.stdout());
+            server = PgServer.start(port, data);
+            assertEquals(List.of("1", "2"), db.appliedVersions());
+            Files.writeString(dir.resolve("V3__slow.sql"), "CREATE TABLE c (id int);\n");
+            Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+            assertEquals(0, again.exitCode(), again.toString());
+            assertEquals(List.of("1", "2", "3"), db.appliedVersions());
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aMissingPasswordIsExit3AtOnceNamingWhereItLooked() {
+        TestDb db = PgServer.get().newDatabase("nopassword");
+        Map<String, String> env = noBackup(db);
+        env.remove("PGPASSWORD");
+        env.put("HOME", tmp.toString()); // no ~/.pgpass of the machine's
+        long start = System.nanoTime();
+        Result r = PgshiftProcess.run(List.of("run", "--connect-timeout", "60s"), env);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(3, r.exitCode(), r.toString());
+        assertTrue(seconds < 20, "took " + seconds + " s");
+        assertTrue(r.stderr().contains("PGPASSWORD") && r.stderr().contains("--password-file"), r.stderr());
+    }
+
+    /** Applies V1 (table t), then adds V2, which needs t's lock. */
+    private Path tableThenAlter(TestDb db) throws Exception {
+        Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
+        Result first = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, first.exitCode(), first.toString());
+        Files.writeString(dir.resolve("V2__alter.sql"), "ALTER TABLE t ADD COLUMN x int;\n");
+        return dir;
+    }
+
+    @Test
+    void sigtermDuringTheLockRetryBackoffStopsAtOnceAndAppliesNothing() throws Exception {
+        TestDb db = PgServer.get().newDatabase("backoff");
+        Path dir = tableThenAlter(db);
+        try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            st.execute("lock table t in access exclusive mode");
+            PgshiftProcess run = PgshiftProcess.start(args(dir, "run", "--lock-timeout", "1s", "--lock-retries", "5"), noBackup(db));
+            awaitLog(run, "retrying in 4000 ms");
+            long sent = System.nanoTime();
+            run.signal("TERM");
+            Result r = run.await(Duration.ofSeconds(30));
+            double seconds = (System.nanoTime() - sent) / 1e9;
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(seconds < 2, "stopped " + seconds + " s after SIGTERM");
+            assertTrue(r.stdout().contains("STOPPED"), r.stdout());
+            assertFalse(r.all().contains("in null"), r.all());
+            blocker.rollback();
+        }
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
+    @Test
+    void lockRetriesExhaustedNameTheBlockingSession() throws Exception {
+        TestDb db = PgServer.get().newDatabase("blockername");
+        Path dir = tableThenAlter(db);
+        try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            st.execute("lock table t in access exclusive mode");
+            String pid = db.scalar("select pid from pg_stat_activity where application_name = 'blocker-app'");
+            Result r = PgshiftProcess.run(args(dir, "run", "--lock-timeout", "2s", "--lock-retries", "1"), noBackup(db));
+            assertEquals(75, r.exitCode(), r.toString());
+            String error = r.stderr().lines().filter(l -> l.startsWith("pgshift: ")).findFirst().orElse("");
+            assertTrue(error.contains("pid " + pid + " (application_name 'blocker-app', state 'idle in transaction'"), r.stderr());
+            blocker.rollback();
+        }
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
+    @Test
+    void theRunLockOutlivesIdleSessionTimeoutOnTheDatabase() throws Exception {
+        TestDb db = PgServer.get().newDatabase("idletimeout");
+        db.execute("alter database " + db.name() + " set idle_session_timeout = '1s'");
+        db.execute("alter database " + db.name() + " set idle_in_transaction_session_timeout = '1s'");
+        Path dir = migrations("V1__a.sql", "CREATE TABLE a (id int);\nSELECT pg_sleep(3);\n", "V2__b.sql", "CREATE TABLE b (id int);\n",
+                "V3__c.sql", "SELECT pg_sleep(2);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), db.env());
+        db.awaitActive("pg_sleep(3)");
+        assertEquals("t", db.scalar("select count(*) = 1 from pg_locks where locktype = 'advisory' and granted and objid = "
+                + (dev.pgshift.db.RunLock.KEY & 0xffffffffL)));
+        db.awaitActive("pg_sleep(2)");
+        assertEquals("t", db.scalar("select count(*) = 1 from pg_locks where locktype = 'advisory' and granted and objid = "
+                + (dev.pgshift.db.RunLock.KEY & 0xffffffffL)), "the run lock's session outlived 1 s of idleness");
+        Result r = run.await(Duration.ofSeconds(60));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of("1", "2", "3"), db.appliedVersions());
+    }
+
+    @Test
+    void aRunThatLosesItsLockStopsWith75BeforeCommittingMore() throws Exception {
+        TestDb db = PgServer.get().newDatabase("locklost");
+        Path dir = migrations("V1__a.sql", "CREATE TABLE a (id int);\nSELECT pg_sleep(3);\n", "V2__b.sql", "CREATE TABLE b (id int);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        db.awaitActive("pg_sleep(3)");
+        db.execute("select pg_terminate_backend(l.pid) from pg_locks l where l.locktype = 'advisory' and l.granted and l.objid = "
+                + (dev.pgshift.db.RunLock.KEY & 0xffffffffL));
+        Result r = run.await(Duration.ofSeconds(60));
+        assertEquals(75, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("lost the run lock"), r.stderr());
+        assertEquals(List.of(), db.appliedVersions(), "V1 was rolled back before its commit, V2 never ran");
+        assertEquals(null, db.scalar("select to_regclass('public.a')"));
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, again.exitCode(), again.toString());
+    }
+
+    /** The OS processes below {@code pid} (pg_dump, pg_restore), found while pgshift is alive. */
+    private static List<ProcessHandle> children(PgshiftProcess run) {
+        return run.process().descendants().toList();
+    }
+
+    @Test
+    void pgDumpDiesWithAKilledRunAndTheNextRunCompletesWithCompleteBackupsOnly() throws Exception {
+        TestDb db = PgServer.get().newDatabase("dumpkilled");
+        Path dir = tableThenAlter(db);
+        // Left by interrupted runs of an earlier release: a manifest without its dump, a dump without its manifest.
+        Files.createDirectories(backups());
+        Files.writeString(backups().resolve("20260101T000000Z_" + db.name() + "_deadbeef.dump.manifest.json"), "{}");
+        Files.writeString(backups().resolve("20260101T000001Z_" + db.name() + "_cafebabe.dump"), "PGDMP");
+        try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            st.execute("lock table t in access exclusive mode"); // pg_dump waits for its ACCESS SHARE lock on t
+            PgshiftProcess run = PgshiftProcess.start(args(dir, "run", "--backup", "always"), db.env());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (db.query("select 1 from pg_stat_activity where application_name like 'pgshift%' and wait_event_type = 'Lock'").isEmpty()) {
+                assertTrue(System.nanoTime() < deadline && run.process().isAlive(), run.stderrSoFar());
+                Thread.sleep(50);
+            }
+            List<ProcessHandle> tools = children(run);
+            assertFalse(tools.isEmpty(), "pg_dump runs as pgshift's child");
+            run.signal("KILL");
+            run.await(Duration.ofSeconds(10));
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (tools.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertFalse(tools.stream().anyMatch(ProcessHandle::isAlive), "pg_dump outlived the killed run: "
+                    + tools.stream().filter(ProcessHandle::isAlive).map(p -> p.info().commandLine().orElse("?")).toList());
+            awaitGone(db, "application_name like 'pgshift%'", Duration.ofSeconds(10));
+            blocker.rollback();
+        }
+        Result again = PgshiftProcess.run(args(dir, "run", "--backup", "always"), db.env());
+        assertEquals(0, again.exitCode(), again.toString());
+        try (Stream<Path> s = Files.list(backups())) {
+            List<String> files = s.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(2, files.size(), files.toString());
+            assertTrue(files.get(0).endsWith(".dump") && files.get(1).equals(files.get(0) + ".manifest.json"), files.toString());
+        }
+    }
+
+    @Test
+    void sigtermStopsARestoreAndItsPgRestore() throws Exception {
+        TestDb db = PgServer.get().newDatabase("restorestop");
+        int major = db.server().major();
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
+                dev.pgshift.testing.PgClients.noRestoreReason(major));
+        tableThenAlter(db);
+        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
+        assertEquals(0, backup.exitCode(), backup.toString());
+        Path dump;
+        try (Stream<Path> s = Files.list(backups())) {
+            dump = s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow();
+        }
+        try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            st.execute("lock table t in access exclusive mode"); // pg_restore --clean waits to drop t
+            PgshiftProcess restore = PgshiftProcess.start(List.of("restore", "--overwrite-live", dump.toString()), db.env());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (db.query("select 1 from pg_stat_activity where application_name like 'pgshift%' and wait_event_type = 'Lock'").isEmpty()) {
+                assertTrue(System.nanoTime() < deadline && restore.process().isAlive(), restore.stderrSoFar());
+                Thread.sleep(50);
+            }
+            List<ProcessHandle> tools = children(restore);
+            long sent = System.nanoTime();
+            restore.signal("TERM");
+            Result r = restore.await(Duration.ofSeconds(20));
+            double seconds = (System.nanoTime() - sent) / 1e9;
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(seconds < 5, "stopped " + seconds + " s after SIGTERM");
+            assertFalse(tools.stream().anyMatch(ProcessHandle::isAlive), "pg_restore outlived the stopped restore");
+            blocker.rollback();
+        }
+        assertEquals(List.of("1"), db.appliedVersions(), "the restore (one transaction) was rolled back");
+    }
+}

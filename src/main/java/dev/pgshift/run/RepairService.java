@@ -31,7 +31,7 @@ public final class RepairService {
     }
 
     public RunResult repair(List<Repair.Request> requests, String reason) {
-        RunRecorder rec = new RunRecorder("repair", version);
+        RunRecorder rec = new RunRecorder(stop, "repair", version);
         rec.reason(reason);
         Database db = Database.of(settings, stop);
         boolean reached = false;
@@ -42,9 +42,9 @@ public final class RepairService {
             Connection session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
             reached = true;
             rec.database(db.settings().describe(), RunService.serverVersion(session));
-            try (RunLock lock = rec.phase("lock", () -> RunLock.acquire(session, settings.lockWait(), stop))) {
+            try (Connection c = session; RunLock lock = rec.phase("lock", () -> RunLock.acquire(db, settings.lockWait(), stop))) {
                 rec.phase("repair", () -> {
-                    try (Connection c = db.getConnection()) {
+                    try {
                         rec.applied(new Repair(scripts, settings.schema()).apply(c, requests));
                     } catch (SQLException e) {
                         throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e) + ". Nothing was changed.", e);
@@ -54,11 +54,13 @@ public final class RepairService {
             result = rec.succeeded();
         } catch (PgshiftException e) {
             result = rec.failed(e);
+        } catch (SQLException e) {
+            result = rec.failed(new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e), e));
         }
         boolean recordable = reached;
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
             try {
-                return recordable ? db.getConnection() : null;
+                return recordable ? db.cleanupConnection() : null;
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }

@@ -4,7 +4,7 @@ import java.util.regex.Pattern;
 
 /** Flyway's options, methods and messages: none may reach a pgshift user, who has no Flyway command line to give them to. */
 public final class FlywayWording {
-    public static final Pattern PATTERN = Pattern.compile("Flyway|flyway repair|-X\\b|Error Code :|baseline\\(\\)|baselineOnMigrate|outOfOrder|"
+    public static final Pattern PATTERN = Pattern.compile("Flyway|flyway repair|-X\\b|Error Code :|baseline\\(\\)|baselineOnMigrate|baselined|outOfOrder|"
             + "ignoreMigrationPatterns|validateMigrationNaming|cleanDisabled|org\\.flywaydb|run repair|Failed to execute script|"
             + "Changes successfully rolled back");
 

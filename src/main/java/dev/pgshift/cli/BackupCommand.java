@@ -14,15 +14,27 @@ import picocli.CommandLine.Spec;
                 + "<UTC time>_<database>_<run>.dump with <file>.manifest.json beside it, mode 0600. pg_dump must be of the server's "
                 + "major version or newer (exit 4 otherwise).")
 public class BackupCommand implements Callable<Integer> {
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
+
+    @Mixin
+    LockOptions lock;
+
+    @Mixin
+    BackupOptions backup;
+
+    @Mixin
+    PgDumpOption pgDump;
+
+    @Mixin
+    ReportOptions report;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, RunService.Options.defaults(), RunService::backupOnly);
+        return RunCommand.execute(spec, connection.resolve(lock, backup, pgDump, report), RunService.Options.defaults(), RunService::backupOnly);
     }
 }

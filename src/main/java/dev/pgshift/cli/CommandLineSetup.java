@@ -11,7 +11,7 @@ import picocli.CommandLine;
 /**
  * Configures picocli: the exit-code list in --help comes from {@link ExitCode}; each command's help lists its own
  * options before the shared settings; one handler maps exceptions to exit codes, printing a message (a stack trace
- * only with --verbose). stdout and stderr are UTF-8 in any locale ({@link Utf8Output}).
+ * only with --verbose), and usage errors to exit 2 with a one-line hint. stdout and stderr are UTF-8 in any locale ({@link Utf8Output}).
  */
 @ApplicationScoped
 public class CommandLineSetup {
@@ -29,7 +29,8 @@ public class CommandLineSetup {
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().usageMessage().abbreviateSynopsis(true).sortOptions(false);
         }
-        cl.setExecutionExceptionHandler(new ExitCodeHandler());
+        ExitCodeHandler handler = new ExitCodeHandler();
+        cl.setExecutionExceptionHandler(handler).setParameterExceptionHandler(handler);
         Utf8Output.install(cl);
         return cl;
     }

@@ -30,9 +30,9 @@ public class HistoryCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the full reports as a JSON array")
     boolean json;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
 
     @Spec
     CommandSpec spec;
@@ -42,7 +42,7 @@ public class HistoryCommand implements Callable<Integer> {
         if (limit < 1) {
             throw new PgshiftException(ExitCode.CONFIG, "bad value " + limit + " for --limit: expected 1 or more runs");
         }
-        Settings settings = options.resolve();
+        Settings settings = connection.resolve();
         StopSignal stop = new StopSignal();
         Database db = Database.of(settings, stop);
         List<HistoryTable.Entry> entries;
@@ -61,10 +61,7 @@ public class HistoryCommand implements Callable<Integer> {
         } else if (entries.isEmpty()) {
             out.println("no runs recorded in " + HistoryTable.SCHEMA + "." + HistoryTable.TABLE);
         } else {
-            out.printf("%-24s %-8s %-9s %4s  %s%n", "started", "command", "outcome", "exit", "run id");
-            for (HistoryTable.Entry e : entries) {
-                out.printf("%-24s %-8s %-9s %4d  %s%n", e.startedAt().toInstant(), e.command(), e.outcome(), e.exitCode(), e.runId());
-            }
+            Rendering.history(out, entries);
         }
         out.flush();
         return 0;

@@ -16,15 +16,15 @@ public class MigrateCommand implements Callable<Integer> {
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre, post or all (default); see run --help")
     Phase phase;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    MigratingOptions options;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, new RunService.Options(phase, false, null), s -> s.migrate("migrate"));
+        return RunCommand.execute(spec, options.resolve(), new RunService.Options(phase, false, null), s -> s.migrate("migrate"));
     }
 }

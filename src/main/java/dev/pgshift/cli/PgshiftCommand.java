@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
             "Settings: flags, then environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, "
                     + "PGSHIFT_*), then the --config file. Logs go to stderr; stdout carries only what a command is asked for."},
         subcommands = {RunCommand.class, PlanCommand.class, MigrateCommand.class, BackupCommand.class, RestoreCommand.class,
-            VerifyCommand.class, HistoryCommand.class, RollbackCommand.class, ResetCommand.class},
+            VerifyCommand.class, HistoryCommand.class, RollbackCommand.class, RepairCommand.class, ResetCommand.class},
         commandListHeading = "%nCommands:%n",
         exitCodeListHeading = "%nExit codes:%n")
 public final class PgshiftCommand {

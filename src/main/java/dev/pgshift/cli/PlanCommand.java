@@ -38,9 +38,15 @@ public class PlanCommand implements Callable<Integer> {
     @Option(names = "--to", paramLabel = "VERSION", description = "with --rollback: the version to return to")
     String to;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
+
+    @Mixin
+    MigrationOptions migrations;
+
+    @Mixin
+    PendingOptions pending;
 
     @Spec
     CommandSpec spec;
@@ -52,7 +58,7 @@ public class PlanCommand implements Callable<Integer> {
         if (rollback && to == null) {
             throw new PgshiftException(ExitCode.CONFIG, "plan --rollback needs --to VERSION");
         }
-        RunService service = new RunService(options.resolve(), stop, VersionProvider.version(), new RunService.Options(Phase.ALL, false, to));
+        RunService service = new RunService(connection.resolve(migrations, pending), stop, VersionProvider.version(), new RunService.Options(Phase.ALL, false, to));
         PrintWriter out = spec.commandLine().getOut();
         if (rollback) {
             RollbackPlan plan = service.planRollback();

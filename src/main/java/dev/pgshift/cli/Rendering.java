@@ -11,7 +11,11 @@ import dev.pgshift.source.PlanWarning;
 import dev.pgshift.verify.CheckResult;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import dev.pgshift.report.HistoryTable;
 
 /** The human summaries commands print on stdout. */
 final class Rendering {
@@ -28,10 +32,11 @@ final class Rendering {
             out.printf("  %-9s %-9s %7s%s%n", p.name(), p.outcome(), seconds(p.duration()),
                     p.detail() != null && p.outcome() != Outcome.FAILED ? "  " + p.detail() : "");
         }
+        String label = "repair".equals(r.command()) ? "repaired" : "applied";
         if (r.migrations().isEmpty()) {
-            out.println("  applied   none");
+            out.printf("  %-9s none%n", label);
         } else {
-            out.printf("  applied   %d migration(s):%n", r.migrations().size());
+            out.printf("  %-9s %d migration(s):%n", label, r.migrations().size());
             for (AppliedMigration m : r.migrations()) {
                 out.printf("    %-20s %-19s %7s  %s%n", m.version(), m.mode(), seconds(m.duration()), m.script());
             }
@@ -51,11 +56,46 @@ final class Rendering {
         for (String w : r.warnings()) {
             out.println("  warning   " + w);
         }
+        if (r.reason() != null) {
+            out.println("  reason    " + r.reason());
+        }
         if (r.error() != null) {
             String how = r.outcome() == Outcome.STOPPED ? "stopped" : "failed";
             out.printf("  %s%s: %s%n", how, r.failedPhase() == null ? "" : " in " + r.failedPhase(), r.error());
         }
         out.flush();
+    }
+
+    /** pgshift history: one line a run, in columns as wide as their widest value. */
+    static void history(PrintWriter out, List<HistoryTable.Entry> entries) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("started (UTC)", "command", "outcome", "exit", "duration", "versions", "backup", "pgshift", "host", "user", "reason"));
+        DateTimeFormatter when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+        for (HistoryTable.Entry e : entries) {
+            rows.add(List.of(when.format(e.startedAt().toInstant()), e.command(), e.outcome(), String.valueOf(e.exitCode()),
+                    seconds(Duration.between(e.startedAt().toInstant(), e.finishedAt().toInstant())), dash(e.versions()), dash(e.backup()),
+                    dash(e.pgshiftVersion()), dash(e.host()), dash(e.osUser()), dash(e.reason())));
+        }
+        int[] width = new int[rows.get(0).size()];
+        for (List<String> row : rows) {
+            for (int i = 0; i < width.length; i++) {
+                width[i] = Math.max(width[i], row.get(i).length());
+            }
+        }
+        for (List<String> row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < width.length; i++) {
+                String cell = row.get(i);
+                boolean right = i == 3 || i == 4; // exit code and duration: numbers, right-aligned
+                line.append(right ? " ".repeat(width[i] - cell.length()) + cell : i == width.length - 1 ? cell : cell + " ".repeat(width[i] - cell.length()));
+                line.append("  ");
+            }
+            out.println(line.toString().stripTrailing());
+        }
+    }
+
+    private static String dash(String s) {
+        return s == null || s.isEmpty() ? "-" : s;
     }
 
     static void rollbackPlan(PrintWriter out, RollbackPlan plan) {

@@ -35,16 +35,19 @@ public class RestoreCommand implements Callable<Integer> {
     @Option(names = "--overwrite-live", description = "restore over the configured database itself: the backup's objects are dropped and recreated (objects made after the backup stay)")
     boolean overwriteLive;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
+
+    @Mixin
+    PgDumpOption pgDump;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Settings settings = options.resolve();
+        Settings settings = connection.resolve(pgDump);
         BackupManifest manifest = RestoreService.checkedManifest(backup); // before connecting: a damaged file needs no server
         StopSignal stop = new StopSignal();
         stop.install();

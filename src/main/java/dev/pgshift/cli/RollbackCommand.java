@@ -21,15 +21,33 @@ public class RollbackCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "VERSION", description = "the version to return to (0: before the first)")
     String to;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
+
+    @Mixin
+    MigrationOptions migrations;
+
+    @Mixin
+    LockOptions lock;
+
+    @Mixin
+    BackupOptions backup;
+
+    @Mixin
+    PgDumpOption pgDump;
+
+    @Mixin
+    VerifyOptions verify;
+
+    @Mixin
+    ReportOptions report;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, new RunService.Options(Phase.ALL, false, to), RunService::rollback);
+        return RunCommand.execute(spec, connection.resolve(migrations, lock, backup, pgDump, verify, report), new RunService.Options(Phase.ALL, false, to), RunService::rollback);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pgshift.cli;
 
+import dev.pgshift.config.Settings;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.Phase;
 import dev.pgshift.run.RunResult;
@@ -26,27 +27,31 @@ public class RunCommand implements Callable<Integer> {
             + "real database untouched and exits with the failing phase's code.")
     boolean rehearse;
 
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    MigratingOptions options;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return execute(spec, options, new RunService.Options(phase, rehearse, null), s -> s.migrate("run"));
+        return execute(spec, options.resolve(), new RunService.Options(phase, rehearse, null), s -> s.migrate("run"));
     }
 
     /** Runs one pipeline and prints its summary; the exit code is the run's. */
-    static int execute(CommandSpec spec, SettingsOptions options, RunService.Options runOptions,
+    static int execute(CommandSpec spec, Settings settings, RunService.Options runOptions,
             java.util.function.Function<RunService, RunResult> body) {
         StopSignal stop = new StopSignal();
         stop.install();
-        RunResult result = body.apply(new RunService(options.resolve(), stop, VersionProvider.version(), runOptions));
+        return printed(spec, body.apply(new RunService(settings, stop, VersionProvider.version(), runOptions)));
+    }
+
+    /** Prints a run's summary on stdout and its error on stderr; the exit code is the run's. */
+    static int printed(CommandSpec spec, RunResult result) {
         Rendering.summary(spec.commandLine().getOut(), result);
         if (result.error() != null) {
-            spec.commandLine().getErr().println("pgshift: " + result.error());
+            ErrorOutput.print(spec.commandLine().getErr(), result.error(), null);
         }
         return result.exitCode();
     }

@@ -15,15 +15,24 @@ import picocli.CommandLine.Spec;
                 + "(--allow-not-valid); the latest migration applied; and each verify script (bundled db/verify and "
                 + "--verify-scripts DIR) returns no rows."})
 public class VerifyCommand implements Callable<Integer> {
-    /** Connection and the other settings, listed after this command's own options. */
+    // Settings groups, listed in --help after this command's own options.
     @Mixin
-    SettingsOptions options;
+    ConnectionOptions connection;
+
+    @Mixin
+    MigrationOptions migrations;
+
+    @Mixin
+    VerifyOptions verify;
+
+    @Mixin
+    ReportOptions report;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return RunCommand.execute(spec, options, RunService.Options.defaults(), RunService::verifyOnly);
+        return RunCommand.execute(spec, connection.resolve(migrations, verify, report), RunService.Options.defaults(), RunService::verifyOnly);
     }
 }

@@ -36,7 +36,7 @@ public enum Setting {
     OUT_OF_ORDER("--out-of-order", "PGSHIFT_OUT_OF_ORDER", "out-of-order", "false", "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does"),
     ADOPT_IGNORE_CHECKSUMS("--adopt-ignore-checksums", "PGSHIFT_ADOPT_IGNORE_CHECKSUMS", "adopt-ignore-checksums", "false", "adopt Prisma-applied migrations whose files changed since"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
-    TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (written when the file's directory exists)");
+    TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (by default only in a pod: KUBERNETES_SERVICE_HOST set)");
 
     private final String flag;
     private final String env;

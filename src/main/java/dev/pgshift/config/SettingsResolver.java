@@ -113,13 +113,25 @@ public final class SettingsResolver {
                 value = viaUrl != null ? viaUrl : direct;
             }
             if (value == null) {
-                value = s.defaultValue();
+                value = s == Setting.TERMINATION_LOG ? defaultTerminationLog() : s.defaultValue();
             }
             if (value != null) {
                 v.put(s, value);
             }
         }
         return build(v, searchPath);
+    }
+
+    /** Set by Kubernetes in every container; the kubelet reads the termination message of a pod's containers only. */
+    public static final String KUBERNETES_ENV = "KUBERNETES_SERVICE_HOST";
+
+    /**
+     * The Kubernetes termination message path when running in a pod, else none: outside Kubernetes, a run as root would
+     * write /dev/termination-log on the host and a run as anyone else would fail to. Given explicitly, it is written anywhere.
+     */
+    private String defaultTerminationLog() {
+        String k8s = env.get(KUBERNETES_ENV);
+        return k8s != null && !k8s.isEmpty() ? Setting.TERMINATION_LOG.defaultValue() : null;
     }
 
     /** How a message names where a setting came from. */
@@ -176,7 +188,7 @@ public final class SettingsResolver {
                 new VerifySettings(directories(Setting.VERIFY_SCRIPTS, v.get(Setting.VERIFY_SCRIPTS)), bundled,
                         names(v.get(Setting.ALLOW_INVALID_INDEX)), names(v.get(Setting.ALLOW_NOT_VALID))),
                 v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
-                v.get(Setting.TERMINATION_LOG).isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
+                v.getOrDefault(Setting.TERMINATION_LOG, "").isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
                 v.get(Setting.ADOPT_THROUGH), parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
                 parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)));
     }
@@ -198,9 +210,20 @@ public final class SettingsResolver {
             if (!Files.isDirectory(p)) {
                 throw new PgshiftException(ExitCode.CONFIG, "directory " + p + " given by " + s.displayName() + " does not exist or is not a directory");
             }
-            dirs.add(p);
+            // -m d -m d, or -m d -m ./d: one directory read twice would clash with itself
+            if (dirs.stream().noneMatch(seen -> sameDirectory(seen, p))) {
+                dirs.add(p);
+            }
         }
         return List.copyOf(dirs);
+    }
+
+    private static boolean sameDirectory(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        }
     }
 
     private static BackupSettings backup(Map<Setting, String> v) {

@@ -175,7 +175,9 @@ public final class Migrator {
                 } else if (state == MigrationState.SUCCESS && script != null && m.getChecksum() != null
                         && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
-                            + FlywayBridge.checksum(script.file().content()) + "); never edit an applied migration: restore it and add a new one");
+                            + FlywayBridge.checksum(script.file().content()) + "): restore the file and put the change in a new migration, or, if the edit "
+                            + "was deliberate and the database already matches it, accept it with: pgshift repair --accept-checksum " + v
+                            + " --reason '...'");
                 } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.description(script) + "'; rename it back");
@@ -234,8 +236,8 @@ public final class Migrator {
                 if (script != null && script.mode() == ExecutionMode.OWN) {
                     throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
                             + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
-                            + "before the file or to where the file leaves it, then remove the failed record: delete from "
-                            + historyTable(schema) + " where version = '" + v + "' and not success");
+                            + "before the file, then run: pgshift repair --rolled-back " + v + " --reason '...' (the file runs again on the "
+                            + "next run); or finish what the file does by hand, then run: pgshift repair --applied " + v + " --reason '...'");
                 }
                 versions.add(v);
                 LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
@@ -246,6 +248,29 @@ public final class Migrator {
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Creates the empty history table, as Flyway makes it, where there is none. Flyway would refuse a schema that holds
+     * anything ("non-empty schema"), in its own words; pgshift's plan has already refused a schema that holds objects the
+     * migrations could collide with, in pgshift's words, and allowed what is no collision (an empty _prisma_migrations).
+     * Flyway creates the table with a baseline marker, which is removed at once: the history holds only migrations.
+     */
+    private void createHistory() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(true);
+            var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return;
+            }
+            new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
+            st.executeUpdate("delete from " + historyTable(schema) + " where type = 'BASELINE'");
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot create the migration history: " + e.getMessage(), e);
+        } catch (FlywayException e) {
+            throw translate(e);
         }
     }
 
@@ -277,6 +302,7 @@ public final class Migrator {
      * @param applied receives each migration this call applied, also when it then fails
      */
     public void migrate(String target, int retries, List<AppliedMigration> applied) {
+        createHistory();
         Set<String> before = appliedVersions();
         Flyway runner = target == null ? flyway : new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
                 .target(target).load();

@@ -69,9 +69,8 @@ public final class PrismaAdoption {
                 // Prisma itself refuses to go on here (P3009): part of the folder may be applied.
                 throw new PgshiftException(ExitCode.CONFIG, "Prisma's attempt at " + m.prismaName() + " failed and was never resolved, so part "
                         + "of it may be applied. Bring the database to where it was before the folder and mark the attempt rolled back "
-                        + "(update " + table + " set rolled_back_at = now() where migration_name = '" + m.prismaName() + "' and finished_at "
-                        + "is null) to have pgshift run it, or finish it by hand and pass --adopt-through " + m.version()
-                        + " to record it as applied.");
+                        + "with pgshift repair --rolled-back " + m.version() + " --reason '...' to have pgshift run it, or finish it by "
+                        + "hand and pass --adopt-through " + m.version() + " to record it as applied.");
             }
             if (p != null && !p.applied()) {
                 notes.add(m.prismaName() + ": " + p.note() + " in _prisma_migrations, not adopted: pgshift will run it");
@@ -138,14 +137,28 @@ public final class PrismaAdoption {
 
     /** A folder pgshift rolled back is marked rolled back in _prisma_migrations, as {@code prisma migrate resolve} would. */
     static void recordRolledBack(Connection c, String schema, MigrationScript m) throws SQLException {
+        updateRow(c, schema, m, "rolled_back_at = clock_timestamp()", "finished_at is not null and rolled_back_at is null");
+    }
+
+    /** After pgshift repair accepted an edited folder, Prisma's row carries the file's checksum too. */
+    static void recordChecksum(Connection c, String schema, MigrationScript m) throws SQLException {
+        updateRow(c, schema, m, "checksum = '" + sha256(m.file().content()) + "'", "finished_at is not null and rolled_back_at is null");
+    }
+
+    /** Prisma's unfinished attempts at a folder marked rolled back, as {@code prisma migrate resolve --rolled-back}; how many. */
+    static int resolveUnfinished(Connection c, String schema, MigrationScript m) throws SQLException {
+        return updateRow(c, schema, m, "rolled_back_at = clock_timestamp()", "finished_at is null and rolled_back_at is null");
+    }
+
+    /** Updates a Prisma folder's rows in _prisma_migrations that match {@code where}; none where the table or the folder is not. */
+    private static int updateRow(Connection c, String schema, MigrationScript m, String set, String where) throws SQLException {
         String table = m.scheme() == MigrationScript.Scheme.PRISMA ? table(c, schema) : null;
         if (table == null) {
-            return;
+            return 0;
         }
-        try (java.sql.PreparedStatement ps = c.prepareStatement("update " + table + " set rolled_back_at = clock_timestamp() "
-                + "where migration_name = ? and finished_at is not null and rolled_back_at is null")) {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("update " + table + " set " + set + " where migration_name = ? and " + where)) {
             ps.setString(1, m.prismaName());
-            ps.executeUpdate();
+            return ps.executeUpdate();
         }
     }
 

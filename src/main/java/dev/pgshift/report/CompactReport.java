@@ -59,7 +59,7 @@ public final class CompactReport {
 
     private static String write(ObjectNode n) {
         try {
-            return Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(n);
+            return Json.ONE_LINE.writeValueAsString(n);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -31,7 +31,11 @@ public final class HistoryTable {
             st.execute("create schema if not exists " + SCHEMA);
             st.execute("create table if not exists " + table() + " (run_id uuid primary key, command text not null, started_at timestamptz not null, "
                     + "finished_at timestamptz not null, outcome text not null, exit_code int not null, report jsonb not null)");
-            try (PreparedStatement ps = c.prepareStatement("insert into " + table() + " values (?::uuid, ?, ?, ?, ?, ?, ?::jsonb)")) {
+            // Columns added since the first release: a table an older pgshift created gets them here, its rows keep nulls.
+            st.execute("alter table " + table() + " add column if not exists pgshift_version text, add column if not exists host text, "
+                    + "add column if not exists os_user text, add column if not exists reason text");
+            try (PreparedStatement ps = c.prepareStatement("insert into " + table() + " (run_id, command, started_at, finished_at, outcome, "
+                    + "exit_code, report, pgshift_version, host, os_user, reason) values (?::uuid, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)")) {
                 ps.setString(1, r.runId());
                 ps.setString(2, r.command());
                 ps.setTimestamp(3, Timestamp.from(r.startedAt()));
@@ -39,6 +43,10 @@ public final class HistoryTable {
                 ps.setString(5, r.outcome());
                 ps.setInt(6, r.exitCode());
                 ps.setString(7, Json.MAPPER.writeValueAsString(r));
+                ps.setString(8, r.pgshiftVersion());
+                ps.setString(9, r.host());
+                ps.setString(10, r.osUser());
+                ps.setString(11, r.reason());
                 ps.executeUpdate();
             }
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -48,8 +56,14 @@ public final class HistoryTable {
         }
     }
 
-    /** One past run, newest first in {@link #list}. */
-    public record Entry(String runId, String command, Timestamp startedAt, Timestamp finishedAt, String outcome, int exitCode, String report) {
+    /**
+     * One past run, newest first in {@link #list}; read from the report, so the rows an older pgshift wrote show too.
+     *
+     * @param versions the versions the run applied (or rolled back, adopted, repaired), comma-separated; "" for none
+     * @param backup   the backup file it made, or null
+     */
+    public record Entry(String runId, String command, Timestamp startedAt, Timestamp finishedAt, String outcome, int exitCode,
+            String versions, String backup, String pgshiftVersion, String host, String osUser, String reason, String report) {
     }
 
     public List<Entry> list(Connection c, int limit) throws SQLException {
@@ -61,13 +75,16 @@ public final class HistoryTable {
                     return out;
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, report::text from "
-                    + table() + " order by started_at desc limit ?")) {
+            try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, "
+                    + "coalesce((select string_agg(m->>'version', ',') from jsonb_array_elements(report->'migrations') m), ''), "
+                    + "report->'backup'->>'file', report->>'pgshiftVersion', report->>'host', report->>'osUser', report->>'reason', "
+                    + "report::text from " + table() + " order by started_at desc limit ?")) {
                 ps.setInt(1, limit);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new Entry(rs.getString(1), rs.getString(2), rs.getTimestamp(3), rs.getTimestamp(4), rs.getString(5), rs.getInt(6),
-                                rs.getString(7)));
+                                rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
+                                rs.getString(13)));
                     }
                 }
             }

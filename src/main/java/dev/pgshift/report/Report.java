@@ -9,6 +9,10 @@ import java.util.List;
 /**
  * The report of one run, as written to the JSON file and the history table. Its format is versioned
  * ({@link #FORMAT_VERSION}) and described by docs/report.schema.json; durations are milliseconds.
+ *
+ * @param reason why it was run (pgshift repair's --reason), else null
+ * @param host   where it ran: the pod's name in Kubernetes (HOSTNAME), else the machine's host name
+ * @param osUser the operating-system user it ran as
  */
 @RegisterForReflection
 public record Report(
@@ -29,7 +33,10 @@ public record Report(
         List<Migration> migrations,
         BackupManifest backup,
         List<Check> checks,
-        List<String> warnings) {
+        List<String> warnings,
+        String reason,
+        String host,
+        String osUser) {
 
     public static final int FORMAT_VERSION = 1;
 
@@ -56,6 +63,23 @@ public record Report(
                         .toList(),
                 r.backup(),
                 r.checks().stream().map(c -> new Check(c.name(), c.status().name(), c.duration().toMillis(), c.detail())).toList(),
-                r.warnings());
+                r.warnings(), r.reason(), thisHost(), System.getProperty("user.name"));
+    }
+
+    /** The pod's name in Kubernetes (which sets HOSTNAME to it), else the machine's host name; null when none is known. */
+    static String thisHost() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/etc/hostname")).strip();
+        } catch (java.io.IOException e) {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException u) {
+                return null;
+            }
+        }
     }
 }

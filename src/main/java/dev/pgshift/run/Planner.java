@@ -59,19 +59,29 @@ final class Planner {
      */
     private static void refuseExistingSchemaWithoutHistory(Connection c, String schema) throws SQLException {
         List<String> tables = new ArrayList<>();
-        try (java.sql.PreparedStatement ps = c.prepareStatement("select format('%I.%I', n.nspname, t.relname) from pg_class t "
-                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p', 'v', 'm') "
-                + "and (n.nspname = ? or n.nspname = any (current_schemas(false))) "
-                + "and t.relname not in ('_prisma_migrations', '" + Migrator.HISTORY_TABLE + "') order by 1 limit 6")) {
+        boolean onlyTables = true;
+        // What Flyway counts as a non-empty schema (relations, sequences, standalone types, functions; extensions' own
+        // objects aside), so that pgshift's refusal, in its words, comes first, in plan as in run.
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select name, is_table from ("
+                + "select format('%I.%I', n.nspname, t.relname) as name, t.relkind in ('r', 'p') as is_table, n.nspname, t.oid from pg_class t "
+                + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p', 'v', 'm', 'S') "
+                + "and t.relname not in ('_prisma_migrations', '" + Migrator.HISTORY_TABLE + "') "
+                + "union all select 'type ' || format('%I.%I', n.nspname, y.typname), false, n.nspname, y.oid from pg_type y "
+                + "join pg_namespace n on n.oid = y.typnamespace where y.typcategory not in ('A', 'C') "
+                + "union all select 'function ' || format('%I.%I', n.nspname, p.proname), false, n.nspname, p.oid from pg_proc p "
+                + "join pg_namespace n on n.oid = p.pronamespace) o "
+                + "where (o.nspname = ? or o.nspname = any (current_schemas(false))) "
+                + "and not exists (select 1 from pg_depend d where d.objid = o.oid and d.deptype = 'e') order by not is_table, 1 limit 6")) {
             ps.setString(1, schema);
             try (java.sql.ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
+                    onlyTables &= rs.getBoolean(2);
                 }
             }
         }
         if (!tables.isEmpty()) {
-            throw new PgshiftException(ExitCode.CONFIG, "the database already has tables (" + String.join(", ", tables.subList(0, Math.min(5,
+            throw new PgshiftException(ExitCode.CONFIG, "the database already has " + (onlyTables ? "tables" : "objects") + " (" + String.join(", ", tables.subList(0, Math.min(5,
                     tables.size()))) + (tables.size() > 5 ? ", ..." : "") + ") but no migration history: running the migrations would "
                     + "collide with them. If Prisma migrated it, pgshift adopts what _prisma_migrations records: none was found in schema "
                     + schema + " or on the search_path (set --schema to the schema that holds it). If the tables were made by hand or "

@@ -25,6 +25,7 @@ public final class RunRecorder {
     private final List<CheckResult> checks = new ArrayList<>();
     private String database;
     private String serverVersion;
+    private String reason;
 
     public RunRecorder(StopSignal stop, String command, String version) {
         this.stop = stop;
@@ -88,6 +89,10 @@ public final class RunRecorder {
         warnings.add(warning);
     }
 
+    public void reason(String reason) {
+        this.reason = reason;
+    }
+
     public void database(String database, String serverVersion) {
         this.database = database;
         this.serverVersion = serverVersion;
@@ -111,6 +116,6 @@ public final class RunRecorder {
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
                 serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(checks),
-                List.copyOf(warnings));
+                List.copyOf(warnings), reason);
     }
 }

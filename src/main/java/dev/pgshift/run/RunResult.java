@@ -9,6 +9,8 @@ import java.util.List;
 /**
  * Everything one pgshift run did, as the report renders it: outcome, exit code, the failed phase and its error, each
  * phase with its duration, and the migrations applied. Later stages (backup, verify) add their parts here.
+ *
+ * @param reason why the operator ran it (pgshift repair's --reason); null for other commands
  */
 public record RunResult(
         String runId,
@@ -26,7 +28,8 @@ public record RunResult(
         List<AppliedMigration> migrations,
         BackupManifest backup,
         List<CheckResult> checks,
-        List<String> warnings) {
+        List<String> warnings,
+        String reason) {
 
     public Duration duration() {
         return Duration.between(startedAt, finishedAt);

@@ -355,7 +355,8 @@ public final class RunService {
         stop.checkStop("");
     }
 
-    private List<MigrationScript> loadScripts() {
+    /** The migration files of the configured locations, in order; used by {@link RepairService} too. */
+    List<MigrationScript> loadScripts() {
         List<dev.pgshift.source.MigrationFile> files = MigrationLocations.read(settings.bundled(), settings.migrationDirs());
         List<MigrationScript> scripts = MigrationCatalog.order(files);
         skipped = MigrationCatalog.skipped(files);
@@ -371,7 +372,7 @@ public final class RunService {
         return scripts;
     }
 
-    private static String serverVersion(Connection c) {
+    static String serverVersion(Connection c) {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select current_setting('server_version')")) {
             rs.next();
             return rs.getString(1);

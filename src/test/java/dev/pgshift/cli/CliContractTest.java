@@ -1,6 +1,7 @@
 package dev.pgshift.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgshift.ExitCode;
@@ -35,8 +36,68 @@ class CliContractTest {
 
     @Test
     @Launch(value = {"migrate", "--no-such-option"}, exitCode = 2)
-    void unknownOptionIsAUsageError(LaunchResult result) {
-        assertTrue(result.getErrorOutput().contains("--no-such-option"), result.getErrorOutput());
+    void unknownOptionIsAUsageErrorWithAOneLineHintNotTheWholeHelp(LaunchResult result) {
+        String err = result.getErrorOutput();
+        assertTrue(err.contains("--no-such-option"), err);
+        assertTrue(err.contains("see 'pgshift migrate --help'"), err);
+        assertFalse(err.contains("Usage:"), "no help dump: " + err);
+        assertEquals(1, err.lines().filter(l -> !l.isBlank() && !l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d+ .*")).count(),
+                "one line, the error and its hint, beside any log lines: " + err);
+    }
+
+    @Test
+    void eachCommandsHelpListsOnlyTheOptionsItUses(QuarkusMainLauncher launcher) {
+        String history = launcher.launch("history", "--help").getOutput();
+        assertTrue(history.contains("--limit") && history.contains("--url"), history);
+        for (String unused : new String[] {"--backup-dir", "--lock-timeout", "--migrations", "--verify-scripts", "--termination-log"}) {
+            assertFalse(history.contains(unused), "history does not use " + unused + ":\n" + history);
+        }
+        String restore = launcher.launch("restore", "--help").getOutput();
+        assertTrue(restore.contains("--pg-dump") && restore.contains("--into"), restore);
+        for (String unused : new String[] {"--backup-dir", "--backup-keep", "--migrations", "--lock-retries", "--adopt-through"}) {
+            assertFalse(restore.contains(unused), "restore does not use " + unused + ":\n" + restore);
+        }
+        String plan = launcher.launch("plan", "--help").getOutput();
+        assertTrue(plan.contains("--out-of-order") && plan.contains("--migrations"), plan);
+        assertFalse(plan.contains("--backup-dir"), "plan makes no backup:\n" + plan);
+        String run = launcher.launch("run", "--help").getOutput();
+        for (String used : new String[] {"--backup-dir", "--lock-timeout", "--migrations", "--verify-scripts", "--termination-log", "--out-of-order"}) {
+            assertTrue(run.contains(used), "run uses " + used + ":\n" + run);
+        }
+    }
+
+    @Test
+    void restoreRefusesTheBackupDirItWouldIgnore(QuarkusMainLauncher launcher) {
+        LaunchResult r = launcher.launch("restore", "x.dump", "--backup-dir", "/tmp");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.getErrorOutput().contains("'--backup-dir'") && r.getErrorOutput().contains("Unknown option"), r.getErrorOutput());
+        assertTrue(r.getErrorOutput().contains("see 'pgshift restore --help'"), r.getErrorOutput());
+    }
+
+    @Test
+    void resetSaysWhatItDropsAndWhatSurvives(QuarkusMainLauncher launcher) {
+        String help = launcher.launch("reset", "--help").getOutput().replaceAll("\\s+", " ");
+        assertTrue(help.contains("Drops ONE schema, the managed one"), help);
+        assertTrue(help.contains("What survives: every other schema"), help);
+        assertFalse(help.contains("drops everything"), help);
+    }
+
+    @Test
+    void repairNeedsAReasonAndSomethingToDo(QuarkusMainLauncher launcher) {
+        LaunchResult noReason = launcher.launch("repair", "--accept-checksum", "1");
+        assertEquals(2, noReason.exitCode());
+        assertTrue(noReason.getErrorOutput().contains("Missing required option: '--reason=TEXT'"), noReason.getErrorOutput());
+        assertTrue(noReason.getErrorOutput().contains("see 'pgshift repair --help'"), noReason.getErrorOutput());
+        LaunchResult blank = launcher.launch("repair", "--accept-checksum", "1", "--reason", " ");
+        assertEquals(3, blank.exitCode());
+        assertTrue(blank.getErrorOutput().contains("--reason is empty"), blank.getErrorOutput());
+        LaunchResult nothing = launcher.launch("repair", "--reason", "why");
+        assertEquals(3, nothing.exitCode());
+        assertTrue(nothing.getErrorOutput().contains("--accept-checksum VERSION, --rolled-back VERSION or --applied VERSION"),
+                nothing.getErrorOutput());
+        String help = launcher.launch("repair", "--help").getOutput();
+        assertTrue(help.contains("--accept-checksum") && help.contains("--rolled-back") && help.contains("--applied"), help);
+        assertFalse(help.contains("--backup-dir"), "repair makes no backup:\n" + help);
     }
 
     @Test
@@ -64,7 +125,9 @@ class CliContractTest {
         String help = restore.getOutput();
         assertTrue(help.contains("Usage: pgshift restore [OPTIONS] BACKUP"), "a short synopsis, not 30 options: " + help);
         assertTrue(help.indexOf("--jobs") > 0 && help.indexOf("--jobs") < help.indexOf("--url"), "the command's own options come first: " + help);
-        assertTrue(help.indexOf("--url") < help.indexOf("--backup-dir") && help.indexOf("--backup-dir") < help.indexOf("--report-file"),
-                "shared settings in their order (connection, backup, report), not alphabetical: " + help);
+        String run = launcher.launch("run", "--help").getOutput();
+        assertTrue(run.indexOf("--rehearse") < run.indexOf("--url") && run.indexOf("--url") < run.indexOf("--backup-dir")
+                && run.indexOf("--backup-dir") < run.indexOf("--report-file"),
+                "own options first, then the settings in their order (connection, backup, report), not alphabetical: " + run);
     }
 }

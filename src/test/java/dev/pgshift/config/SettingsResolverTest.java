@@ -229,4 +229,21 @@ class SettingsResolverTest {
         flags.put(Setting.SCHEMA, "s".repeat(64));
         assertTrue(fails().getMessage().contains("at most 63"));
     }
+
+    @Test
+    void theTerminationMessageIsWrittenByDefaultOnlyInAKubernetesPod() {
+        assertNull(resolve().terminationLog(), "outside Kubernetes: no /dev/termination-log on the host");
+        env.put(SettingsResolver.KUBERNETES_ENV, "10.96.0.1");
+        assertEquals(Path.of("/dev/termination-log"), resolve().terminationLog());
+        env.remove(SettingsResolver.KUBERNETES_ENV);
+        flags.put(Setting.TERMINATION_LOG, tmp.resolve("term").toString());
+        assertEquals(tmp.resolve("term"), resolve().terminationLog(), "given explicitly: written anywhere");
+    }
+
+    @Test
+    void aMigrationDirectoryGivenTwiceIsReadOnce() throws Exception {
+        Path d = Files.createDirectories(tmp.resolve("m"));
+        flags.put(Setting.MIGRATIONS, d + "," + d + "," + tmp.resolve("./m"));
+        assertEquals(java.util.List.of(d), resolve().migrationDirs());
+    }
 }

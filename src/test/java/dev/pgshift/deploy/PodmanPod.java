@@ -195,7 +195,9 @@ final class PodmanPod {
 
     // Values only: the password is a mounted file, and the env file is not in podman's arguments anyway.
     private static Path envFile(List<EnvVar> env, Inputs inputs, Path workDir) throws IOException {
-        StringBuilder sb = new StringBuilder();
+        // The kubelet gives every container the API server's Service address; pgshift writes its termination message
+        // by default only where it finds it.
+        StringBuilder sb = new StringBuilder("KUBERNETES_SERVICE_HOST=10.96.0.1\nKUBERNETES_SERVICE_PORT=443\n");
         for (EnvVar e : env) {
             String value = e.getValue();
             if (e.getValueFrom() != null) {

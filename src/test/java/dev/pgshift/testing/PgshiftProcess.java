@@ -37,6 +37,16 @@ public final class PgshiftProcess {
         }
     }
 
+    /** Whether {@code command} reads migration files: it takes --migrations and --bundled. */
+    public static boolean readsMigrations(String command) {
+        return List.of("run", "migrate", "plan", "verify", "rollback", "reset", "repair").contains(command);
+    }
+
+    /** Whether {@code command} backs up: it takes --backup, --backup-dir and the other backup settings. */
+    public static boolean backsUp(String command) {
+        return List.of("run", "migrate", "backup", "rollback", "reset").contains(command);
+    }
+
     public static List<String> command() {
         String nativePath = System.getProperty("native.image.path");
         if (nativePath != null && Files.isExecutable(Path.of(nativePath))) {

@@ -22,7 +22,12 @@ class HistoryEdgesIT {
 
     private List<String> args(Path dir, String... more) {
         List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", dir.toString(), "--backup-dir", tmp.resolve("backups").toString()));
+        if (PgshiftProcess.readsMigrations(more[0])) {
+            a.addAll(List.of("--bundled=false", "--migrations", dir.toString()));
+        }
+        if (PgshiftProcess.backsUp(more[0])) {
+            a.addAll(List.of("--backup-dir", tmp.resolve("backups").toString()));
+        }
         return a;
     }
 

@@ -115,7 +115,10 @@ class PrismaHistoriesIT {
 
     private static List<String> args(Path dir, String... more) {
         List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", dir.toString(), "--backup=never"));
+        a.addAll(List.of("--bundled=false", "--migrations", dir.toString()));
+        if (PgshiftProcess.backsUp(more[0])) {
+            a.add("--backup=never");
+        }
         return a;
     }
 

@@ -1,0 +1,30 @@
+package dev.pgshift.cli;
+
+import dev.pgshift.config.Setting;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** What counts as pending and what is adopted: the commands that plan or apply migrations. */
+public final class PendingOptions implements SettingFlags {
+
+    @Option(names = "--out-of-order", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does; "
+                    + "without it they stop the run, named (env PGSHIFT_OUT_OF_ORDER)")
+    String outOfOrder;
+
+    @Option(names = "--adopt-through", paramLabel = "VERSION", description = "moving from prisma migrate deploy: also record pending "
+            + "migrations up to VERSION as applied without running them (manual files the team applied by hand; env PGSHIFT_ADOPT_THROUGH)")
+    String adoptThrough;
+
+    @Option(names = "--adopt-ignore-checksums", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "adopt Prisma-applied migrations even when their files changed since Prisma applied them "
+                    + "(env PGSHIFT_ADOPT_IGNORE_CHECKSUMS)")
+    String adoptIgnoreChecksums;
+
+    @Override
+    public void addTo(Map<Setting, String> flags) {
+        SettingFlags.put(flags, Setting.OUT_OF_ORDER, outOfOrder);
+        SettingFlags.put(flags, Setting.ADOPT_THROUGH, adoptThrough);
+        SettingFlags.put(flags, Setting.ADOPT_IGNORE_CHECKSUMS, adoptIgnoreChecksums);
+    }
+}

@@ -1,0 +1,174 @@
+package dev.pgshift.migrate;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.run.AppliedMigration;
+import dev.pgshift.source.MigrationScript;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * pgshift repair's changes to the migration history, for the day after a failure: accept an applied file's new checksum
+ * after a deliberate edit, or resolve a failed record as rolled back (removed: the file runs again) or as applied (marked
+ * done). Never runs a migration's SQL; keeps _prisma_migrations true where it exists, as {@code prisma migrate resolve}
+ * would. All requested actions change the history in one transaction: all or nothing.
+ */
+public final class Repair {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Repair.class);
+
+    /** One thing repair can do to one version. */
+    public enum Action {
+        ACCEPT_CHECKSUM("--accept-checksum", "checksum accepted"),
+        ROLLED_BACK("--rolled-back", "resolved as rolled back"),
+        APPLIED("--applied", "resolved as applied");
+
+        private final String flag;
+        private final String done;
+
+        Action(String flag, String done) {
+            this.flag = flag;
+            this.done = done;
+        }
+
+        public String flag() {
+            return flag;
+        }
+    }
+
+    /** An action on a version, as repair's flags name them. */
+    public record Request(Action action, String version) {
+    }
+
+    private final Map<String, MigrationScript> byVersion;
+    private final String schema;
+    private final String table;
+
+    public Repair(List<MigrationScript> scripts, String schema) {
+        this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
+        this.schema = schema;
+        this.table = Migrator.historyTable(schema);
+    }
+
+    /** Applies every request in one transaction on {@code c}; returns what changed, one entry per request, in order. */
+    public List<AppliedMigration> apply(Connection c, List<Request> requests) throws SQLException {
+        boolean history = historyExists(c);
+        c.setAutoCommit(false);
+        try {
+            List<AppliedMigration> done = new ArrayList<>();
+            for (Request r : requests) {
+                String detail = switch (r.action()) {
+                    case ACCEPT_CHECKSUM -> acceptChecksum(c, requireHistory(history, r));
+                    case ROLLED_BACK -> rolledBack(c, history, r.version());
+                    case APPLIED -> applied(c, requireHistory(history, r));
+                };
+                MigrationScript s = byVersion.get(r.version());
+                LOG.infof("repair: %s %s%s", r.version(), r.action().done, detail);
+                done.add(new AppliedMigration(r.version(), s == null ? "" : FlywayBridge.description(s),
+                        s == null ? "(no file)" : s.file().displayPath(), r.action().done, Duration.ZERO));
+            }
+            c.commit();
+            return done;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        }
+    }
+
+    /** Accepting a checksum and resolving as applied need pgshift's history; resolving Prisma's attempt does not. */
+    private String requireHistory(boolean exists, Request r) {
+        if (!exists) {
+            throw refused(r.action(), r.version(), "schema " + schema + " has no pgshift migration history (" + table + ")");
+        }
+        return r.version();
+    }
+
+    private String acceptChecksum(Connection c, String version) throws SQLException {
+        MigrationScript script = script(version, Action.ACCEPT_CHECKSUM);
+        Integer recorded = null;
+        boolean applied = false;
+        try (PreparedStatement ps = c.prepareStatement("select checksum from " + table + " where version = ? and success")) {
+            ps.setString(1, version);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    applied = true;
+                    recorded = (Integer) rs.getObject(1);
+                }
+            }
+        }
+        if (!applied) {
+            throw refused(Action.ACCEPT_CHECKSUM, version, "version " + version + " is not recorded as applied; only an applied file's "
+                    + "checksum can be accepted");
+        }
+        int now = FlywayBridge.checksum(script.file().content());
+        if (recorded != null && recorded == now) {
+            throw refused(Action.ACCEPT_CHECKSUM, version, script.file().displayPath() + " matches the checksum recorded for it: nothing to accept");
+        }
+        update(c, "update " + table + " set checksum = ? where version = ? and success", now, version);
+        PrismaAdoption.recordChecksum(c, schema, script);
+        return " (recorded " + recorded + ", the file's " + now + ")";
+    }
+
+    private String rolledBack(Connection c, boolean history, String version) throws SQLException {
+        int removed = 0;
+        if (history) {
+            try (PreparedStatement ps = c.prepareStatement("delete from " + table + " where version = ? and not success")) {
+                ps.setString(1, version);
+                removed = ps.executeUpdate();
+            }
+        }
+        MigrationScript script = byVersion.get(version);
+        int prisma = script == null ? 0 : PrismaAdoption.resolveUnfinished(c, schema, script);
+        if (removed + prisma == 0) {
+            throw refused(Action.ROLLED_BACK, version, "no failed attempt is recorded for version " + version);
+        }
+        return prisma > 0 ? " (Prisma's unfinished attempt marked rolled back; it runs on the next run)" : " (it runs again on the next run)";
+    }
+
+    private String applied(Connection c, String version) throws SQLException {
+        MigrationScript script = script(version, Action.APPLIED);
+        if (update(c, "update " + table + " set success = true, checksum = ? where version = ? and not success",
+                FlywayBridge.checksum(script.file().content()), version) == 0) {
+            throw refused(Action.APPLIED, version, "no failed attempt is recorded for version " + version + " in pgshift's history");
+        }
+        PrismaAdoption.recordApplied(c, schema, script);
+        return " (recorded as applied without running it)";
+    }
+
+    private MigrationScript script(String version, Action action) {
+        MigrationScript script = byVersion.get(version);
+        if (script == null) {
+            throw refused(action, version, "no migration file has version " + version + " (see pgshift plan for the versions)");
+        }
+        return script;
+    }
+
+    private int update(Connection c, String sql, int checksum, String version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setInt(1, checksum);
+            ps.setString(2, version);
+            return ps.executeUpdate();
+        }
+    }
+
+    private boolean historyExists(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select to_regclass(?) is not null")) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private static PgshiftException refused(Action action, String version, String why) {
+        return new PgshiftException(ExitCode.CONFIG, "repair " + action.flag() + " " + version + ": " + why + ". Nothing was changed.");
+    }
+}

@@ -45,6 +45,12 @@ public final class Migrator {
     private final Map<String, MigrationScript> byVersion;
     private final StopSignal stop;
     private final String schema;
+    /**
+     * Flyway's view of the history and the files, read once and kept until this migrator writes the history: each read
+     * opens a session, reads the whole table and resolves every file again, and a run asks for it in plan, migrate and
+     * verify.
+     */
+    private MigrationInfoService info;
 
     /** Flyway finds no files of its own: every migration comes from {@link FlywayBridge}. */
     private static final ResourceProvider NO_FILES = new ResourceProvider() {
@@ -101,7 +107,7 @@ public final class Migrator {
 
     public Status status() {
         try {
-            MigrationInfoService info = flyway.info();
+            MigrationInfoService info = info();
             List<PlannedMigration> out = new ArrayList<>();
             for (MigrationInfo m : info.all()) {
                 if (m.getVersion() == null) {
@@ -116,6 +122,13 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    private MigrationInfoService info() {
+        if (info == null) {
+            info = flyway.info();
+        }
+        return info;
     }
 
     private static String version(MigrationInfo m) {
@@ -153,7 +166,7 @@ public final class Migrator {
         try {
             List<String> out = new ArrayList<>();
             boolean missing = false;
-            for (MigrationInfo m : flyway.info().all()) {
+            for (MigrationInfo m : info().all()) {
                 if (m.getVersion() == null) {
                     continue;
                 }
@@ -197,7 +210,7 @@ public final class Migrator {
 
     public Applied applied() {
         try {
-            MigrationInfoService info = flyway.info();
+            MigrationInfoService info = info();
             Set<String> versions = java.util.Arrays.stream(info.applied()).filter(i -> i.getVersion() != null && succeeded(i.getState()))
                     .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
             return new Applied(version(info.current()), versions);
@@ -238,6 +251,7 @@ public final class Migrator {
             }
             if (!versions.isEmpty() && clear) {
                 st.executeUpdate("delete from " + historyTable(schema) + " where not success");
+                info = null;
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
@@ -260,6 +274,7 @@ public final class Migrator {
             c.setAutoCommit(true);
             ps.setArray(1, c.createArrayOf("text", own.toArray()));
             ps.executeUpdate();
+            info = null;
         } catch (SQLException ignored) {
             // the connection is gone; the next run reports the failed record
         }
@@ -303,6 +318,7 @@ public final class Migrator {
                 }
             }
         } finally {
+            info = null;
             applied.addAll(appliedSince(before));
         }
     }
@@ -310,7 +326,7 @@ public final class Migrator {
     private List<AppliedMigration> appliedSince(Set<String> before) {
         List<AppliedMigration> out = new ArrayList<>();
         try {
-            for (MigrationInfo i : flyway.info().applied()) {
+            for (MigrationInfo i : info().applied()) {
                 if (i.getVersion() == null || !succeeded(i.getState()) || before.contains(i.getVersion().getVersion())) {
                     continue;
                 }
@@ -334,6 +350,7 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         } finally {
+            info = null;
             applied.addAll(appliedSince(before).stream()
                     .map(a -> new AppliedMigration(a.version(), a.description(), a.script(), "adopted (not run)", Duration.ZERO)).toList());
         }

@@ -11,4 +11,4 @@ mkfifo "$work/stdin"
 exec 3>"$work/stdin"
 while [ ! -s "$work/port" ]; do sleep 0.5; done
 export PGHOST=localhost PGPORT=$(cat "$work/port") PGUSER=bench PGPASSWORD=bench PGDATABASE=bench PGSSLMODE=disable
-pgshift=(java -jar target/quarkus-app/quarkus-run.jar)
+pgshift=(target/quarkus-app/pgshift) # the launcher: the JVM flags of the image

@@ -91,6 +91,9 @@ for r in $(seq "$rounds"); do
       fresh
       tool $t $w
       measure "$t/$w"
+      if [ "$t" = pgshift ] && [ "$w" = B ]; then # in-app: reading and tokenizing the 500 files, then the plan phase
+        wall[plan/B]+="$(awk '$1 ~ /^(preflight|plan)$/ && $2 == "SUCCEEDED" {s += $3} END {print s}' "$work/out") "
+      fi
       if [ "$w" = A ] && [ "$t" != psql ]; then
         measure "$t/none"
       fi
@@ -120,3 +123,4 @@ for t in psql pgshift flyway; do
   printf '| %s | %.2f s | %.2f | %.2f s | %.2f | %+.1f ms | %s | %s | %s MB |\n' "$t" "$a" "$(echo "$a / $floor_a" | bc -l)" "$b" \
     "$(echo "$b / $floor_b" | bc -l)" "$over" "$none" "$nonex" "$peak"
 done
+printf '\npgshift in-app, 500 files: preflight (read, tokenize) + plan phase %.2f s (its summary)\n' "$(m plan/B)"

@@ -64,7 +64,6 @@ gen "$work/A" 199
 gen "$work/B" 498
 declare -A count=([A]=201 [B]=500)
 
-fresh() { psql -q -X -d postgres -c "drop database if exists run" -c "create database run owner bench" >/dev/null 2>&1; }
 tool() { # tool NAME WORKLOAD: sets cmd to the command line
   case $1 in
     psql) cmd=(psql -q -X -v ON_ERROR_STOP=1 -d run -f "$work/$2.psql") ;;
@@ -101,7 +100,6 @@ for r in $(seq "$rounds"); do
   done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 m() { echo "${wall[$1]}" | median; }
 mr() { echo "${rss[$1]}" | median; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)

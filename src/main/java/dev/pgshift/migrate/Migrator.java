@@ -366,6 +366,7 @@ public final class Migrator {
             return new PgshiftException(ExitCode.TEMPORARY, "stopped by " + stop.stoppedBy() + ": the running statement was cancelled", e);
         }
         if (e instanceof FlywayValidateException) {
+            info = null; // Flyway's own look, which failed, may be newer than this migrator's
             return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
         }
         String state = sqlState(e);

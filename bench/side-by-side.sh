@@ -6,7 +6,7 @@
 # Each apply gets a fresh database; "nothing pending" runs the tool again on the database A left.
 #   psql     the floor: every file in one psql session, each file in its own BEGIN/COMMIT (the concurrent build on its
 #            own, as it must be) - one commit per migration like the migration tools, the cheapest faithful floor
-#   pgshift  target/quarkus-app/bin/pgshift (the launcher, the JVM flags of the image) run --backup never
+#   pgshift  target/quarkus-app/pgshift (the launcher, the JVM flags of the image) run --backup never
 #   flyway   Flyway CLI 12.5.0 from Maven Central (flyway-commandline with its PostgreSQL support; the other databases'
 #            drivers left out), launched as its `flyway` script does: java -cp 'lib/*' org.flywaydb.commandline.Main
 # Wall time: date before and after; max RSS: /usr/bin/time -v (the largest process). The per-migration overhead is the

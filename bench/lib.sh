@@ -11,4 +11,8 @@ mkfifo "$work/stdin"
 exec 3>"$work/stdin"
 while [ ! -s "$work/port" ]; do sleep 0.5; done
 export PGHOST=localhost PGPORT=$(cat "$work/port") PGUSER=bench PGPASSWORD=bench PGDATABASE=bench PGSSLMODE=disable
-pgshift=(java -jar target/quarkus-app/quarkus-run.jar)
+pgshift=(target/quarkus-app/pgshift) # the launcher: the JVM flags of the image
+# A fresh database "run" for one measured run.
+fresh() { psql -q -X -d postgres -c "drop database if exists run" -c "create database run owner bench" >/dev/null 2>&1; }
+# The median of numbers separated by blanks or lines, on stdin.
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

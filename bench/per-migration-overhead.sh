@@ -16,7 +16,6 @@ gen() { # gen DIR COUNT: COUNT small DDL migrations
 }
 gen "$work/m$small" "$small"
 gen "$work/m$large" "$large"
-fresh() { psql -q -X -d postgres -c "drop database if exists run" -c "create database run owner bench" >/dev/null; }
 elapsed() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
 declare -A times
 for r in $(seq "$rounds"); do
@@ -27,7 +26,6 @@ for r in $(seq "$rounds"); do
     times[pgshift_$n]+="$(elapsed env PGDATABASE=run "${pgshift[@]}" migrate --bundled=false --migrations "$work/m$n" --backup never) "
   done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for tool in psql pgshift; do
   s=$(echo "${times[${tool}_$small]}" | median); l=$(echo "${times[${tool}_$large]}" | median)
   slope=$(echo "($l - $s) * 1000 / ($large - $small)" | bc -l)

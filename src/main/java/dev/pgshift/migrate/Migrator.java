@@ -47,6 +47,12 @@ public final class Migrator {
     private final String schema;
     /** The versions whose execution this process began, in order: what was applied when the history cannot be read. */
     private final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /**
+     * Flyway's view of the history and the files, read once and kept until this migrator writes the history: each read
+     * opens a session, reads the whole table and resolves every file again, and a run asks for it in plan, migrate and
+     * verify.
+     */
+    private MigrationInfoService info;
 
     /** Flyway finds no files of its own: every migration comes from {@link FlywayBridge}. */
     private static final ResourceProvider NO_FILES = new ResourceProvider() {
@@ -106,7 +112,7 @@ public final class Migrator {
 
     public Status status() {
         try {
-            MigrationInfoService info = flyway.info();
+            MigrationInfoService info = info();
             List<PlannedMigration> out = new ArrayList<>();
             for (MigrationInfo m : info.all()) {
                 if (m.getVersion() == null) {
@@ -121,6 +127,13 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    private MigrationInfoService info() {
+        if (info == null) {
+            info = flyway.info();
+        }
+        return info;
     }
 
     private static String version(MigrationInfo m) {
@@ -158,7 +171,7 @@ public final class Migrator {
         try {
             List<String> out = new ArrayList<>();
             boolean missing = false;
-            for (MigrationInfo m : flyway.info().all()) {
+            for (MigrationInfo m : info().all()) {
                 if (m.getVersion() == null) {
                     continue;
                 }
@@ -204,7 +217,7 @@ public final class Migrator {
 
     public Applied applied() {
         try {
-            MigrationInfoService info = flyway.info();
+            MigrationInfoService info = info();
             Set<String> versions = java.util.Arrays.stream(info.applied()).filter(i -> i.getVersion() != null && succeeded(i.getState()))
                     .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
             return new Applied(version(info.current()), versions);
@@ -245,6 +258,7 @@ public final class Migrator {
             }
             if (!versions.isEmpty() && clear) {
                 st.executeUpdate("delete from " + historyTable(schema) + " where not success");
+                info = null;
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
@@ -290,6 +304,7 @@ public final class Migrator {
             c.setAutoCommit(true);
             ps.setArray(1, c.createArrayOf("text", own.toArray()));
             ps.executeUpdate();
+            info = null;
         } catch (SQLException ignored) {
             // the connection is gone; the next run reports the failed record
         }
@@ -338,6 +353,7 @@ public final class Migrator {
                 }
             }
         } finally {
+            info = null;
             applied.addAll(appliedSince(before));
         }
     }
@@ -352,9 +368,9 @@ public final class Migrator {
         while (true) {
             try {
                 // A stopped run opens no session for work; this one only reads what it did.
-                Flyway reader = stop.stopped() ? new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
-                        .dataSource(dataSource.afterStop()).load() : flyway;
-                return appliedSince(before, reader.info().applied());
+                MigrationInfo[] now = stop.stopped() ? new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
+                        .dataSource(dataSource.afterStop()).load().info().applied() : info().applied();
+                return appliedSince(before, now);
             } catch (FlywayException e) {
                 if (System.nanoTime() > deadline || stop.stopped()) {
                     List<String> done = started.isEmpty() ? List.of() : started.subList(0, started.size() - 1);
@@ -401,6 +417,7 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         } finally {
+            info = null;
             applied.addAll(appliedSince(before).stream()
                     .map(a -> new AppliedMigration(a.version(), a.description(), a.script(), "adopted (not run)", Duration.ZERO)).toList());
         }
@@ -416,6 +433,7 @@ public final class Migrator {
             return stop.stoppedException("while migrating: the running statement was cancelled");
         }
         if (e instanceof FlywayValidateException) {
+            info = null; // Flyway's own look, which failed, may be newer than this migrator's
             return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
         }
         String state = sqlState(e);

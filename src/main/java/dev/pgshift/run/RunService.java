@@ -280,7 +280,7 @@ public final class RunService {
                 rec.applied(done);
             }
         });
-        verify(rec, session, migrator, scripts, options.rollbackTo());
+        verify(rec, session, migrator(db, scripts), scripts, options.rollbackTo()); // a new look: the rollback rewrote the history
     }
 
     /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */

@@ -131,6 +131,9 @@ class ChaosSoakIT {
             String line = String.format("trial %d: %s aimed at %s (+%d ms), landed %s; first run exit %d; rerun exit %d in %d ms", trial,
                     signal, target, delayMs, phase, killed.exitCode(), rerun.exitCode(), (System.nanoTime() - again) / 1_000_000);
             System.out.println("chaos soak: " + line);
+            if (alive && signal.equals("TERM") && killed.exitCode() != 0) {
+                assertEquals(75, killed.exitCode(), line + ": SIGTERM ends a run with exit 75 wherever it lands\n" + killed);
+            }
             assertEquals(0, rerun.exitCode(), line + "\n" + killed + "\n" + rerun);
             check(db, backups, line);
             drop(db);

@@ -34,9 +34,14 @@ public final class RestoreService {
         this.db = db;
     }
 
-    /** @return the database restored into */
-    public String restore(Path dump, String into, boolean overwriteLive) {
-        return restore(dump, checkedManifest(dump), into, overwriteLive, 1);
+    /**
+     * A rehearsal's copy: restored into {@code into}, which stays marked as the live database's rehearsal copy until it
+     * is dropped, so a run killed meanwhile leaves nothing the next run does not drop.
+     *
+     * @return the database restored into
+     */
+    public String restoreRehearsal(Path dump, String into) {
+        return restore(dump, checkedManifest(dump), into, false, 1, ScratchDatabases.Purpose.REHEARSAL);
     }
 
     /**
@@ -48,6 +53,10 @@ public final class RestoreService {
      * @return the database restored into
      */
     public String restore(Path dump, BackupManifest manifest, String into, boolean overwriteLive, int jobs) {
+        return restore(dump, manifest, into, overwriteLive, jobs, ScratchDatabases.Purpose.RESTORE);
+    }
+
+    private String restore(Path dump, BackupManifest manifest, String into, boolean overwriteLive, int jobs, ScratchDatabases.Purpose purpose) {
         String live = db.settings().database();
         String target = overwriteLive ? live : into != null ? into
                 : manifest.database() + "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
@@ -75,11 +84,15 @@ public final class RestoreService {
                 args.addAll(List.of("--clean", "--if-exists"));
                 LOG.warnf("restoring %s over the live database %s (--overwrite-live)", dump, live);
             } else {
+                if (exists(c, target) && ScratchDatabases.unfinishedRestore(c, target, live)) {
+                    LOG.warnf("database %s is what an interrupted restore of %s left: dropping it and restoring again", target, live);
+                    st.execute("drop database " + Identifiers.quote(target));
+                }
                 if (exists(c, target)) {
                     throw new PgshiftException(ExitCode.CONFIG, "database " + target + " already exists: restore creates a new database; "
                             + "name another with --into");
                 }
-                st.execute("create database " + Identifiers.quote(target));
+                ScratchDatabases.create(st, target, purpose, live);
             }
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot prepare the restore target " + target + ": " + e.getMessage(), e);
@@ -92,6 +105,13 @@ public final class RestoreService {
                 dropQuietly(target);
             }
             throw e;
+        }
+        if (purpose == ScratchDatabases.Purpose.RESTORE && !overwriteLive) {
+            try (Connection c = db.cleanupConnection(); Statement st = c.createStatement()) {
+                ScratchDatabases.finished(st, target);
+            } catch (SQLException e) {
+                LOG.warnf("restored into %s, but could not clear its 'unfinished' comment: %s", target, e.getMessage());
+            }
         }
         LOG.infof("restored %s (taken %s at schema version %s) into %s", dump.getFileName(), manifest.startedAt(),
                 manifest.schemaVersionBefore(), target);

@@ -31,7 +31,7 @@ final class ScratchRestore {
         String scratch = "pgshift_verify_" + runId.substring(0, 8);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
-            st.execute("create database " + scratch);
+            ScratchDatabases.create(st, scratch, ScratchDatabases.Purpose.VERIFY_RESTORE, db.settings().database());
             try {
                 tools.run(tools.restore(List.of("--dbname=" + scratch, "--no-owner", "--exit-on-error", dump.toString()), db.settings(), scratch),
                         "restoring the backup into the scratch database " + scratch);

@@ -56,6 +56,10 @@ public class RepairCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (reason.strip().equals(dev.pgshift.migrate.Migrator.REASON_PLACEHOLDER)) {
+            throw new PgshiftException(ExitCode.CONFIG, "--reason '" + reason.strip() + "' is the placeholder of the printed command: say why "
+                    + "the history is changed; it is kept in the run history");
+        }
         if (reason.isBlank()) {
             throw new PgshiftException(ExitCode.CONFIG, "--reason is empty: say why the history is changed; it is kept in the run history");
         }

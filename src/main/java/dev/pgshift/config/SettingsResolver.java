@@ -176,6 +176,13 @@ public final class SettingsResolver {
             throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName()
                     + ": expected a letter or _, then letters, digits, _ or $, at most 63 in all (PostgreSQL's limit)");
         }
+        if (schema.equalsIgnoreCase(dev.pgshift.report.HistoryTable.SCHEMA) || schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")
+                || schema.equalsIgnoreCase("information_schema")) {
+            throw new PgshiftException(ExitCode.CONFIG, "schema '" + schema + "' (" + Setting.SCHEMA.displayName() + ") is reserved: "
+                    + (schema.equalsIgnoreCase(dev.pgshift.report.HistoryTable.SCHEMA) ? "it holds pgshift's run history, which reset must never "
+                            + "drop and migrations must not mix with" : "it belongs to PostgreSQL") + "; manage the application's tables in another "
+                    + "schema (default public)");
+        }
         if (v.containsKey(Setting.ADOPT_THROUGH) && !Versions.valid(v.get(Setting.ADOPT_THROUGH))) {
             throw new PgshiftException(ExitCode.CONFIG, "bad version '" + v.get(Setting.ADOPT_THROUGH) + "' for "
                     + Setting.ADOPT_THROUGH.displayName() + ": " + Versions.EXPECTED);

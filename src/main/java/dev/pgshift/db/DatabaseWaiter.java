@@ -44,7 +44,7 @@ public final class DatabaseWaiter {
                 if (noPassword(e)) {
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
                             + database.settings().user() + ": the server asks for a password and none was given. pgshift takes it from "
-                            + "PGPASSWORD (or password: in the --config file), from the file named by --password-file / "
+                            + "PGPASSWORD (or password= in the --config file), from the file named by --password-file / "
                             + "PGSHIFT_PASSWORD_FILE (a mounted Secret), or from the URL in PGSHIFT_URL / DATABASE_URL; none of them holds "
                             + "one. If it comes from a Kubernetes Secret, check the Secret's key and the pod's env or volume.");
                 }

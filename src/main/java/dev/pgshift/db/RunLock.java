@@ -90,11 +90,11 @@ public final class RunLock implements AutoCloseable {
                 }
                 if (System.nanoTime() > deadline) {
                     closeQuietly(connection);
-                    throw new PgshiftException(ExitCode.TEMPORARY, "another pgshift run holds the run lock (" + holder
+                    throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock (" + holder
                             + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
                 }
                 if (!logged) {
-                    LOG.infof("waiting for the run lock held by another run (%s); polling, up to %ds", holder, wait.toSeconds());
+                    LOG.infof("waiting for the run lock held by another session (%s); polling, up to %ds", holder, wait.toSeconds());
                     logged = true;
                 }
                 stop.sleep(pollMs);
@@ -125,7 +125,8 @@ public final class RunLock implements AutoCloseable {
             ps.setLong(1, KEY);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
-                    return "pid " + rs.getInt(1) + ", application_name '" + rs.getString(2) + "', connected since " + rs.getTimestamp(3);
+                    return "pid " + rs.getInt(1) + ", application_name '" + rs.getString(2) + "'"
+                            + (rs.getTimestamp(3) == null ? "" : ", connected since " + rs.getTimestamp(3)); // others' sessions hide it
                 }
             }
         }

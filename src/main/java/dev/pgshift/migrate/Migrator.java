@@ -189,8 +189,7 @@ public final class Migrator {
                         && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
                             + FlywayBridge.checksum(script.file().content()) + "): restore the file and put the change in a new migration, or, if the edit "
-                            + "was deliberate and the database already matches it, accept it with: pgshift repair --accept-checksum " + v
-                            + " --reason '...'");
+                            + "was deliberate and the database already matches it, accept it with: " + repairCommand("--accept-checksum", v));
                 } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.description(script) + "'; rename it back");
@@ -249,8 +248,8 @@ public final class Migrator {
                 if (script != null && script.mode() == ExecutionMode.OWN) {
                     throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
                             + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
-                            + "before the file, then run: pgshift repair --rolled-back " + v + " --reason '...' (the file runs again on the "
-                            + "next run); or finish what the file does by hand, then run: pgshift repair --applied " + v + " --reason '...'");
+                            + "before the file, then run: " + repairCommand("--rolled-back", v) + " (the file runs again on the next run); or "
+                            + "finish what the file does by hand, then run: " + repairCommand("--applied", v));
                 }
                 versions.add(v);
                 LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
@@ -447,6 +446,18 @@ public final class Migrator {
                     + "again once it is done.", e);
         }
         return new PgshiftException(ExitCode.MIGRATION, oneLine(e.getMessage()), e);
+    }
+
+    /** The placeholder for the reason in the repair commands pgshift prints; repair refuses it as a reason. */
+    public static final String REASON_PLACEHOLDER = "<why>";
+
+    /**
+     * The repair command for {@code action} on {@code version}, as a message prints it: with the migration settings of the
+     * run that printed it, which repair needs to read the same files.
+     */
+    public static String repairCommand(String action, String version) {
+        return "pgshift repair " + action + " " + version + " --reason '" + REASON_PLACEHOLDER + "' (with this run's --migrations and "
+                + "--bundled settings, so that repair reads the same files)";
     }
 
     private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

@@ -145,7 +145,9 @@ public final class Repair {
     private MigrationScript script(String version, Action action) {
         MigrationScript script = byVersion.get(version);
         if (script == null) {
-            throw refused(action, version, "no migration file has version " + version + " (see pgshift plan for the versions)");
+            throw refused(action, version, "no migration file has version " + version + " in the migrations these settings name: "
+                    + "give repair the --migrations (and --bundled) of the run that reported the problem (pgshift plan with the same "
+                    + "settings lists the versions)");
         }
         return script;
     }

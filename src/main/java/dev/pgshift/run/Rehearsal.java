@@ -39,7 +39,7 @@ final class Rehearsal {
         }
         String scratch = "pgshift_rehearsal_" + runId.substring(0, 8);
         LOG.infof("rehearsal: restoring the backup into %s and migrating the copy first", scratch);
-        new RestoreService(settings.backup(), db).restore(settings.backup().dir().resolve(backup.file()), scratch, false);
+        new RestoreService(settings.backup(), db).restoreRehearsal(settings.backup().dir().resolve(backup.file()), scratch);
         try {
             RunResult r = new RunService(settings.forRehearsal(scratch), stop, version,
                     new RunService.Options(options.phase(), false, null)).migrate("rehearsal");

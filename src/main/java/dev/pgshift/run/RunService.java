@@ -4,6 +4,7 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.BackupService;
+import dev.pgshift.backup.ScratchDatabases;
 import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
@@ -152,6 +153,9 @@ public final class RunService {
             } else {
                 try (Connection c = session; RunLock lock = rec.phase("lock", () -> {
                     RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
+                    // No run of this database can be using its rehearsal or verify copies now: a killed run's are dropped.
+                    ScratchDatabases.dropUnfinished(session, db.settings().database(), ScratchDatabases.Purpose.REHEARSAL,
+                            ScratchDatabases.Purpose.VERIFY_RESTORE);
                     try {
                         if (mode != Mode.BACKUP) {
                             LeftoverSessions.awaitGone(session, stop, settings.lockWait());

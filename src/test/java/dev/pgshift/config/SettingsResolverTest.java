@@ -228,6 +228,10 @@ class SettingsResolverTest {
         flags.clear();
         flags.put(Setting.SCHEMA, "s".repeat(64));
         assertTrue(fails().getMessage().contains("at most 63"));
+        for (String reserved : new String[] {"pgshift", "PGSHIFT", "pg_catalog", "information_schema"}) {
+            flags.put(Setting.SCHEMA, reserved);
+            assertTrue(fails().getMessage().contains("is reserved"), reserved); // reset --schema pgshift dropped the run history
+        }
     }
 
     @Test

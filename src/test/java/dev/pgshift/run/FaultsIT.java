@@ -303,6 +303,68 @@ class FaultsIT {
         assertEquals(0, again.exitCode(), again.toString());
     }
 
+    /** A database as a killed pgshift left it: created, owned by the run's role, still marked unfinished. */
+    private static void leftBehind(TestDb db, String name, String marker) throws Exception {
+        try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("create database " + name + " owner " + db.user());
+            st.execute("comment on database " + name + " is '" + marker + "'");
+        }
+    }
+
+    private static boolean exists(TestDb db, String name) {
+        return !db.query("select 1 from pg_database where datname = '" + name + "'").isEmpty();
+    }
+
+    @Test
+    void theRehearsalAndVerifyCopiesOfAKilledRunAreDroppedByTheNextRun() throws Exception {
+        TestDb db = PgServer.get().newDatabase("scratchleft");
+        String rehearsal = "pgshift_rehearsal_" + db.name().substring(db.name().length() - 6);
+        String verify = "pgshift_verify_" + db.name().substring(db.name().length() - 6);
+        String otherDbs = "pgshift_rehearsal_other" + db.name().substring(db.name().length() - 6);
+        leftBehind(db, rehearsal, "pgshift rehearsal copy of " + db.name() + ", unfinished");
+        leftBehind(db, verify, "pgshift verify-restore copy of " + db.name() + ", unfinished");
+        leftBehind(db, otherDbs, "pgshift rehearsal copy of another_database, unfinished");
+        Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
+        Result r = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertFalse(exists(db, rehearsal), "a killed run's rehearsal copy is dropped");
+        assertFalse(exists(db, verify), "a killed run's verify-restore copy is dropped");
+        assertTrue(exists(db, otherDbs), "another database's copy is another run's business");
+        assertTrue(r.stderr().contains("dropped database " + rehearsal), r.stderr());
+        try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("drop database " + otherDbs);
+        }
+    }
+
+    @Test
+    void aRestoreRetriedAfterAKillReplacesTheUnfinishedTargetItLeft() throws Exception {
+        TestDb db = PgServer.get().newDatabase("restoreleft");
+        int major = db.server().major();
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
+                dev.pgshift.testing.PgClients.noRestoreReason(major));
+        tableThenAlter(db);
+        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
+        assertEquals(0, backup.exitCode(), backup.toString());
+        Path dump;
+        try (Stream<Path> s = Files.list(backups())) {
+            dump = s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow();
+        }
+        String into = db.name() + "_copy";
+        try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("alter role " + db.user() + " createdb"); // restore creates databases
+        }
+        leftBehind(db, into, "pgshift restore of " + db.name() + ", unfinished");
+        Result r = PgshiftProcess.run(List.of("restore", "--into", into, dump.toString()), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of(List.of("1")), db.query("select count(*) from pg_database where datname = '" + into + "' "
+                + "and shobj_description(oid, 'pg_database') is null"), "restored, no longer marked unfinished");
+        Result again = PgshiftProcess.run(List.of("restore", "--into", into, dump.toString()), db.env());
+        assertEquals(3, again.exitCode(), "a finished restore's database is the user's: never replaced\n" + again);
+        try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("drop database " + into + " with (force)");
+        }
+    }
+
     /** The OS processes below {@code pid} (pg_dump, pg_restore), found while pgshift is alive. */
     private static List<ProcessHandle> children(PgshiftProcess run) {
         return run.process().descendants().toList();

@@ -54,8 +54,8 @@ class RepairIT {
             Result r = pgshift(db, command);
             assertEquals(3, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("V1__t.sql: changed after it was applied"), r.stderr());
-            assertTrue(r.stderr().contains("pgshift repair --accept-checksum 1 --reason '...'"), "names the way out: " + r.stderr());
-            assertTrue(r.stderr().contains("pgshift repair --accept-checksum 20240101000000.1 --reason '...'"), r.stderr());
+            assertTrue(r.stderr().contains("pgshift repair --accept-checksum 1 --reason '<why>'"), "names the way out: " + r.stderr());
+            assertTrue(r.stderr().contains("pgshift repair --accept-checksum 20240101000000.1 --reason '<why>'"), r.stderr());
         }
         String tables = db.catalogSnapshot();
 
@@ -101,8 +101,8 @@ class RepairIT {
         assertEquals(5, failed.exitCode(), failed.toString());
         Result again = pgshift(db, "run");
         assertEquals(3, again.exitCode(), again.toString());
-        assertTrue(again.stderr().contains("pgshift repair --rolled-back 2 --reason '...'"), again.stderr());
-        assertTrue(again.stderr().contains("pgshift repair --applied 2 --reason '...'"), again.stderr());
+        assertTrue(again.stderr().contains("pgshift repair --rolled-back 2 --reason '<why>'"), again.stderr());
+        assertTrue(again.stderr().contains("pgshift repair --applied 2 --reason '<why>'"), again.stderr());
         assertFalse(again.stderr().contains("delete from"), "no SQL to paste: " + again.stderr());
         return db;
     }
@@ -154,7 +154,7 @@ class RepairIT {
         Files.writeString(Files.createDirectories(dir.resolve("1_add")).resolve("migration.sql"), "CREATE TABLE \"B\" (id int);\n");
         Result refused = pgshift(db, "run");
         assertEquals(3, refused.exitCode(), refused.toString());
-        assertTrue(refused.stderr().contains("pgshift repair --rolled-back 1.1 --reason '...'"), refused.stderr());
+        assertTrue(refused.stderr().contains("pgshift repair --rolled-back 1.1 --reason '<why>'"), refused.stderr());
         assertFalse(refused.stderr().contains("update "), "no SQL to paste: " + refused.stderr());
         Result repair = pgshift(db, "repair", "--rolled-back", "1.1", "--reason", "Prisma's attempt left nothing");
         assertEquals(0, repair.exitCode(), repair.toString());

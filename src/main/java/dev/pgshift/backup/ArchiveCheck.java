@@ -84,9 +84,7 @@ final class ArchiveCheck implements AutoCloseable {
         LockSupport.unpark(follower);
         long deadline = System.nanoTime() + limit.toNanos();
         while (follower.isAlive() || restore.isAlive()) {
-            if (stop.stopped()) {
-                throw stop.stoppedException(BackupService.DURING_BACKUP);
-            }
+            stop.checkStop(BackupService.DURING_BACKUP);
             if (System.nanoTime() > deadline) {
                 throw new PgshiftException(ExitCode.BACKUP, WHAT + " did not finish within " + limit);
             }

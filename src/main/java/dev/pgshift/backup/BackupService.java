@@ -147,9 +147,7 @@ public final class BackupService {
             try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
                 long nextLog = System.nanoTime() + progressInterval.toNanos();
                 while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
-                    if (stop.stopped()) {
-                        throw stop.stoppedException(DURING_BACKUP);
-                    }
+                    stop.checkStop(DURING_BACKUP);
                     if (check.failedEarly()) {
                         stop.checkStop(DURING_BACKUP);
                         throw check.damaged();

@@ -58,7 +58,7 @@ public final class PgTools {
         if (!Files.isExecutable(restore)) {
             throw new PgshiftException(ExitCode.BACKUP, "pg_restore not found beside " + dump + ": it is needed to check each backup");
         }
-        String out = versionOf(dump);
+        String out = versionOf(dump, stop);
         Matcher m = VERSION.matcher(out);
         if (!m.find()) {
             throw new PgshiftException(ExitCode.BACKUP, dump + " --version printed no PostgreSQL version: " + out.strip());
@@ -202,7 +202,7 @@ public final class PgTools {
         }
     }
 
-    private static String versionOf(Path tool) {
-        return new PgTools(tool, tool, "", 0, new StopSignal()).run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
+    private static String versionOf(Path tool, StopSignal stop) {
+        return new PgTools(tool, tool, "", 0, stop).run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
     }
 }

@@ -59,9 +59,7 @@ final class ConcurrentStep {
         StatementRunner.sessionAsPsqlGivesIt(c);
         try {
             for (SqlStatement s : statements) {
-                if (stop.stopped()) {
-                    throw stop.stoppedException("before " + where(s));
-                }
+                stop.checkStop("before " + where(s));
                 run(c, s);
             }
         } finally {

@@ -39,9 +39,7 @@ public final class RollbackRunner {
     /** @param scripts newest first, each with its rollback; {@code done} receives each one rolled back */
     public void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
         for (MigrationScript m : scripts) {
-            if (stop.stopped()) {
-                throw stop.stoppedException("before rolling back " + m.version());
-            }
+            stop.checkStop("before rolling back " + m.version());
             Rollback r = m.rollback();
             long start = System.nanoTime();
             try (Connection c = dataSource.getConnection()) {

@@ -343,12 +343,7 @@ class FaultsIT {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
                 dev.pgshift.testing.PgClients.noRestoreReason(major));
         tableThenAlter(db);
-        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
-        assertEquals(0, backup.exitCode(), backup.toString());
-        Path dump;
-        try (Stream<Path> s = Files.list(backups())) {
-            dump = s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow();
-        }
+        Path dump = backup(db);
         String into = db.name() + "_copy";
         try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
             st.execute("alter role " + db.user() + " createdb"); // restore creates databases
@@ -362,6 +357,15 @@ class FaultsIT {
         assertEquals(3, again.exitCode(), "a finished restore's database is the user's: never replaced\n" + again);
         try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
             st.execute("drop database " + into + " with (force)");
+        }
+    }
+
+    /** Backs {@code db} up with pgshift backup; the dump it made. */
+    private Path backup(TestDb db) throws Exception {
+        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
+        assertEquals(0, backup.exitCode(), backup.toString());
+        try (Stream<Path> s = Files.list(backups())) {
+            return s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow();
         }
     }
 
@@ -416,12 +420,7 @@ class FaultsIT {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
                 dev.pgshift.testing.PgClients.noRestoreReason(major));
         tableThenAlter(db);
-        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", backups().toString()), db.env());
-        assertEquals(0, backup.exitCode(), backup.toString());
-        Path dump;
-        try (Stream<Path> s = Files.list(backups())) {
-            dump = s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow();
-        }
+        Path dump = backup(db);
         try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
             blocker.setAutoCommit(false);
             st.execute("lock table t in access exclusive mode"); // pg_restore --clean waits to drop t

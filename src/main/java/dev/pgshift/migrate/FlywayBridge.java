@@ -1,7 +1,5 @@
 package dev.pgshift.migrate;
 
-import dev.pgshift.PgshiftException;
-import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.MigrationScript;
 import java.io.BufferedReader;
@@ -10,11 +8,10 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.zip.CRC32;
 import org.flywaydb.core.api.CoreMigrationType;
@@ -24,35 +21,28 @@ import org.flywaydb.core.api.resolver.MigrationResolver;
 import org.flywaydb.core.api.resolver.ResolvedMigration;
 import org.flywaydb.core.extensibility.MigrationType;
 import org.flywaydb.core.internal.jdbc.Results;
+import org.flywaydb.core.internal.util.AbbreviationUtils;
 
 /**
- * Everything pgshift hands to Flyway, in one class: each migration of pgshift's stream as a resolved migration with
- * pgshift's own executor. Flyway keeps the order, the history table and checksum validation; pgshift runs every
- * statement ({@link StatementRunner}). The migrations are recorded as type SQL, under the script name, description and
- * checksum Flyway itself would have recorded for the file, so histories written before stay valid and stay Flyway's.
- * The only Flyway types used beyond its public API are named here ({@code Results} in the executor's signature); the
- * checksum rule is Flyway's and FlywayBridgeTest fails if a Flyway upgrade changes it.
+ * Everything pgshift hands to Flyway and takes from it, in one class: each migration of pgshift's stream as a resolved
+ * migration, and each history row pgshift's apply loop ({@link ApplyLoop}) writes. Flyway keeps the order, the history
+ * table (created by Flyway) and the validation of history against files; pgshift runs every statement
+ * ({@link StatementRunner}). The migrations are recorded as type SQL, under the script name, description and checksum
+ * Flyway itself would have recorded for the file, so histories written before stay valid and stay Flyway's. The only
+ * Flyway types used beyond its public API are named here ({@code Results} in the executor's signature,
+ * {@code AbbreviationUtils} for the row's description and script); the checksum rule is Flyway's and FlywayBridgeTest
+ * fails if a Flyway upgrade changes it; MigrateIT fails if the rows differ from the ones Flyway writes.
  */
 final class FlywayBridge implements MigrationResolver {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Migrator.class); // the migrate stage speaks for it
     private final List<MigrationScript> scripts;
-    private final StopSignal stop;
-    private final Duration builderWait;
-    private final String schema;
-    private final Consumer<String> started;
 
-    /** @param started told each version whose execution begins, in order */
-    FlywayBridge(List<MigrationScript> scripts, StopSignal stop, Duration builderWait, String schema, Consumer<String> started) {
+    FlywayBridge(List<MigrationScript> scripts) {
         this.scripts = scripts;
-        this.stop = stop;
-        this.builderWait = builderWait;
-        this.schema = schema;
-        this.started = started;
     }
 
     @Override
     public Collection<ResolvedMigration> resolveMigrations(MigrationResolver.Context context) {
-        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s, this))).toList();
+        return scripts.stream().map(s -> (ResolvedMigration) new Resolved(s, new Executor(s))).toList();
     }
 
     /**
@@ -85,6 +75,11 @@ final class FlywayBridge implements MigrationResolver {
         }
         String name = s.flywayName();
         return name.substring(name.indexOf("__") + 2, name.length() - ".sql".length()).replace('_', ' ');
+    }
+
+    /** The description as the history records it: Flyway cuts it to 200 characters ("..." at the end). */
+    static String recordedDescription(MigrationScript s) {
+        return AbbreviationUtils.abbreviateDescription(description(s));
     }
 
     /** One migration as Flyway sees it. */
@@ -147,50 +142,20 @@ final class FlywayBridge implements MigrationResolver {
         }
     }
 
-    /** Runs one migration's statements through pgshift's statement runner, in the mode its statements decided. */
+    /**
+     * Flyway's executor slot. pgshift applies migrations in its own loop ({@link ApplyLoop}); Flyway runs only to adopt
+     * migrations without executing them, so this is never asked to execute.
+     */
     private static final class Executor implements MigrationExecutor {
         private final MigrationScript script;
-        private final FlywayBridge bridge;
 
-        Executor(MigrationScript script, FlywayBridge bridge) {
+        Executor(MigrationScript script) {
             this.script = script;
-            this.bridge = bridge;
         }
 
-        /**
-         * Runs the migration. The run lock is checked first and, for a transactional migration, again before Flyway
-         * commits it: a run that lost its lock commits nothing more.
-         */
         @Override
-        public List<Results> execute(org.flywaydb.core.api.executor.Context context) throws SQLException {
-            StopSignal stop = bridge.stop;
-            stop.checkStop("before " + script.version() + " (" + script.file().displayPath() + ")");
-            stop.checkRunLock("before " + script.version() + " (" + script.file().displayPath() + ")");
-            bridge.started.accept(script.version());
-            Connection c = context.getConnection();
-            LOG.infof("applying %s: %s (%s)", script.version(), script.file().displayPath(), script.mode().label());
-            StatementRunner runner = new StatementRunner(script.file(), stop);
-            switch (script.mode()) {
-                case TRANSACTION -> {
-                    StatementRunner.sessionAsPsqlGivesIt(c);
-                    runner.runAll(c, script.statements(), ExecutionMode.TRANSACTION);
-                    stop.checkRunLock("before committing " + script.version() + " (" + script.file().displayPath() + "; rolled back)");
-                }
-                case OWN -> {
-                    StatementRunner.sessionAsPsqlGivesIt(c);
-                    try {
-                        runner.runOwnTransactions(c, script.statements());
-                    } catch (PgshiftException e) {
-                        // Handed to Flyway as an SQLException, the one kind it records as a failed migration: the next run
-                        // must find that record (see Migrator#clearFailedSteps). pgshift's message and exit code travel as the cause.
-                        throw new SQLException(e.getMessage(), e);
-                    }
-                }
-                // A failed concurrent step leaves no record: it is idempotent, and the next run resumes it.
-                case OUTSIDE -> new ConcurrentStep(script.file(), script.statements(), stop, bridge.builderWait).run(c);
-            }
-            PrismaAdoption.recordApplied(c, bridge.schema, script);
-            return List.of();
+        public List<Results> execute(org.flywaydb.core.api.executor.Context context) {
+            throw new IllegalStateException("pgshift applies " + script.version() + " in its own loop, not through Flyway's");
         }
 
         @Override
@@ -201,6 +166,30 @@ final class FlywayBridge implements MigrationResolver {
         @Override
         public boolean shouldExecute() {
             return true;
+        }
+    }
+
+    /**
+     * Writes {@code m}'s row in Flyway's history table as Flyway's own history writes it: the next installed rank, the
+     * version as Flyway prints it, the description and script name abbreviated as Flyway abbreviates them, type SQL,
+     * the checksum, the role that ran the migration, the execution time in ms, and whether it succeeded (installed_on
+     * is the table's default, now()). Flyway reads the rows back as its own: MigrateIT compares them with Flyway's.
+     */
+    static void recordApplied(Connection c, String schema, MigrationScript m, int millis, boolean success, String installedBy)
+            throws SQLException {
+        String table = Migrator.historyTable(schema);
+        try (PreparedStatement ps = c.prepareStatement("insert into " + table + " (installed_rank, version, description, type, script, "
+                + "checksum, installed_by, execution_time, success) select coalesce(max(installed_rank), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? from "
+                + table)) {
+            ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
+            ps.setString(2, recordedDescription(m));
+            ps.setString(3, CoreMigrationType.SQL.name());
+            ps.setString(4, AbbreviationUtils.abbreviateScript(m.flywayName()));
+            ps.setInt(5, checksum(m.file().content()));
+            ps.setString(6, installedBy);
+            ps.setInt(7, millis);
+            ps.setBoolean(8, success);
+            ps.executeUpdate();
         }
     }
 }

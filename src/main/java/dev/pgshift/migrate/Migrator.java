@@ -28,6 +28,7 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.exception.FlywayValidateException;
 import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
@@ -45,6 +46,7 @@ public final class Migrator {
     private final Map<String, MigrationScript> byVersion;
     private final StopSignal stop;
     private final String schema;
+    private final ApplyLoop loop;
     /** The versions whose execution this process began, in order: what was applied when the history cannot be read. */
     private final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
     /**
@@ -84,7 +86,7 @@ public final class Migrator {
         this.config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
                 .resourceProvider(NO_FILES)
-                .resolvers(new FlywayBridge(scripts, stop, builderWait, schema, started::add))
+                .resolvers(new FlywayBridge(scripts))
                 .javaMigrationClassProvider(List::of)
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
@@ -104,6 +106,7 @@ public final class Migrator {
         // own open transaction (flyway/flyway#3497). Without it Flyway polls pg_try_advisory_lock on a session lock.
         config.getPluginRegister().getPlugin(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
         this.flyway = config.load();
+        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add);
     }
 
     /** Applied and pending migrations in order, and the version the database is at (null: empty), from one look. */
@@ -190,9 +193,9 @@ public final class Migrator {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
                             + FlywayBridge.checksum(script.file().content()) + "): restore the file and put the change in a new migration, or, if the edit "
                             + "was deliberate and the database already matches it, accept it with: " + repairCommand("--accept-checksum", v));
-                } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.description(script).equals(m.getDescription())) {
+                } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.recordedDescription(script).equals(m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
-                            + "gives '" + FlywayBridge.description(script) + "'; rename it back");
+                            + "gives '" + FlywayBridge.recordedDescription(script) + "'; rename it back");
                 }
             }
             if (missing) {
@@ -318,14 +321,16 @@ public final class Migrator {
     public void migrate(String target, int retries, List<AppliedMigration> applied) {
         createHistory();
         Set<String> before = appliedVersions();
-        Flyway runner = target == null ? flyway : new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config)
-                .target(target).load();
         int attempt = 0;
         try {
             while (true) {
                 long attemptStart = System.nanoTime();
                 try {
-                    runner.migrate();
+                    List<MigrationScript> pending = pending(target);
+                    if (!pending.isEmpty()) {
+                        flyway.validate(); // all of Flyway's checks of the history against the files, as its migrate makes them
+                        loop.apply(pending);
+                    }
                     return;
                 } catch (FlywayException | PgshiftException e) {
                     forgetCleanFailures(e);
@@ -348,6 +353,7 @@ public final class Migrator {
                             (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
                     stop.sleep(backoff);
                     stop.checkStop("while waiting to retry after a " + what + "; the migration that hit it was rolled back");
+                    info = null;
                     clearFailedSteps(true);
                 }
             }
@@ -355,6 +361,18 @@ public final class Migrator {
             info = null;
             applied.addAll(appliedSince(before));
         }
+    }
+
+    /** The pending migrations up to {@code target} (null: all), in the order Flyway applies them. */
+    private List<MigrationScript> pending(String target) {
+        MigrationVersion last = target == null ? null : MigrationVersion.fromVersion(target);
+        List<MigrationScript> out = new ArrayList<>();
+        for (MigrationInfo m : info().pending()) {
+            if (m.getVersion() != null && (last == null || m.getVersion().compareTo(last) <= 0)) {
+                out.add(byVersion.get(m.getVersion().getVersion()));
+            }
+        }
+        return out;
     }
 
     /**
@@ -433,19 +451,26 @@ public final class Migrator {
         }
         if (e instanceof FlywayValidateException) {
             info = null; // Flyway's own look, which failed, may be newer than this migrator's
-            return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", checksumProblems()), e);
+            List<String> problems = checksumProblems();
+            return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: "
+                    + (problems.isEmpty() ? oneLine(e.getMessage()) : String.join("; ", problems)), e);
         }
         String state = sqlState(e);
         if (StatementRunner.lostConnection(state) || hasCause(e, java.io.IOException.class)) {
             return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + oneLine(e.getMessage()) + "; run again", e);
         }
         if (String.valueOf(e.getMessage()).contains("advisory lock")) {
-            return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
-                    + LeftoverSessions.advisoryHolders(dataSource) + ") and kept it for " + config.getLockRetryCount() + "s (--lock-wait): "
-                    + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
-                    + "again once it is done.", e);
+            return historyLockHeld(dataSource, config.getLockRetryCount());
         }
         return new PgshiftException(ExitCode.MIGRATION, oneLine(e.getMessage()), e);
+    }
+
+    /** Another session kept Flyway's lock on the history for the whole --lock-wait: exit 75, naming it. */
+    static PgshiftException historyLockHeld(Database db, long seconds) {
+        return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
+                + LeftoverSessions.advisoryHolders(db) + ") and kept it for " + seconds + "s (--lock-wait): "
+                + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
+                + "again once it is done.");
     }
 
     /** The placeholder for the reason in the repair commands pgshift prints; repair refuses it as a reason. */

@@ -33,12 +33,13 @@ final class StatementRunner {
     }
 
     /**
-     * Migrations see the session psql would give them: the search_path the role, the database and the connection set.
-     * Flyway puts the history table's schema in front of it; this undoes that for the migration's statements.
+     * Migrations see the session psql would give them: the role and the search_path the role, the database and the
+     * connection set, whatever an earlier migration on this session SET (as Flyway restored them between migrations).
+     * One round trip.
      */
     static void sessionAsPsqlGivesIt(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("reset search_path");
+            st.execute("reset role; reset search_path");
         }
     }
 
@@ -59,8 +60,8 @@ final class StatementRunner {
         SqlStatement lastCommitted = null;
         boolean inBlock = false;
         for (SqlStatement s : statements) {
-            checkStop(s);
             try {
+                checkStop(s); // a stop between statements after a commit leaves the file part-applied, like a failure
                 run(c, s, ExecutionMode.OWN);
             } catch (PgshiftException e) {
                 if (inBlock) {

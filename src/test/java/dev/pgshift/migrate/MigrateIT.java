@@ -79,6 +79,43 @@ class MigrateIT {
         assertEquals("0", db.scalar("select count(*) from pg_tables where tablename = 'more'"));
     }
 
+    /**
+     * pgshift applies migrations in its own loop and writes Flyway's history rows itself: they must be the rows Flyway
+     * writes for the same files (rank, version, description and script as Flyway abbreviates them, type, checksum, role,
+     * success), so Flyway, an older pgshift and `flyway info` read them as their own.
+     */
+    @Test
+    void historyRowsAreTheOnesFlywayWritesForTheSameFiles() throws Exception {
+        Path dir = tmp.resolve("rows");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__create_accounts.sql"), "CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n");
+        Files.writeString(dir.resolve("V1.1__add_note.sql"), "ALTER TABLE accounts ADD COLUMN note text;\n");
+        Files.writeString(dir.resolve("V2__index_email.sql"), "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n");
+        Files.writeString(dir.resolve("V003__" + "a_very_long_description_".repeat(9) + ".sql"), "CREATE TABLE long_one (id int);\n");
+        Files.writeString(dir.resolve("V4__seed.sql"), "INSERT INTO accounts (id, email) VALUES (1, 'a@example.com');\n");
+
+        TestDb ours = PgServer.get().newDatabase("rows_pgshift");
+        Result r = PgshiftProcess.run(args(ours, "migrate", dir), ours.env());
+        assertEquals(0, r.exitCode(), r.toString());
+
+        TestDb theirs = PgServer.get().newDatabase("rows_flyway");
+        var config = org.flywaydb.core.Flyway.configure().dataSource(theirs.jdbcUrl(), theirs.user(), theirs.password())
+                .locations("filesystem:" + dir);
+        config.getPluginRegister().getPlugin(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+                .setTransactionalLock(false);
+        config.load().migrate();
+
+        String rows = "select installed_rank, version, description, type, script, checksum, installed_by = current_user, success "
+                + "from flyway_schema_history order by installed_rank";
+        assertEquals(5, theirs.query(rows).size());
+        assertEquals(theirs.query(rows), ours.query(rows));
+        // and Flyway itself finds nothing to do and nothing wrong on the database pgshift migrated
+        var flywayOnOurs = org.flywaydb.core.Flyway.configure().dataSource(ours.jdbcUrl(), ours.user(), ours.password())
+                .locations("filesystem:" + dir).load();
+        assertTrue(flywayOnOurs.validateWithResult().validationSuccessful);
+        assertEquals(0, flywayOnOurs.info().pending().length);
+    }
+
     static List<String> args(TestDb db, String command, Path dir) {
         List<String> args = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
         return args;

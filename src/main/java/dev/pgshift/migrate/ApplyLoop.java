@@ -1,0 +1,181 @@
+package dev.pgshift.migrate;
+
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.source.MigrationScript;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * pgshift's apply loop: the pending migrations Flyway's view of the history lists, in its order, on one session, each
+ * one's history row written as Flyway writes it ({@link FlywayBridge#recordApplied}). Flyway's own loop spends about a
+ * dozen round trips per migration on bookkeeping this run does not need (its history table re-read and row-locked, its
+ * advisory lock taken and released, the role and schema set and restored several times); this one spends four beyond
+ * the migration's statements: the session reset, the run lock check, the history row and the commit.
+ * <p>
+ * What it keeps from Flyway's: Flyway's advisory lock on the history table, held for the whole loop, so a Flyway (or an
+ * older pgshift) migrating the same schema waits for it and it for them; a transactional migration's history row in its
+ * own transaction; a file with its own transactions that failed after committing part of itself recorded as failed
+ * (the next run refuses it until repaired); a concurrent step that failed left unrecorded (it resumes).
+ */
+final class ApplyLoop {
+    private static final Logger LOG = Logger.getLogger(Migrator.class); // the migrate stage speaks for it
+    /** Flyway's PostgreSQL advisory lock: this number plus the hash of the history table's quoted name. */
+    private static final long FLYWAY_LOCK_BASE = 77431708279161L;
+
+    private final Database db;
+    private final String schema;
+    private final StopSignal stop;
+    private final Duration lockWait;
+    private final Consumer<String> started;
+
+    /**
+     * @param lockWait how long Flyway's lock on the history may be held by another session (polled once a second, as
+     *                 Flyway does), and how long a step waits for an index build of a dead run
+     * @param started  told each version whose execution begins, in order
+     */
+    ApplyLoop(Database db, String schema, StopSignal stop, Duration lockWait, Consumer<String> started) {
+        this.db = db;
+        this.schema = schema;
+        this.stop = stop;
+        this.lockWait = lockWait;
+        this.started = started;
+    }
+
+    /** The advisory lock Flyway takes on {@code schema}'s history table (its key for that table). */
+    static long flywayLockKey(String schema) {
+        return FLYWAY_LOCK_BASE + Migrator.historyTable(schema).hashCode();
+    }
+
+    /** Applies {@code pending} in order; the first failure stops the loop, what committed before it stays applied. */
+    void apply(List<MigrationScript> pending) {
+        try (Connection c = db.getConnection()) {
+            c.setAutoCommit(true);
+            String installedBy = lockHistory(c);
+            try {
+                for (MigrationScript m : pending) {
+                    applyOne(c, m, installedBy);
+                }
+            } finally {
+                unlockHistory(c);
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.MIGRATION, Migrator.oneLine(e.getMessage()), e);
+        }
+    }
+
+    /** Takes Flyway's lock on the history, polled once a second for {@link #lockWait}; returns the role the rows are recorded under. */
+    private String lockHistory(Connection c) throws SQLException {
+        long key = flywayLockKey(schema);
+        long tries = Math.max(1, lockWait.toSeconds());
+        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?), current_user")) {
+            ps.setLong(1, key);
+            for (long attempt = 1; ; attempt++) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return rs.getString(2);
+                    }
+                }
+                if (attempt >= tries) {
+                    throw Migrator.historyLockHeld(db, tries);
+                }
+                stop.sleep(1000);
+                stop.checkStop("while waiting for the migration history's lock; nothing was applied");
+            }
+        }
+    }
+
+    private void unlockHistory(Connection c) {
+        try (PreparedStatement ps = c.prepareStatement("select pg_advisory_unlock(?)")) {
+            ps.setLong(1, flywayLockKey(schema));
+            ps.execute();
+        } catch (SQLException ignored) {
+            // the session is gone, and its lock with it
+        }
+    }
+
+    private void applyOne(Connection c, MigrationScript m, String installedBy) throws SQLException {
+        String where = m.version() + " (" + m.file().displayPath() + ")";
+        stop.checkStop("before " + where);
+        started.accept(m.version());
+        LOG.infof("applying %s: %s (%s)", m.version(), m.file().displayPath(), m.mode().label());
+        StatementRunner runner = new StatementRunner(m.file(), stop);
+        long start = System.nanoTime();
+        switch (m.mode()) {
+            case TRANSACTION -> {
+                // The run lock is checked before the commit: a run that lost it commits nothing more.
+                c.setAutoCommit(false);
+                try {
+                    StatementRunner.sessionAsPsqlGivesIt(c);
+                    runner.runAll(c, m.statements(), m.mode());
+                    PrismaAdoption.recordApplied(c, schema, m);
+                    FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                    stop.checkRunLock("before committing " + where + "; rolled back");
+                    c.commit();
+                } catch (RuntimeException | SQLException e) {
+                    rollbackQuietly(c);
+                    throw e;
+                }
+                c.setAutoCommit(true);
+            }
+            case OWN -> {
+                stop.checkRunLock("before " + where);
+                StatementRunner.sessionAsPsqlGivesIt(c);
+                try {
+                    runner.runOwnTransactions(c, m.statements());
+                } catch (StatementRunner.PartlyCommitted e) {
+                    recordFailed(m, millisSince(start), installedBy, e);
+                    throw e;
+                }
+                PrismaAdoption.recordApplied(c, schema, m);
+                FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+            }
+            case OUTSIDE -> {
+                stop.checkRunLock("before " + where);
+                new ConcurrentStep(m.file(), m.statements(), stop, lockWait).run(c);
+                PrismaAdoption.recordApplied(c, schema, m);
+                FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+            }
+        }
+    }
+
+    /**
+     * A file with its own transactions that committed part of itself before failing is recorded as failed, as Flyway
+     * records it: the next run finds the record and refuses to run the file again (see Migrator#clearFailedSteps). On a
+     * session of its own: the run's may be the one that was lost.
+     */
+    private void recordFailed(MigrationScript m, int millis, String installedBy, RuntimeException failure) {
+        try (Connection c = db.cleanupConnection()) {
+            c.setAutoCommit(true);
+            FlywayBridge.recordApplied(c, schema, m, millis, false, installedBy);
+        } catch (SQLException e) {
+            LOG.errorf("could not record that %s failed after committing part of itself (%s): the next run would run it again from "
+                    + "its first statement. Before running again, bring the database to where it was before the file, or finish "
+                    + "the file by hand and run: %s", m.file().displayPath(), Migrator.oneLine(e.getMessage()),
+                    Migrator.repairCommand("--applied", m.version()));
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static int millisSince(long start) {
+        return (int) ((System.nanoTime() - start) / 1_000_000);
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (SQLException ignored) {
+            // the session is gone: the server rolled the transaction back
+        }
+    }
+}

@@ -13,8 +13,11 @@
 # slope between A and B (seconds per extra small migration) minus psql's slope.
 source "$(dirname "$0")/lib.sh"
 rounds=${1:-5}
-# BENCH_PGSHIFT="java -jar target/quarkus-app/quarkus-run.jar" measures another launch of the same build
+# BENCH_PGSHIFT="java -jar target/quarkus-app/quarkus-run.jar" measures another launch of the same build;
+# BENCH_BASELINE=/path/to/an/earlier/quarkus-app/pgshift adds that build as the tool "baseline" (before/after a change);
+# BENCH_TOOLS="psql pgshift" measures only those (default: psql pgshift flyway, plus baseline when given).
 [ -z "${BENCH_PGSHIFT:-}" ] || read -ra pgshift <<< "$BENCH_PGSHIFT"
+read -ra tools <<< "${BENCH_TOOLS:-psql pgshift flyway${BENCH_BASELINE:+ baseline}}"
 flyway_version=12.5.0
 
 # Flyway CLI: the jar and its dependencies, once, into ~/.cache (Maven Central only: the tar.gz is not published there).
@@ -68,6 +71,7 @@ tool() { # tool NAME WORKLOAD: sets cmd to the command line
   case $1 in
     psql) cmd=(psql -q -X -v ON_ERROR_STOP=1 -d run -f "$work/$2.psql") ;;
     pgshift) cmd=(env PGDATABASE=run "${pgshift[@]}" run --backup never -m "$work/$2") ;;
+    baseline) cmd=(env PGDATABASE=run "$BENCH_BASELINE" run --backup never -m "$work/$2") ;;
     flyway) cmd=(java -cp "$flyway_lib/*" org.flywaydb.commandline.Main "-url=jdbc:postgresql://localhost:$PGPORT/run" -user=bench
       -password=bench "-locations=filesystem:$work/$2" -postgresql.transactional.lock=false migrate) ;;
   esac
@@ -86,12 +90,12 @@ measure() { # measure KEY: runs cmd, appends its wall seconds and max RSS (MB) u
 for r in $(seq "$rounds"); do
   echo "round $r of $rounds" >&2
   for w in A B; do
-    for t in psql pgshift flyway; do
+    for t in "${tools[@]}"; do
       fresh
       tool $t $w
       measure "$t/$w"
-      if [ "$t" = pgshift ] && [ "$w" = B ]; then # in-app: reading and tokenizing the 500 files, then the plan phase
-        wall[plan/B]+="$(awk '$1 ~ /^(preflight|plan)$/ && $2 == "SUCCEEDED" {s += $3} END {print s}' "$work/out") "
+      if [ "$t" = pgshift ] || [ "$t" = baseline ]; then # in-app: reading and tokenizing the files, then the plan phase
+        wall[plan/$t/$w]+="$(awk '$1 ~ /^(preflight|plan)$/ && $2 == "SUCCEEDED" {s += $3} END {print s}' "$work/out") "
       fi
       if [ "$w" = A ] && [ "$t" != psql ]; then
         measure "$t/none"
@@ -105,20 +109,25 @@ mr() { echo "${rss[$1]}" | median; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '\n%s rounds, medians; %s cores, load average at the end %s; PostgreSQL %s\n\n' "$rounds" "$(nproc)" "$load" \
   "$(psql -X -At -d postgres -c 'show server_version')"
-printf '| tool | apply 201, fresh | x psql | apply 500, fresh | x psql | own ms per extra migration (slope - psql slope) | nothing pending | x Flyway | max RSS |\n'
+ref=flyway; [[ " ${tools[*]} " == *" flyway "* ]] || ref=pgshift # "nothing pending" is compared with Flyway's
+printf '| tool | apply 201, fresh | x psql | apply 500, fresh | x psql | own ms per extra migration (slope - psql slope) | nothing pending | x %s | max RSS |\n' "$ref"
 printf '|---|---|---|---|---|---|---|---|---|\n'
 floor_a=$(m psql/A) floor_b=$(m psql/B)
 floor_slope=$(echo "($floor_b - $floor_a) / (${count[B]} - ${count[A]})" | bc -l)
-for t in psql pgshift flyway; do
+for t in "${tools[@]}"; do
   a=$(m $t/A) b=$(m $t/B)
   over=$(echo "(($b - $a) / (${count[B]} - ${count[A]}) - $floor_slope) * 1000" | bc -l)
   none=- nonex=-
   if [ "$t" != psql ]; then
     none=$(printf '%.2f s' "$(m $t/none)")
-    nonex=$(printf '%.2f' "$(echo "$(m $t/none) / $(m flyway/none)" | bc -l)")
+    nonex=$(printf '%.2f' "$(echo "$(m $t/none) / $(m $ref/none)" | bc -l)")
   fi
   peak=$(printf '%s\n' "$(mr $t/A)" "$(mr $t/B)" "$( [ $t = psql ] || mr $t/none)" | grep . | sort -n | tail -1)
   printf '| %s | %.2f s | %.2f | %.2f s | %.2f | %+.1f ms | %s | %s | %s MB |\n' "$t" "$a" "$(echo "$a / $floor_a" | bc -l)" "$b" \
     "$(echo "$b / $floor_b" | bc -l)" "$over" "$none" "$nonex" "$peak"
 done
-printf '\npgshift in-app, 500 files: preflight (read, tokenize) + plan phase %.2f s (its summary)\n' "$(m plan/B)"
+for t in pgshift baseline; do
+  [[ " ${tools[*]} " == *" $t "* ]] || continue
+  printf '\n%s in-app: preflight (read, tokenize) + plan phase, 201 files %.2f s, 500 files %.2f s (its summary)\n' "$t" \
+    "$(m plan/$t/A)" "$(m plan/$t/B)"
+done

@@ -83,7 +83,15 @@ public final class Migrator {
         this.stop = stop;
         this.schema = schema;
         this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
-        this.config = Flyway.configure(Migrator.class.getClassLoader())
+        this.config = configure(dataSource, scripts, schema, builderWait, outOfOrder);
+        this.flyway = config.load();
+        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add);
+    }
+
+    /** Flyway's configuration for pgshift's stream in {@code schema}. */
+    private static FluentConfiguration configure(javax.sql.DataSource dataSource, List<MigrationScript> scripts, String schema,
+            Duration builderWait, boolean outOfOrder) {
+        FluentConfiguration config = Flyway.configure(Migrator.class.getClassLoader())
                 .dataSource(dataSource)
                 .resourceProvider(NO_FILES)
                 .resolvers(new FlywayBridge(scripts))
@@ -105,8 +113,7 @@ public final class Migrator {
         // Flyway's default transaction-level advisory lock makes CREATE INDEX CONCURRENTLY wait forever for Flyway's
         // own open transaction (flyway/flyway#3497). Without it Flyway polls pg_try_advisory_lock on a session lock.
         config.getPluginRegister().getPlugin(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
-        this.flyway = config.load();
-        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add);
+        return config;
     }
 
     /** Applied and pending migrations in order, and the version the database is at (null: empty), from one look. */
@@ -147,14 +154,14 @@ public final class Migrator {
      * Clears what a failed run left in the history, then checks that applied migrations still match their files
      * (checksum drift is exit 3, before anything runs).
      */
-    public void validate() {
-        clearFailedSteps(true);
+    public void validate(Connection session) {
+        clearFailedSteps(session, true);
         checkFiles();
     }
 
-    /** What {@link #validate()} checks, changing nothing: plan stops on the same problems with the same exit code. */
-    public void check() {
-        clearFailedSteps(false);
+    /** What {@link #validate} checks, changing nothing: plan stops on the same problems with the same exit code. */
+    public void check(Connection session) {
+        clearFailedSteps(session, false);
         checkFiles();
     }
 
@@ -236,8 +243,16 @@ public final class Migrator {
      * cannot simply run again: that stops the run (exit 3) with what to do.
      */
     private void clearFailedSteps(boolean clear) {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
-            c.setAutoCommit(true);
+        try (Connection c = dataSource.getConnection()) {
+            clearFailedSteps(c, clear);
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #clearFailedSteps(boolean)} on the run's session {@code c} (in autocommit). */
+    private void clearFailedSteps(Connection c, boolean clear) {
+        try (Statement st = c.createStatement()) {
             var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
             rs.next();
             if (!rs.getBoolean(1)) {

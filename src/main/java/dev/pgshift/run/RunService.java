@@ -29,6 +29,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.jboss.logging.Logger;
 
 /**
@@ -74,7 +76,7 @@ public final class RunService {
     public Plan plan() {
         return readOnly((db, c, scripts) -> {
             Migrator migrator = migrator(db, scripts);
-            migrator.check();
+            migrator.check(c);
             return Planner.plan(settings, db, c, migrator, scripts, skipped);
         });
     }
@@ -137,21 +139,37 @@ public final class RunService {
         RunRecorder rec = new RunRecorder(stop, command, version);
         Database db = database();
         boolean[] reached = {false};
+        // The run's first session: plan, verify and the run's history row (closed after it); the run lock and the
+        // migrations have their own.
+        Connection[] main = {null};
         RunResult result;
         try {
             // An emergency backup must work whatever state the migration files are in: it reads none of them.
             List<MigrationScript> scripts = rec.phase("preflight", () -> mode == Mode.BACKUP ? List.<MigrationScript>of() : loadScripts());
-            Connection session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
+            // Flyway's configuration needs no session: it is built on a second thread while the first session opens, both
+            // CPU-bound on a cold JVM (a Job has two cores). A start that cannot reach the database still builds it, so
+            // the launcher's class-data archive, made from such a start (pom.xml), holds the classes a run loads first.
+            FutureTask<Migrator> prepared = mode == Mode.BACKUP ? null : new FutureTask<>(() -> migrator(db, scripts));
+            if (prepared != null) {
+                Thread t = new Thread(prepared, "pgshift-flyway-setup");
+                t.setDaemon(true);
+                t.start();
+            }
+            Connection session;
+            try {
+                session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
+            } catch (RuntimeException e) {
+                awaitQuietly(prepared);
+                throw e;
+            }
+            main[0] = session;
+            Migrator migrator = prepared == null ? null : await(prepared);
             reached[0] = true;
             rec.database(db.settings().describe(), serverVersion(session));
             if (mode == Mode.VERIFY) {
-                try (Connection c = session) {
-                    verify(rec, c, migrator(db, scripts), scripts, latest(scripts));
-                } catch (SQLException e) {
-                    throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
-                }
+                verify(rec, session, migrator, scripts, latest(scripts));
             } else {
-                try (Connection c = session; RunLock lock = rec.phase("lock", () -> {
+                try (RunLock lock = rec.phase("lock", () -> {
                     RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
                     // No run of this database can be using its rehearsal or verify copies now: a killed run's are dropped.
                     ScratchDatabases.dropUnfinished(session, db.settings().database(), ScratchDatabases.Purpose.REHEARSAL,
@@ -171,9 +189,9 @@ public final class RunService {
                         case RESET -> {
                             backup(rec, db, session, null, List.of(), true);
                             rec.phase("reset", () -> dropSchema(session));
-                            migrateLocked(rec, db, session, scripts, Mode.RESET);
+                            migrateLocked(rec, db, session, migrator, scripts, Mode.RESET);
                         }
-                        default -> migrateLocked(rec, db, session, scripts, mode);
+                        default -> migrateLocked(rec, db, session, migrator, scripts, mode);
                     }
                 }
             }
@@ -185,29 +203,84 @@ public final class RunService {
             LOG.debug("internal error", e);
             result = rec.failed(new PgshiftException(ExitCode.INTERNAL, "internal error: " + e
                     + " (a bug in pgshift: please report it with the log; the run stopped where the report says)", e));
-        } catch (SQLException e) {
-            result = rec.failed(new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e), e));
         }
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
+            if (!reached[0] || mode == Mode.BACKUP) {
+                return null; // backup writes nothing into the database
+            }
+            Connection session = main[0];
+            main[0] = null; // the publisher closes the session it is given
+            if (session != null && !stop.stopped() && usable(session)) {
+                return session;
+            }
+            closeQuietly(session);
             try {
-                return reached[0] && mode != Mode.BACKUP ? db.cleanupConnection() : null; // backup writes nothing into the database
+                return db.cleanupConnection(); // after a stop or a lost session: a new one, to record what happened
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }
         });
+        closeQuietly(main[0]);
         return result;
     }
 
-    private void migrateLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts, Mode mode) {
+    /** A session still open, out of any transaction, and answering. */
+    private static boolean usable(Connection c) {
+        try {
+            return !c.isClosed() && c.getAutoCommit() && c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // the session is gone already
+            }
+        }
+    }
+
+    /** The result of a task run beside the main thread; its failure is thrown as it was. */
+    private <T> T await(FutureTask<T> task) {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw stop.stoppedException("while preparing Flyway's configuration");
+        }
+    }
+
+    /** Waits for a task beside the main thread to end, whatever its outcome (the run has failed already). */
+    private static void awaitQuietly(FutureTask<?> task) {
+        try {
+            if (task != null) {
+                task.get();
+            }
+        } catch (ExecutionException | RuntimeException e) {
+            // the run's own failure is the one reported
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void migrateLocked(RunRecorder rec, Database db, Connection session, Migrator migrator, List<MigrationScript> scripts,
+            Mode mode) {
         checkStop();
         if (mode == Mode.BACKUP) {
             backup(rec, db, session, null, List.of(), true);
             rec.skipped("migrate", "pgshift backup migrates nothing");
             return;
         }
-        Migrator migrator = migrator(db, scripts);
         Plan plan = rec.phase("plan", () -> {
-            migrator.validate();
+            migrator.validate(session);
             return Planner.plan(settings, db, session, migrator, scripts, skipped);
         });
         for (PlanWarning w : plan.warnings()) {
@@ -263,7 +336,7 @@ public final class RunService {
     private void rollbackLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts) {
         Migrator migrator = migrator(db, scripts);
         RollbackPlan plan = rec.phase("plan", () -> {
-            migrator.validate();
+            migrator.validate(session);
             RollbackPlan p = Planner.rollbackPlan(migrator, scripts, options.rollbackTo());
             if (!p.missing().isEmpty()) {
                 throw new PgshiftException(ExitCode.CONFIG, "cannot roll back to " + options.rollbackTo() + ": no rollback script for "

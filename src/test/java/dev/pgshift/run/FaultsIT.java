@@ -228,6 +228,30 @@ class FaultsIT {
         return dir;
     }
 
+    /**
+     * A file with its own transactions that SIGTERM stops after one of them committed is recorded as failed part-way, also
+     * when the stop lands between two statements: the next run refuses to run it again from its first statement, which
+     * would repeat what committed.
+     */
+    @Test
+    void sigtermAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
+        TestDb db = PgServer.get().newDatabase("ownstop");
+        Path dir = migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000));
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (db.scalar("select to_regclass('public.first_part') is not null").equals("f")) {
+            assertTrue(System.nanoTime() < deadline, "the first transaction never committed: " + run.stderrSoFar());
+            Thread.sleep(20);
+        }
+        run.signal("TERM");
+        Result r = run.await(Duration.ofSeconds(30));
+        assertEquals(75, r.exitCode(), r.toString());
+        assertEquals("f", db.scalar("select success from flyway_schema_history where version = '1'"), r.toString());
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(3, again.exitCode(), again.toString());
+        assertTrue(again.stderr().contains("cannot simply run again"), again.stderr());
+    }
+
     @Test
     void sigtermDuringTheLockRetryBackoffStopsAtOnceAndAppliesNothing() throws Exception {
         TestDb db = PgServer.get().newDatabase("backoff");

@@ -36,6 +36,7 @@ public final class LocalDemo {
             ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
             pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
             pb.environment().putAll(db.env());
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home")); // the launcher's JVM: the one that built it
             pb.environment().putIfAbsent("PGSHIFT_BACKUP_DIR", Path.of("target/demo-backups").toAbsolutePath().toString());
             code = pb.start().waitFor();
             System.err.println("[demo] pgshift exited " + code + "; stopping PostgreSQL (delete " + dataDir + " to start from an empty database)");

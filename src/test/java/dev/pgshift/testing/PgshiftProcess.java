@@ -52,12 +52,12 @@ public final class PgshiftProcess {
         if (nativePath != null && Files.isExecutable(Path.of(nativePath))) {
             return new ArrayList<>(List.of(nativePath));
         }
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " missing: run the tests with ./mvnw verify, which packages pgshift first");
+        // The launcher users run (the image's entrypoint): its JVM flags and class-data archive, with this JVM (JAVA_HOME).
+        Path launcher = Path.of("target/quarkus-app/pgshift");
+        if (!Files.isExecutable(launcher)) {
+            throw new IllegalStateException(launcher + " missing: run the tests with ./mvnw verify, which packages pgshift first");
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
+        return new ArrayList<>(List.of(launcher.toString()));
     }
 
     public static PgshiftProcess start(List<String> args, Map<String, String> env) {
@@ -67,6 +67,7 @@ public final class PgshiftProcess {
             ProcessBuilder pb = new ProcessBuilder(cmd);
             // A clean environment: nothing of the developer's PG* or PGSHIFT_* settings leaks into a test.
             pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("QUARKUS"));
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
             // Backups of tests go to a temporary directory unless the test chooses one.
             pb.environment().put("PGSHIFT_BACKUP_DIR", Files.createTempDirectory("pgshift-backups").toString());
             String backup = System.getProperty("test.backup", "auto");

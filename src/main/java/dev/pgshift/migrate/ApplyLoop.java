@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -55,13 +56,16 @@ final class ApplyLoop {
         return FLYWAY_LOCK_BASE + Migrator.historyTable(schema).hashCode();
     }
 
-    /** Applies {@code pending} in order; the first failure stops the loop, what committed before it stays applied. */
-    void apply(List<MigrationScript> pending) {
+    /**
+     * Takes the history's lock, then applies what {@code pending} gives (asked once the lock is held) in order; the first
+     * failure stops the loop, what committed before it stays applied.
+     */
+    void apply(Supplier<List<MigrationScript>> pending) {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(true);
             String installedBy = lockHistory(c);
             try {
-                for (MigrationScript m : pending) {
+                for (MigrationScript m : pending.get()) {
                     applyOne(c, m, installedBy);
                 }
             } finally {
@@ -74,21 +78,21 @@ final class ApplyLoop {
 
     /** Takes Flyway's lock on the history, polled once a second for {@link #lockWait}; returns the role the rows are recorded under. */
     private String lockHistory(Connection c) throws SQLException {
-        long key = flywayLockKey(schema);
-        long tries = Math.max(1, lockWait.toSeconds());
+        long deadline = System.nanoTime() + lockWait.toNanos();
         try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?), current_user")) {
-            ps.setLong(1, key);
-            for (long attempt = 1; ; attempt++) {
+            ps.setLong(1, flywayLockKey(schema));
+            while (true) {
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     if (rs.getBoolean(1)) {
                         return rs.getString(2);
                     }
                 }
-                if (attempt >= tries) {
-                    throw Migrator.historyLockHeld(db, tries);
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw Migrator.historyLockHeld(db, lockWait.toSeconds());
                 }
-                stop.sleep(1000);
+                stop.sleep(Math.min(1000, Math.max(1, left / 1_000_000)));
                 stop.checkStop("while waiting for the migration history's lock; nothing was applied");
             }
         }
@@ -117,6 +121,7 @@ final class ApplyLoop {
                 try {
                     StatementRunner.sessionAsPsqlGivesIt(c);
                     runner.runAll(c, m.statements(), m.mode());
+                    StatementRunner.resetIdentity(c);
                     PrismaAdoption.recordApplied(c, schema, m);
                     FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
                     stop.checkRunLock("before committing " + where + "; rolled back");
@@ -136,12 +141,14 @@ final class ApplyLoop {
                     recordFailed(m, millisSince(start), installedBy, e);
                     throw e;
                 }
+                StatementRunner.resetIdentity(c);
                 PrismaAdoption.recordApplied(c, schema, m);
                 FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
             }
             case OUTSIDE -> {
                 stop.checkRunLock("before " + where);
                 new ConcurrentStep(m.file(), m.statements(), stop, lockWait).run(c);
+                StatementRunner.resetIdentity(c);
                 PrismaAdoption.recordApplied(c, schema, m);
                 FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
             }

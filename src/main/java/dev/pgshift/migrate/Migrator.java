@@ -296,7 +296,16 @@ public final class Migrator {
             if (rs.getBoolean(1)) {
                 return;
             }
-            new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
+            try {
+                new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
+            } catch (FlywayException e) {
+                rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return; // another tool (a Flyway CLI) created it meanwhile: its lock decides who migrates
+                }
+                throw e;
+            }
             st.executeUpdate("delete from " + historyTable(schema) + " where type = 'BASELINE'");
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot create the migration history: " + e.getMessage(), e);
@@ -335,16 +344,21 @@ public final class Migrator {
      */
     public void migrate(String target, int retries, List<AppliedMigration> applied) {
         createHistory();
-        Set<String> before = appliedVersions();
+        List<Set<String>> before = new ArrayList<>(List.of(appliedVersions()));
         int attempt = 0;
         try {
             while (true) {
                 long attemptStart = System.nanoTime();
                 try {
-                    List<MigrationScript> pending = pending(target);
-                    if (!pending.isEmpty()) {
-                        flyway.validate(); // all of Flyway's checks of the history against the files, as its migrate makes them
-                        loop.apply(pending);
+                    if (!pending(target).isEmpty()) {
+                        loop.apply(() -> {
+                            // Looked at again under the history's lock: what another tool (a Flyway CLI) applied while
+                            // this run waited for the lock is not pending any more.
+                            info = null;
+                            flyway.validate(); // all of Flyway's checks of the history against the files, as its migrate makes them
+                            before.set(0, appliedVersions());
+                            return pending(target);
+                        });
                     }
                     return;
                 } catch (FlywayException | PgshiftException e) {
@@ -374,7 +388,7 @@ public final class Migrator {
             }
         } finally {
             info = null;
-            applied.addAll(appliedSince(before));
+            applied.addAll(appliedSince(before.get(0)));
         }
     }
 

@@ -34,12 +34,27 @@ final class StatementRunner {
 
     /**
      * Migrations see the session psql would give them: the role and the search_path the role, the database and the
-     * connection set, whatever an earlier migration on this session SET (as Flyway restored them between migrations).
+     * connection set, whatever an earlier migration on this session SET (as Flyway restored them between migrations;
+     * SET SESSION AUTHORIZATION, which Flyway refuses to restore, is reset too).
      * One round trip.
      */
     static void sessionAsPsqlGivesIt(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("reset role; reset search_path");
+            st.execute(RESET_IDENTITY + "; reset search_path");
+        }
+    }
+
+    /** The role and session user the connection started with, whatever a migration SET (SET ROLE, SET SESSION AUTHORIZATION). */
+    private static final String RESET_IDENTITY = "reset session authorization; reset role";
+
+    /**
+     * Back to the connection's own identity after a migration's statements, before pgshift writes its bookkeeping (the
+     * history row): a migration that SET ROLE to a role without rights on the history table must not break it. Flyway
+     * restores the role at the same point.
+     */
+    static void resetIdentity(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(RESET_IDENTITY);
         }
     }
 

@@ -116,6 +116,35 @@ class MigrateIT {
         assertEquals(0, flywayOnOurs.info().pending().length);
     }
 
+    /**
+     * A migration that SETs ROLE (or SESSION AUTHORIZATION) to a role without rights on the history table: its history
+     * row is still written, as the connection's own role, and the next migration runs as that role too (a hostile-user
+     * finding: "permission denied for table flyway_schema_history", and a file with its own transactions left committed
+     * without any record).
+     */
+    @Test
+    void aMigrationThatSetsRoleIsRecordedAndDoesNotLeakIntoTheNext() throws Exception {
+        TestDb db = PgServer.get().newDatabase("setrole");
+        try (var c = PgServer.get().admin(db.name()); var st = c.createStatement()) {
+            st.execute("do $$ begin if not exists (select from pg_roles where rolname = 'pgshift_narrow') then "
+                    + "create role pgshift_narrow nologin; end if; end $$");
+            st.execute("grant create, usage on schema public to pgshift_narrow");
+            st.execute("grant pgshift_narrow to " + db.user());
+        }
+        Path dir = tmp.resolve("role");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__in_transaction.sql"), "SET ROLE pgshift_narrow;\nCREATE TABLE narrow_tx (a int);\n");
+        Files.writeString(dir.resolve("V2__own_transactions.sql"), "BEGIN;\nSET ROLE pgshift_narrow;\nCREATE TABLE narrow_own (a int);\nCOMMIT;\n");
+        Files.writeString(dir.resolve("V3__after.sql"), "CREATE TABLE after_them (a int);\n");
+        Result r = PgshiftProcess.run(args(db, "migrate", dir), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of("1", "2", "3"), db.appliedVersions());
+        assertEquals(List.of(List.of("after_them", db.user()), List.of("narrow_own", "pgshift_narrow"), List.of("narrow_tx", "pgshift_narrow")),
+                db.query("select tablename, tableowner from pg_tables where schemaname = 'public' and tablename <> 'flyway_schema_history' "
+                        + "order by 1"));
+        assertEquals("t", db.scalar("select bool_and(installed_by = current_user) from flyway_schema_history"));
+    }
+
     static List<String> args(TestDb db, String command, Path dir) {
         List<String> args = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
         return args;

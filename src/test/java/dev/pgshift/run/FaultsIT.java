@@ -229,6 +229,37 @@ class FaultsIT {
     }
 
     /**
+     * A Flyway CLI migrating the schema holds its lock on the history: pgshift waits for it, then looks at the history
+     * again, so what Flyway applied meanwhile runs once, not twice (a hostile-user finding: it ran again, exit 0, with
+     * two history rows for the version).
+     */
+    @Test
+    void whatAFlywayRunAppliesWhileThisRunWaitsForItsLockIsNotAppliedAgain() throws Exception {
+        TestDb db = PgServer.get().newDatabase("flywayrace");
+        Path dir = migrations("V1__tbl.sql", "CREATE TABLE counter (a int);\n", "V2__slow_insert.sql",
+                "SELECT pg_sleep(6);\nINSERT INTO counter VALUES (2);\n", "V3__x.sql", "INSERT INTO counter VALUES (3);\n");
+        var flyway = org.flywaydb.core.Flyway.configure().dataSource(db.jdbcUrl(), db.user(), db.password())
+                .locations("filesystem:" + dir);
+        flyway.getPluginRegister().getPlugin(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+                .setTransactionalLock(false);
+        flyway.target("1").load().migrate();
+        CompletableFuture<Void> other = CompletableFuture.runAsync(() -> flyway.target("2").load().migrate());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (db.query("select 1 from pg_stat_activity where query like '%pg_sleep(6)%' and state = 'active' "
+                + "and pid <> pg_backend_pid()").isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "Flyway never started V2");
+            Thread.sleep(20);
+        }
+        Result r = PgshiftProcess.run(args(dir, "run", "--lock-wait", "60s"), noBackup(db));
+        other.join();
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of(List.of("2"), List.of("3")), db.query("select a from counter order by a"));
+        assertEquals(List.of("1", "2", "3"), db.appliedVersions());
+        assertEquals("3", db.scalar("select count(*) from flyway_schema_history"));
+        assertTrue(r.stdout().contains("applied   1 migration(s)"), r.stdout());
+    }
+
+    /**
      * A file with its own transactions that SIGTERM stops after one of them committed is recorded as failed part-way, also
      * when the stop lands between two statements: the next run refuses to run it again from its first statement, which
      * would repeat what committed.

@@ -105,6 +105,17 @@ public final class Database implements DataSource {
         return new Database(this);
     }
 
+    /** Closes {@code c} (null: nothing), ignoring a session that is gone already. */
+    public static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // the session is gone already
+            }
+        }
+    }
+
     /** A new session also after a stop: for recording what the run did and removing what it half made. */
     public Connection cleanupConnection() throws SQLException {
         Connection connection = delegate.getConnection();

@@ -85,11 +85,11 @@ public final class RunLock implements AutoCloseable {
                 }
                 String holder = holder(connection);
                 if (stop.stopped()) {
-                    closeQuietly(connection);
+                    Database.closeQuietly(connection);
                     throw stop.stoppedException("while waiting for the run lock (held by " + holder + ")");
                 }
                 if (System.nanoTime() > deadline) {
-                    closeQuietly(connection);
+                    Database.closeQuietly(connection);
                     throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock (" + holder
                             + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
                 }
@@ -101,7 +101,7 @@ public final class RunLock implements AutoCloseable {
                 pollMs = Math.min(pollMs * 2, 2_000);
             }
         } catch (SQLException e) {
-            closeQuietly(connection);
+            Database.closeQuietly(connection);
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot take the run lock: " + DatabaseWaiter.describe(e), e);
         }
     }
@@ -143,14 +143,7 @@ public final class RunLock implements AutoCloseable {
             // Closing the session below releases a session-level lock anyway.
             LOG.debugf("unlock failed, closing the session releases it: %s", e.getMessage());
         }
-        closeQuietly(connection);
+        Database.closeQuietly(connection);
     }
 
-    static void closeQuietly(Connection c) {
-        try {
-            c.close();
-        } catch (SQLException e) {
-            // nothing left to do
-        }
-    }
 }

@@ -213,14 +213,14 @@ public final class RunService {
             if (session != null && !stop.stopped() && usable(session)) {
                 return session;
             }
-            closeQuietly(session);
+            Database.closeQuietly(session);
             try {
                 return db.cleanupConnection(); // after a stop or a lost session: a new one, to record what happened
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }
         });
-        closeQuietly(main[0]);
+        Database.closeQuietly(main[0]);
         return result;
     }
 
@@ -230,16 +230,6 @@ public final class RunService {
             return !c.isClosed() && c.getAutoCommit() && c.isValid(2);
         } catch (SQLException e) {
             return false;
-        }
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                // the session is gone already
-            }
         }
     }
 

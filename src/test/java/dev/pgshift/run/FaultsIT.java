@@ -391,13 +391,19 @@ class FaultsIT {
         }
     }
 
-    @Test
-    void aRestoreRetriedAfterAKillReplacesTheUnfinishedTargetItLeft() throws Exception {
-        TestDb db = PgServer.get().newDatabase("restoreleft");
+    /** A new database holding a table, where this machine's pg_restore can restore a dump of it (else the test is skipped). */
+    private TestDb restorableWithATable(String name) throws Exception {
+        TestDb db = PgServer.get().newDatabase(name);
         int major = db.server().major();
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
                 dev.pgshift.testing.PgClients.noRestoreReason(major));
         tableThenAlter(db);
+        return db;
+    }
+
+    @Test
+    void aRestoreRetriedAfterAKillReplacesTheUnfinishedTargetItLeft() throws Exception {
+        TestDb db = restorableWithATable("restoreleft");
         Path dump = backup(db);
         String into = db.name() + "_copy";
         try (Connection c = db.server().admin("postgres"); Statement st = c.createStatement()) {
@@ -470,11 +476,7 @@ class FaultsIT {
 
     @Test
     void sigtermStopsARestoreAndItsPgRestore() throws Exception {
-        TestDb db = PgServer.get().newDatabase("restorestop");
-        int major = db.server().major();
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgshift.testing.PgClients.restoresInto(major),
-                dev.pgshift.testing.PgClients.noRestoreReason(major));
-        tableThenAlter(db);
+        TestDb db = restorableWithATable("restorestop");
         Path dump = backup(db);
         try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
             blocker.setAutoCommit(false);

@@ -3,7 +3,7 @@
 #   bench/side-by-side.sh [rounds]        (default 5; prints medians of the rounds)
 # Workloads (generated): A, 201 migrations: V1 fills a 1M-row table, 199 small DDL files (create table, add column, create
 # index), the last builds an index on the big table with CREATE INDEX CONCURRENTLY; B, 500: the same with 498 small files.
-# Each apply gets a fresh database; "nothing pending" runs the tool again on the database A left.
+# Each apply gets a fresh database; "nothing pending" runs the tool again on the database A left, three times a round.
 #   psql     the floor: every file in one psql session, each file in its own BEGIN/COMMIT (the concurrent build on its
 #            own, as it must be) - one commit per migration like the migration tools, the cheapest faithful floor
 #   pgshift  target/quarkus-app/pgshift (the launcher, the JVM flags of the image) run --backup never
@@ -98,7 +98,7 @@ for r in $(seq "$rounds"); do
         wall[plan/$t/$w]+="$(awk '$1 ~ /^(preflight|plan)$/ && $2 == "SUCCEEDED" {s += $3} END {print s}' "$work/out") "
       fi
       if [ "$w" = A ] && [ "$t" != psql ]; then
-        measure "$t/none"
+        for _ in 1 2 3; do measure "$t/none"; done # about a second each: three a round steady the median
       fi
     done
   done

@@ -135,15 +135,35 @@ final class ApplyLoop {
             case OWN -> {
                 stop.checkRunLock("before " + where);
                 StatementRunner.sessionAsPsqlGivesIt(c);
+                boolean[] marked = {false};
                 try {
-                    runner.runOwnTransactions(c, m.statements());
+                    runner.runOwnTransactions(c, m.statements(), () -> {
+                        markStarted(m, installedBy);
+                        marked[0] = true;
+                    });
                 } catch (StatementRunner.PartlyCommitted e) {
-                    recordFailed(m, millisSince(start), installedBy, e);
+                    throw e; // its row, written as failed before its first commit, stays: the next run refuses the file
+                } catch (RuntimeException e) {
+                    if (marked[0]) {
+                        unmarkIfNothingCommitted(c, m, e);
+                    }
                     throw e;
                 }
                 StatementRunner.resetIdentity(c);
-                PrismaAdoption.recordApplied(c, schema, m);
-                FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                c.setAutoCommit(false);
+                try {
+                    PrismaAdoption.recordApplied(c, schema, m);
+                    if (marked[0]) {
+                        FlywayBridge.recordSucceeded(c, schema, m, millisSince(start));
+                    } else {
+                        FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                    }
+                    c.commit();
+                } catch (RuntimeException | SQLException e) {
+                    rollbackQuietly(c);
+                    throw e;
+                }
+                c.setAutoCommit(true);
             }
             case OUTSIDE -> {
                 stop.checkRunLock("before " + where);
@@ -156,19 +176,38 @@ final class ApplyLoop {
     }
 
     /**
-     * A file with its own transactions that committed part of itself before failing is recorded as failed, as Flyway
-     * records it: the next run finds the record and refuses to run the file again (see Migrator#clearFailedSteps). On a
-     * session of its own: the run's may be the one that was lost.
+     * Before a file with its own transactions commits for the first time, its row is written as failed, as Flyway records
+     * a file that failed part-way, and it stands until the file has run to its end ({@link FlywayBridge#recordSucceeded}):
+     * whatever ends the run in between (a failure, SIGTERM, SIGKILL, a lost node) leaves the record, and the next run
+     * refuses to run the file again from its first statement (Migrator#clearFailedSteps). On a session of its own: the
+     * file's session is inside the file's transaction. If the row cannot be written, the file commits nothing.
      */
-    private void recordFailed(MigrationScript m, int millis, String installedBy, RuntimeException failure) {
+    private void markStarted(MigrationScript m, String installedBy) {
         try (Connection c = db.cleanupConnection()) {
             c.setAutoCommit(true);
-            FlywayBridge.recordApplied(c, schema, m, millis, false, installedBy);
+            FlywayBridge.recordApplied(c, schema, m, 0, false, installedBy);
         } catch (SQLException e) {
-            LOG.errorf("could not record that %s failed after committing part of itself (%s): the next run would run it again from "
-                    + "its first statement. Before running again, bring the database to where it was before the file, or finish "
-                    + "the file by hand and run: %s", m.file().displayPath(), Migrator.oneLine(e.getMessage()),
-                    Migrator.repairCommand("--applied", m.version()));
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot record that " + m.file().displayPath() + " is about to commit "
+                    + "(its row in the migration history): " + Migrator.oneLine(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * The file failed before anything of it committed (its session answers, so the server reported the failure): its row
+     * goes again, and the file runs again once fixed. A session that no longer answers may have committed: the row stays.
+     */
+    private void unmarkIfNothingCommitted(Connection session, MigrationScript m, RuntimeException failure) {
+        try {
+            if (!session.isValid(5)) {
+                return;
+            }
+        } catch (SQLException e) {
+            return;
+        }
+        try (Connection c = db.cleanupConnection()) {
+            c.setAutoCommit(true);
+            FlywayBridge.removeFailed(c, schema, m);
+        } catch (SQLException e) {
             failure.addSuppressed(e);
         }
     }

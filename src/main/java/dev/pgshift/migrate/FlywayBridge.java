@@ -192,4 +192,24 @@ final class FlywayBridge implements MigrationResolver {
             ps.executeUpdate();
         }
     }
+
+    /** {@code m}'s failed row ({@link ApplyLoop}: written before its first commit) now records its success, as of now. */
+    static void recordSucceeded(Connection c, String schema, MigrationScript m, int millis) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("update " + Migrator.historyTable(schema) + " set success = true, execution_time = ?, "
+                + "installed_on = now() where version = ? and not success")) {
+            ps.setInt(1, millis);
+            ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
+            if (ps.executeUpdate() != 1) {
+                throw new SQLException("the failed row written before " + m.file().displayPath() + " committed is gone from the history");
+            }
+        }
+    }
+
+    /** Removes {@code m}'s failed row: nothing of it committed after all. */
+    static void removeFailed(Connection c, String schema, MigrationScript m) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("delete from " + Migrator.historyTable(schema) + " where version = ? and not success")) {
+            ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
+            ps.executeUpdate();
+        }
+    }
 }

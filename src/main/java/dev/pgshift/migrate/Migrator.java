@@ -156,16 +156,24 @@ public final class Migrator {
      */
     public void validate(Connection session) {
         clearFailedSteps(session, true);
-        checkFiles();
+        checkFiles(session);
     }
 
     /** What {@link #validate} checks, changing nothing: plan stops on the same problems with the same exit code. */
     public void check(Connection session) {
         clearFailedSteps(session, false);
-        checkFiles();
+        checkFiles(session);
     }
 
-    private void checkFiles() {
+    /** Flyway reads the history on {@code session}, the run's, idle between its own statements, not on one of its own. */
+    private void checkFiles(Connection session) {
+        if (info == null) {
+            try {
+                info = dataSource.lend(session, flyway::info);
+            } catch (FlywayException e) {
+                throw translate(e);
+            }
+        }
         List<String> problems = checksumProblems();
         if (!problems.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: " + String.join("; ", problems));

@@ -70,13 +70,18 @@ final class StatementRunner {
      * A file with its own BEGIN/COMMIT runs in autocommit as psql runs it. On a failure inside one of its transaction
      * blocks that block is rolled back; what committed before stays, and the message says so.
      */
-    void runOwnTransactions(Connection c, List<SqlStatement> statements) throws SQLException {
+    void runOwnTransactions(Connection c, List<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
         c.setAutoCommit(true);
         SqlStatement lastCommitted = null;
         boolean inBlock = false;
+        boolean marked = false;
         for (SqlStatement s : statements) {
             try {
                 checkStop(s); // a stop between statements after a commit leaves the file part-applied, like a failure
+                if (!marked && commits(s, inBlock)) {
+                    beforeFirstCommit.run();
+                    marked = true;
+                }
                 run(c, s, ExecutionMode.OWN);
             } catch (PgshiftException e) {
                 if (inBlock) {
@@ -103,6 +108,15 @@ final class StatementRunner {
                 lastCommitted = s;
             }
         }
+    }
+
+    /** Whether {@code s}, run in autocommit, commits: a COMMIT ending a block, or any statement outside a block but BEGIN. */
+    private static boolean commits(SqlStatement s, boolean inBlock) {
+        if (s.kind() != SqlStatement.Kind.TRANSACTION_CONTROL) {
+            return !inBlock;
+        }
+        String w = s.words().get(0);
+        return inBlock ? w.equals("COMMIT") || w.equals("END") : !(w.equals("BEGIN") || w.equals("START"));
     }
 
     /**

@@ -163,11 +163,10 @@ public final class RunService {
                 throw e;
             }
             main[0] = session;
-            Migrator migrator = prepared == null ? null : await(prepared);
             reached[0] = true;
             rec.database(db.settings().describe(), serverVersion(session));
             if (mode == Mode.VERIFY) {
-                verify(rec, session, migrator, scripts, latest(scripts));
+                verify(rec, session, await(prepared), scripts, latest(scripts));
             } else {
                 try (RunLock lock = rec.phase("lock", () -> {
                     RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
@@ -184,6 +183,8 @@ public final class RunService {
                         throw e;
                     }
                 })) {
+                    // Flyway's configuration is needed from the plan on: the lock is taken while it is still being built.
+                    Migrator migrator = prepared == null ? null : await(prepared);
                     switch (mode) {
                         case ROLLBACK -> rollbackLocked(rec, db, session, scripts);
                         case RESET -> {

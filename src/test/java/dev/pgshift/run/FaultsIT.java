@@ -283,6 +283,41 @@ class FaultsIT {
         assertTrue(again.stderr().contains("cannot simply run again"), again.stderr());
     }
 
+    /**
+     * The same after SIGKILL (the OOM killer, a lost node), which no handler sees: the file's row is written as failed
+     * before its first commit, so the killed run leaves the record and the next run refuses to run the file from its
+     * first statement again (it did, creating first_part twice: "relation already exists", or doubling a data change).
+     * Once resolved, the file's one row records its success.
+     */
+    @Test
+    void sigkillAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
+        TestDb db = PgServer.get().newDatabase("ownkill");
+        Path dir = migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000)
+                + "CREATE TABLE last_part (id int);\n");
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (db.scalar("select to_regclass('public.first_part') is not null").equals("f")) {
+            assertTrue(System.nanoTime() < deadline, "the first transaction never committed: " + run.stderrSoFar());
+            Thread.sleep(20);
+        }
+        run.signal("KILL");
+        run.await(Duration.ofSeconds(30));
+        assertEquals("false", db.scalar("select string_agg(success::text, ',') from flyway_schema_history where version = '1'"));
+        Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(3, again.exitCode(), again.toString());
+        assertTrue(again.stderr().contains("cannot simply run again"), again.stderr());
+        assertEquals("f", db.scalar("select to_regclass('public.last_part') is not null"));
+
+        db.execute("DROP TABLE first_part"); // back to where it was before the file
+        Result repair = PgshiftProcess.run(List.of("repair", "--rolled-back", "1", "--reason", "dropped first_part",
+                "--bundled=false", "--migrations", dir.toString()), db.env());
+        assertEquals(0, repair.exitCode(), repair.toString());
+        Result fixed = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+        assertEquals(0, fixed.exitCode(), fixed.toString());
+        assertEquals(List.of(List.of("1", "true")), db.query("select version, success::text from flyway_schema_history"));
+        assertEquals("t", db.scalar("select to_regclass('public.last_part') is not null"));
+    }
+
     @Test
     void sigtermDuringTheLockRetryBackoffStopsAtOnceAndAppliesNothing() throws Exception {
         TestDb db = PgServer.get().newDatabase("backoff");

@@ -46,16 +46,27 @@ final class FlywayBridge implements MigrationResolver {
     }
 
     /**
-     * Flyway's checksum of a SQL migration: CRC32 over the file's lines (UTF-8, without line terminators, a leading byte
-     * order mark dropped), as a signed int.
+     * Flyway's checksum of a SQL migration: CRC32 over the file's lines (UTF-8, without line terminators, a byte order
+     * mark at the start of the file dropped), as a signed int.
      */
     static int checksum(String content) {
+        return crc(content, false);
+    }
+
+    /** The checksum pgshift 0.1 recorded: a byte order mark dropped at the start of every line (Flyway: of the first only). */
+    static int legacyChecksum(String content) {
+        return crc(content, true);
+    }
+
+    private static int crc(String content, boolean bomOnEveryLine) {
         CRC32 crc = new CRC32();
         try (BufferedReader r = new BufferedReader(new StringReader(content))) {
+            boolean first = true;
             for (String line = r.readLine(); line != null; line = r.readLine()) {
-                if (!line.isEmpty() && line.charAt(0) == '\uFEFF') {
+                if ((first || bomOnEveryLine) && !line.isEmpty() && line.charAt(0) == '\uFEFF') {
                     line = line.substring(1);
                 }
+                first = false;
                 crc.update(line.getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
@@ -65,11 +76,21 @@ final class FlywayBridge implements MigrationResolver {
     }
 
     /**
-     * The description Flyway records: the part of the Flyway-style name after "__" with underscores as spaces. Scripts
-     * that ran outside a transaction were recorded with their own description (pgshift's earlier resolver), so they
-     * keep it.
+     * The description Flyway records. A Flyway file ({@code V1__add-b.v2.sql}) gets Flyway's own: the part of its name
+     * after "__" with underscores as spaces, everything else as it is ("add-b.v2"), so a project Flyway migrated is taken
+     * over as it is and Flyway reads what pgshift records. The other schemes have no Flyway name of their own: theirs
+     * is made from a Flyway-style name with every character but letters, digits and "_" made "_" ({@link
+     * MigrationScript#flywayName()}); files that ran outside a transaction keep their description as it is.
      */
     static String description(MigrationScript s) {
+        if (s.scheme() == MigrationScript.Scheme.FLYWAY) {
+            return s.description().replace('_', ' ');
+        }
+        return legacyDescription(s);
+    }
+
+    /** The description as pgshift 0.1 recorded it for every scheme: {@link #description} for the schemes but Flyway's. */
+    private static String legacyDescription(MigrationScript s) {
         if (s.mode() == ExecutionMode.OUTSIDE) {
             return s.description().isEmpty() ? "migration" : s.description().replace('_', ' ');
         }
@@ -80,6 +101,57 @@ final class FlywayBridge implements MigrationResolver {
     /** The description as the history records it: Flyway cuts it to 200 characters ("..." at the end). */
     static String recordedDescription(MigrationScript s) {
         return AbbreviationUtils.abbreviateDescription(description(s));
+    }
+
+    /** The script name Flyway records: a Flyway file's path inside its location, as Flyway names it; the others' Flyway-style name. */
+    static String script(MigrationScript s) {
+        return s.scheme() == MigrationScript.Scheme.FLYWAY ? s.file().relativePath() : s.flywayName();
+    }
+
+    /**
+     * Rows pgshift 0.1 wrote where Flyway would have written others get Flyway's, so both tools read the history as their
+     * own (in the run's session, before Flyway reads the history): Flyway files whose names have characters other than
+     * letters, digits and "_" carried pgshift's own description and script name ("add b v2", V1__add_b_v2.sql for
+     * V1__add-b.v2.sql), and files with a byte order mark past their first line pgshift's own checksum. Returns how many
+     * rows were changed.
+     */
+    static int upgradeLegacyRows(Connection c, String schema, List<MigrationScript> scripts) throws SQLException {
+        String table = Migrator.historyTable(schema);
+        int changed = 0;
+        try (PreparedStatement names = c.prepareStatement("update " + table + " set description = ?, script = ? "
+                + "where version = ? and type = 'SQL' and description = ? and script = ?");
+                PreparedStatement sums = c.prepareStatement("update " + table + " set checksum = ? where version = ? and type = 'SQL' "
+                        + "and checksum = ?")) {
+            for (MigrationScript m : scripts) {
+                String version = MigrationVersion.fromVersion(m.version()).toString();
+                if (m.scheme() == MigrationScript.Scheme.FLYWAY && isLegacyNamed(m)) {
+                    names.setString(1, recordedDescription(m));
+                    names.setString(2, AbbreviationUtils.abbreviateScript(script(m)));
+                    names.setString(3, version);
+                    names.setString(4, AbbreviationUtils.abbreviateDescription(legacyDescription(m)));
+                    names.setString(5, AbbreviationUtils.abbreviateScript(m.flywayName()));
+                    changed += names.executeUpdate();
+                }
+                int legacy = legacyChecksum(m.file().content());
+                if (legacy != checksum(m.file().content())) {
+                    sums.setInt(1, checksum(m.file().content()));
+                    sums.setString(2, version);
+                    sums.setInt(3, legacy);
+                    changed += sums.executeUpdate();
+                }
+            }
+        }
+        return changed;
+    }
+
+    /** Whether pgshift 0.1 recorded {@code s} under other names than Flyway's. */
+    private static boolean isLegacyNamed(MigrationScript s) {
+        return !legacyDescription(s).equals(description(s)) || !s.flywayName().equals(script(s));
+    }
+
+    /** Whether {@code recorded} is the description pgshift 0.1 recorded for {@code s} (a row {@link #upgradeLegacyRows} renames). */
+    static boolean isLegacyDescription(MigrationScript s, String recorded) {
+        return s.scheme() == MigrationScript.Scheme.FLYWAY && AbbreviationUtils.abbreviateDescription(legacyDescription(s)).equals(recorded);
     }
 
     /** One migration as Flyway sees it. */
@@ -108,7 +180,7 @@ final class FlywayBridge implements MigrationResolver {
 
         @Override
         public String getScript() {
-            return script.flywayName();
+            return script(script);
         }
 
         @Override
@@ -184,7 +256,7 @@ final class FlywayBridge implements MigrationResolver {
             ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
             ps.setString(2, recordedDescription(m));
             ps.setString(3, CoreMigrationType.SQL.name());
-            ps.setString(4, AbbreviationUtils.abbreviateScript(m.flywayName()));
+            ps.setString(4, AbbreviationUtils.abbreviateScript(script(m)));
             ps.setInt(5, checksum(m.file().content()));
             ps.setString(6, installedBy);
             ps.setInt(7, millis);

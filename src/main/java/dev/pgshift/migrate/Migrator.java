@@ -204,11 +204,13 @@ public final class Migrator {
                             + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
                             + "newest applied one");
                 } else if (state == MigrationState.SUCCESS && script != null && m.getChecksum() != null
-                        && m.getChecksum() != FlywayBridge.checksum(script.file().content())) {
+                        && m.getChecksum() != FlywayBridge.checksum(script.file().content())
+                        && m.getChecksum() != FlywayBridge.legacyChecksum(script.file().content())) {
                     out.add(script.file().displayPath() + ": changed after it was applied (checksum recorded " + m.getChecksum() + ", the file's now "
                             + FlywayBridge.checksum(script.file().content()) + "): restore the file and put the change in a new migration, or, if the edit "
                             + "was deliberate and the database already matches it, accept it with: " + repairCommand("--accept-checksum", v));
-                } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.recordedDescription(script).equals(m.getDescription())) {
+                } else if (state == MigrationState.SUCCESS && script != null && !FlywayBridge.recordedDescription(script).equals(m.getDescription())
+                        && !FlywayBridge.isLegacyDescription(script, m.getDescription())) {
                     out.add(script.file().displayPath() + ": applied under the description '" + m.getDescription() + "', the file's name now "
                             + "gives '" + FlywayBridge.recordedDescription(script) + "'; rename it back");
                 }
@@ -265,6 +267,14 @@ public final class Migrator {
             rs.next();
             if (!rs.getBoolean(1)) {
                 return;
+            }
+            if (clear) {
+                int upgraded = FlywayBridge.upgradeLegacyRows(c, schema, List.copyOf(byVersion.values()));
+                if (upgraded > 0) {
+                    info = null;
+                    LOG.infof("gave %d history row(s) that an earlier pgshift recorded its own way the description, script name or "
+                            + "checksum Flyway records for their files: Flyway and pgshift now read them alike", upgraded);
+                }
             }
             var failed = st.executeQuery("select version, script from " + historyTable(schema) + " where not success");
             List<String> versions = new ArrayList<>();

@@ -93,27 +93,65 @@ class MigrateIT {
         Files.writeString(dir.resolve("V2__index_email.sql"), "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n");
         Files.writeString(dir.resolve("V003__" + "a_very_long_description_".repeat(9) + ".sql"), "CREATE TABLE long_one (id int);\n");
         Files.writeString(dir.resolve("V4__seed.sql"), "INSERT INTO accounts (id, email) VALUES (1, 'a@example.com');\n");
+        // Flyway keeps a description's hyphens, dots, spaces and letters as they are (only "_" becomes a space)
+        Files.writeString(dir.resolve("V5__add-b.v2 (copy)_größe.sql"), "ALTER TABLE accounts ADD COLUMN b int;\n");
+        Files.writeString(dir.resolve("V6__index-b.sql"), "CREATE INDEX CONCURRENTLY accounts_b ON accounts (b);\n");
 
         TestDb ours = PgServer.get().newDatabase("rows_pgshift");
         Result r = PgshiftProcess.run(args(ours, "migrate", dir), ours.env());
         assertEquals(0, r.exitCode(), r.toString());
 
         TestDb theirs = PgServer.get().newDatabase("rows_flyway");
-        var config = org.flywaydb.core.Flyway.configure().dataSource(theirs.jdbcUrl(), theirs.user(), theirs.password())
-                .locations("filesystem:" + dir);
-        config.getPluginRegister().getPlugin(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
-                .setTransactionalLock(false);
-        config.load().migrate();
+        flyway(theirs, dir).migrate();
 
         String rows = "select installed_rank, version, description, type, script, checksum, installed_by = current_user, success "
                 + "from flyway_schema_history order by installed_rank";
-        assertEquals(5, theirs.query(rows).size());
+        assertEquals(7, theirs.query(rows).size());
         assertEquals(theirs.query(rows), ours.query(rows));
         // and Flyway itself finds nothing to do and nothing wrong on the database pgshift migrated
-        var flywayOnOurs = org.flywaydb.core.Flyway.configure().dataSource(ours.jdbcUrl(), ours.user(), ours.password())
-                .locations("filesystem:" + dir).load();
+        var flywayOnOurs = flyway(ours, dir);
         assertTrue(flywayOnOurs.validateWithResult().validationSuccessful);
         assertEquals(0, flywayOnOurs.info().pending().length);
+    }
+
+    /**
+     * A project Flyway migrated (hyphens in its file names) is taken over by pgshift: nothing pending, nothing wrong, and
+     * what pgshift applies next Flyway reads as its own (a hostile-user finding: pgshift recorded "add b" where Flyway
+     * records "add-b", so each refused the other's history). A history an earlier pgshift wrote with its own names
+     * ("add b", V2__add_b.sql) is still read, and brought to Flyway's names by the next run.
+     */
+    @Test
+    void aHistoryFlywayWroteIsTakenOverAndOneEarlierPgshiftWroteIsStillRead() throws Exception {
+        Path dir = tmp.resolve("takeover");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__create-accounts.sql"), "CREATE TABLE accounts (id bigint PRIMARY KEY);\n");
+        Files.writeString(dir.resolve("V2__add-b.sql"), "ALTER TABLE accounts ADD COLUMN b int;\n");
+        String bom = "/* two files once\n\uFEFFconcatenated, each with its byte order mark */\nSELECT 1;\n";
+        Files.writeString(dir.resolve("V2.5__bom.sql"), bom);
+        TestDb db = PgServer.get().newDatabase("takeover");
+        flyway(db, dir).migrate();
+        Result r = PgshiftProcess.run(args(db, "run", dir), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stdout().contains("applied   none"), r.stdout());
+
+        Files.writeString(dir.resolve("V3__add-c.sql"), "ALTER TABLE accounts ADD COLUMN c int;\n");
+        assertEquals(0, PgshiftProcess.run(args(db, "run", dir), db.env()).exitCode());
+        var flyway = flyway(db, dir);
+        assertTrue(flyway.validateWithResult().validationSuccessful, "Flyway reads pgshift's row for V3__add-c.sql as its own");
+
+        // the names and the checksum pgshift recorded before it kept Flyway's
+        String flywaysSum = db.scalar("select checksum from flyway_schema_history where version = '2.5'");
+        db.execute("update flyway_schema_history set description = replace(description, '-', ' '), script = replace(script, '-', '_')");
+        db.execute("update flyway_schema_history set checksum = " + FlywayBridge.legacyChecksum(bom) + " where version = '2.5'");
+        Result plan = PgshiftProcess.run(args(db, "plan", dir), db.env());
+        assertEquals(0, plan.exitCode(), plan.toString());
+        Result again = PgshiftProcess.run(args(db, "run", dir), db.env());
+        assertEquals(0, again.exitCode(), again.toString());
+        assertEquals(List.of(List.of("create-accounts", "V1__create-accounts.sql"), List.of("add-b", "V2__add-b.sql"),
+                List.of("bom", "V2.5__bom.sql"), List.of("add-c", "V3__add-c.sql")),
+                db.query("select description, script from flyway_schema_history order by installed_rank"));
+        assertEquals(flywaysSum, db.scalar("select checksum from flyway_schema_history where version = '2.5'"));
+        assertTrue(flyway.validateWithResult().validationSuccessful, "and Flyway reads them all as its own again");
     }
 
     /**
@@ -143,6 +181,14 @@ class MigrateIT {
                 db.query("select tablename, tableowner from pg_tables where schemaname = 'public' and tablename <> 'flyway_schema_history' "
                         + "order by 1"));
         assertEquals("t", db.scalar("select bool_and(installed_by = current_user) from flyway_schema_history"));
+    }
+
+    /** Flyway 12 on {@code db} with {@code dir}'s files, as its users run it on PostgreSQL (CONCURRENTLY needs the session lock). */
+    private static org.flywaydb.core.Flyway flyway(TestDb db, Path dir) {
+        var config = org.flywaydb.core.Flyway.configure().dataSource(db.jdbcUrl(), db.user(), db.password()).locations("filesystem:" + dir);
+        config.getPluginRegister().getPlugin(org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+                .setTransactionalLock(false);
+        return config.load();
     }
 
     static List<String> args(TestDb db, String command, Path dir) {

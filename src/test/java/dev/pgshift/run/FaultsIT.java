@@ -267,15 +267,8 @@ class FaultsIT {
     @Test
     void sigtermAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownstop");
-        Path dir = migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000));
-        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (db.scalar("select to_regclass('public.first_part') is not null").equals("f")) {
-            assertTrue(System.nanoTime() < deadline, "the first transaction never committed: " + run.stderrSoFar());
-            Thread.sleep(20);
-        }
-        run.signal("TERM");
-        Result r = run.await(Duration.ofSeconds(30));
+        Path dir = ownTransactions();
+        Result r = signalledAfterFirstCommit(db, dir, "TERM");
         assertEquals(75, r.exitCode(), r.toString());
         assertEquals("f", db.scalar("select success from flyway_schema_history where version = '1'"), r.toString());
         Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
@@ -292,16 +285,8 @@ class FaultsIT {
     @Test
     void sigkillAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownkill");
-        Path dir = migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000)
-                + "CREATE TABLE last_part (id int);\n");
-        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (db.scalar("select to_regclass('public.first_part') is not null").equals("f")) {
-            assertTrue(System.nanoTime() < deadline, "the first transaction never committed: " + run.stderrSoFar());
-            Thread.sleep(20);
-        }
-        run.signal("KILL");
-        run.await(Duration.ofSeconds(30));
+        Path dir = ownTransactions();
+        signalledAfterFirstCommit(db, dir, "KILL");
         assertEquals("false", db.scalar("select string_agg(success::text, ',') from flyway_schema_history where version = '1'"));
         Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
         assertEquals(3, again.exitCode(), again.toString());
@@ -316,6 +301,24 @@ class FaultsIT {
         assertEquals(0, fixed.exitCode(), fixed.toString());
         assertEquals(List.of(List.of("1", "true")), db.query("select version, success::text from flyway_schema_history"));
         assertEquals("t", db.scalar("select to_regclass('public.last_part') is not null"));
+    }
+
+    /** A file with its own transactions: one that commits first_part, then 50,000 statements, then last_part. */
+    private Path ownTransactions() throws Exception {
+        return migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000)
+                + "CREATE TABLE last_part (id int);\n");
+    }
+
+    /** pgshift run on {@code dir}, sent {@code signal} once first_part has committed. */
+    private Result signalledAfterFirstCommit(TestDb db, Path dir, String signal) throws Exception {
+        PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (db.scalar("select to_regclass('public.first_part') is not null").equals("f")) {
+            assertTrue(System.nanoTime() < deadline, "the first transaction never committed: " + run.stderrSoFar());
+            Thread.sleep(20);
+        }
+        run.signal(signal);
+        return run.await(Duration.ofSeconds(30));
     }
 
     @Test

@@ -109,6 +109,10 @@ public final class SettingsResolver {
                 // history only.
                 value = direct != null ? direct : viaUrl;
                 searchPath = direct == null ? viaUrl : null;
+                if (direct == null && viaUrl != null && viaUrl.contains(",")) {
+                    // a list, as pgjdbc takes it (currentSchema=app,public): the session's search_path; the history goes in the first
+                    value = viaUrl.substring(0, viaUrl.indexOf(',')).trim();
+                }
             } else {
                 value = viaUrl != null ? viaUrl : direct;
             }

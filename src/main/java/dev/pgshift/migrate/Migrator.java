@@ -314,6 +314,10 @@ public final class Migrator {
             if (rs.getBoolean(1)) {
                 return;
             }
+            String refused = historyNotCreatable(c);
+            if (refused != null) {
+                throw new PgshiftException(ExitCode.CONFIG, refused);
+            }
             try {
                 new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
             } catch (FlywayException e) {
@@ -329,6 +333,35 @@ public final class Migrator {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot create the migration history: " + e.getMessage(), e);
         } catch (FlywayException e) {
             throw translate(e);
+        }
+    }
+
+    /**
+     * Why this session's role cannot create the history table, saying what to grant; null when it can. Asked before Flyway
+     * tries: Flyway retries a failed creation ten times a second apart, then answers in its own words ("Run Flyway with
+     * -X option").
+     */
+    private String historyNotCreatable(Connection c) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select current_user, n.oid is not null, coalesce(has_schema_privilege(n.oid, "
+                + "'CREATE'), has_database_privilege(current_database(), 'CREATE')), current_database() from (select 1) one "
+                + "left join pg_namespace n on n.nspname = ?")) {
+            ps.setString(1, schema);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(3)) {
+                    return null;
+                }
+                String role = Identifiers.quote(rs.getString(1));
+                String name = Identifiers.quote(schema);
+                return rs.getBoolean(2)
+                        ? "role " + role + " may not create tables in schema " + name + ", so it cannot create the migration history "
+                                + historyTable(schema) + " (PostgreSQL 15 and later let only the database owner create in public). Run as the "
+                                + "owner: GRANT CREATE ON SCHEMA " + name + " TO " + role + "; or keep the history in a schema the role owns "
+                                + "(--schema)"
+                        : "schema " + name + " does not exist and role " + role + " may not create it in database "
+                                + Identifiers.quote(rs.getString(4)) + ". Run as the owner: CREATE SCHEMA " + name + " AUTHORIZATION " + role
+                                + "; or name an existing schema with --schema";
+            }
         }
     }
 

@@ -22,6 +22,9 @@ import java.util.stream.Collectors;
 public final class MigrationCatalog {
 
     static final Pattern FLYWAY = Pattern.compile("V(\\d+(?:[._]\\d+)*)__(.*)\\.sql");
+    private static final Pattern FLYWAY_REPEATABLE = Pattern.compile("R__.*\\.sql");
+    /** Flyway's placeholder syntax, ${name}: its default prefix and suffix. */
+    private static final Pattern FLYWAY_PLACEHOLDER = Pattern.compile("\\$\\{[^}\\s]+}");
     static final Pattern TIMESTAMP = Pattern.compile("(\\d{4})-(\\d{2})-(\\d{2})_(\\d{6})_(.*)\\.sql");
     /** A Prisma folder's number: its leading digits, before "_" or the end of the name ({@code 20240110120000_init}, {@code 0_init}). */
     static final Pattern PRISMA_NUMBER = Pattern.compile("(\\d+)(?:_(.*))?");
@@ -75,10 +78,15 @@ public final class MigrationCatalog {
             unparseable.add(f.displayPath());
         }
         if (!unparseable.isEmpty()) {
+            String repeatable = unparseable.stream().filter(p -> FLYWAY_REPEATABLE.matcher(p.substring(p.lastIndexOf('/') + 1)).matches())
+                    .findFirst().map(p -> ". " + p + " is a Flyway repeatable migration (R__): pgshift runs versioned migrations only; "
+                            + "put its statements (CREATE OR REPLACE ...) in a new V<version>__ file each time they change")
+                    .orElse("");
             throw new PgshiftException(ExitCode.CONFIG, "migration file names fit no known pattern: " + String.join(", ", unparseable)
                     + ". Expected V<version>__<description>.sql, YYYY-MM-DD_HHMMSS_description.sql, or a Prisma folder "
-                    + "<name>/migration.sql (any folder holding a migration.sql)");
+                    + "<name>/migration.sql (any folder holding a migration.sql)" + repeatable);
         }
+        checkPlaceholders(named);
         named.addAll(prismaVersions(prisma));
         checkAmbiguity(named);
         List<MigrationScript> out = new ArrayList<>();
@@ -99,6 +107,30 @@ public final class MigrationCatalog {
                     + rollbacks.values().stream().map(MigrationFile::displayPath).collect(Collectors.joining(", ")));
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Flyway replaces {@code ${name}} in its files (its own {@code ${flyway:user}}, {@code ${flyway:defaultSchema}}, ... and
+     * configured ones) before running them; pgshift runs every file as it is. A Flyway file holding one would run
+     * differently under pgshift (the text "${flyway:user}" inserted instead of the role): exit 3 naming it.
+     */
+    private static void checkPlaceholders(List<Named> named) {
+        List<String> found = new ArrayList<>();
+        for (Named n : named) {
+            if (n.scheme != MigrationScript.Scheme.FLYWAY) {
+                continue;
+            }
+            Matcher m = FLYWAY_PLACEHOLDER.matcher(n.file.content());
+            if (m.find()) {
+                int line = 1 + (int) n.file.content().substring(0, m.start()).chars().filter(c -> c == '\n').count();
+                found.add(n.file.displayPath() + ":" + line + ": " + m.group());
+            }
+        }
+        if (!found.isEmpty()) {
+            throw new PgshiftException(ExitCode.CONFIG, "Flyway placeholders, which Flyway replaces before running a file and pgshift "
+                    + "does not (it runs each file as it is): " + String.join(", ", found) + ". Write the value into the file; a \"${\" "
+                    + "that is no placeholder can be written as '$' || '{...}'");
+        }
     }
 
     /**

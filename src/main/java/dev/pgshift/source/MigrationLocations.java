@@ -4,6 +4,10 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,12 +78,35 @@ public final class MigrationLocations {
                 if (rel.toString().isEmpty() || hidden(rel) || !Files.isRegularFile(p)) {
                     continue;
                 }
-                files.add(new MigrationFile(rel.toString().replace('\\', '/'), dir.toString(), Files.readString(p, StandardCharsets.UTF_8)));
+                files.add(new MigrationFile(rel.toString().replace('\\', '/'), dir.toString(), utf8(p)));
             }
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new PgshiftException(ExitCode.CONFIG, "cannot read migration directory " + dir + ": " + e.getMessage());
         }
         return files;
+    }
+
+    /** The file as UTF-8 text; one that is not names itself, the line and the byte (a Latin-1 file gave "Input length = 1"). */
+    private static String utf8(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in, out, true);
+        if (result.isError()) {
+            int at = in.position();
+            int line = 1;
+            for (int i = 0; i < at; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw new PgshiftException(ExitCode.CONFIG, file + ":" + line + ": not UTF-8 text (byte 0x"
+                    + String.format("%02X", bytes[at] & 0xff) + " at offset " + at + "): pgshift reads migration files as UTF-8, as "
+                    + "PostgreSQL tools do; save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)");
+        }
+        out.flip();
+        return out.toString();
     }
 
     private static boolean hidden(Path rel) {

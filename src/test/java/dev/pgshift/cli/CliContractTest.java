@@ -101,6 +101,16 @@ class CliContractTest {
     }
 
     @Test
+    void aTypoGetsTheNameItWasMeantToBe(QuarkusMainLauncher launcher) {
+        LaunchResult command = launcher.launch("rnu");
+        assertEquals(2, command.exitCode());
+        assertTrue(command.getErrorOutput().contains("did you mean 'run'?"), command.getErrorOutput());
+        LaunchResult option = launcher.launch("migrate", "--migratoins", "db");
+        assertEquals(2, option.exitCode());
+        assertTrue(option.getErrorOutput().contains("did you mean '--migrations'"), option.getErrorOutput());
+    }
+
+    @Test
     @Launch(value = "frobnicate", exitCode = 2)
     void unknownCommandIsAUsageError(LaunchResult result) {
         assertTrue(result.getErrorOutput().contains("frobnicate"), result.getErrorOutput());

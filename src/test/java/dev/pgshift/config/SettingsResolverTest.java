@@ -216,6 +216,11 @@ class SettingsResolverTest {
         env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/shop?currentSchema=app");
         flags.clear();
         assertEquals("app", resolve().connection().searchPath());
+        // pgjdbc takes a list there (a hostile-user finding: "bad schema name 'app,public' for --schema", which was not given)
+        env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/shop?currentSchema=app,public");
+        Settings list = resolve();
+        assertEquals("app", list.schema(), "the history in the first schema of the list");
+        assertEquals("app,public", list.connection().searchPath());
     }
 
     @Test

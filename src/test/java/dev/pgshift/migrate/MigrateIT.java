@@ -154,6 +154,50 @@ class MigrateIT {
         assertTrue(flyway.validateWithResult().validationSuccessful, "and Flyway reads them all as its own again");
     }
 
+    /** A run leaves nothing in the temporary directory (Vert.x, which quarkus-kubernetes brings, left an empty vertx-cache/<id>). */
+    @Test
+    void aRunLeavesNothingInTheTemporaryDirectory() throws Exception {
+        TestDb db = PgServer.get().newDatabase("scratch");
+        Path jtmp = Files.createDirectories(tmp.resolve("jtmp"));
+        java.util.Map<String, String> env = new java.util.HashMap<>(db.env());
+        env.put("PGSHIFT_JAVA_OPTS", "-Djava.io.tmpdir=" + jtmp);
+        env.put("PGSHIFT_BACKUP", "never");
+        Result r = PgshiftProcess.run(List.of("run"), env);
+        assertEquals(0, r.exitCode(), r.toString());
+        try (var left = Files.list(jtmp)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    /**
+     * A role that may not create the history table (PostgreSQL 15's default on public for anyone but the owner) is told
+     * so at once, with the GRANT to run (a hostile-user finding: exit 5 after Flyway's ten retries, 9 s, in Flyway's
+     * words: "Run Flyway with -X option", an option pgshift does not have).
+     */
+    @Test
+    void aRoleThatMayNotCreateTheHistoryIsToldWhatToGrant() throws Exception {
+        TestDb db = PgServer.get().newDatabase("nocreate");
+        String role = db.name() + "_mig";
+        try (var c = PgServer.get().admin(db.name()); var st = c.createStatement()) {
+            st.execute("create role " + role + " login password 'pw'");
+            st.execute("revoke create on schema public from public"); // PostgreSQL 14 still grants it to everyone
+        }
+        Path dir = tmp.resolve("nocreate");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
+        java.util.Map<String, String> env = new java.util.HashMap<>(db.env());
+        env.put("PGUSER", role);
+        env.put("PGPASSWORD", "pw");
+        env.put("PGSHIFT_BACKUP", "never");
+        long start = System.nanoTime();
+        Result r = PgshiftProcess.run(args(db, "run", dir), env);
+        assertEquals(3, r.exitCode(), r.toString());
+        assertTrue((System.nanoTime() - start) / 1e9 < 8, "at once, not after Flyway's retries");
+        assertTrue(r.stderr().contains("GRANT CREATE ON SCHEMA \"public\" TO \"" + role + "\""), r.stderr());
+        assertTrue(!r.all().contains("Flyway with -X"), r.all());
+        assertEquals(null, db.scalar("select to_regclass('public.flyway_schema_history')"));
+    }
+
     /**
      * A migration that SETs ROLE (or SESSION AUTHORIZATION) to a role without rights on the history table: its history
      * row is still written, as the connection's own role, and the next migration runs as that role too (a hostile-user

@@ -26,6 +26,36 @@ class MigrationCatalogTest {
         return e;
     }
 
+    /**
+     * A Flyway project's placeholder: Flyway writes the role's name where pgshift inserted the text "${flyway:user}"
+     * (a hostile-user finding: both recorded the same checksum, so neither tool noticed).
+     */
+    @Test
+    void aFlywayPlaceholderIsRefusedNotRunAsText() {
+        PgshiftException e = refused(List.of(f("V1__init.sql", "CREATE TABLE t (x text);"),
+                f("V2__ph.sql", "-- who ran it\nINSERT INTO t VALUES ('${flyway:user}');")));
+        assertTrue(e.getMessage().contains("/migrations/V2__ph.sql:2: ${flyway:user}"), e.getMessage());
+        assertTrue(e.getMessage().contains("pgshift does not"), e.getMessage());
+        assertEquals(1, MigrationCatalog.order(List.of(f("2024-01-15_143000_js.sql", "SELECT '${not_flyway}';"))).size(),
+                "the other schemes never had placeholders: their files run as they are");
+    }
+
+    @Test
+    void aFlywayRepeatableMigrationIsNamedAsSuch() {
+        PgshiftException e = refused(List.of(f("V1__init.sql"), f("R__views.sql")));
+        assertTrue(e.getMessage().contains("R__views.sql is a Flyway repeatable migration (R__): pgshift runs versioned migrations only"),
+                e.getMessage());
+    }
+
+    /** A file saved as Latin-1: the message named neither file nor line ("Input length = 1"). */
+    @Test
+    void aFileThatIsNotUtf8IsNamedWithItsLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.write(dir.resolve("V1__latin1.sql"), "-- first\nSELECT 'caf\u00e9';\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        PgshiftException e = assertThrows(PgshiftException.class, () -> MigrationLocations.directory(dir));
+        assertEquals(ExitCode.CONFIG, e.exitCode());
+        assertTrue(e.getMessage().contains("V1__latin1.sql:2: not UTF-8 text (byte 0xE9 at offset 20)"), e.getMessage());
+    }
+
     @Test
     void threeSchemesFormOneOrderedStream() {
         List<MigrationScript> s = MigrationCatalog.order(List.of(

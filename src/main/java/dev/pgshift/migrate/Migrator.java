@@ -260,6 +260,14 @@ public final class Migrator {
         }
     }
 
+    /** The role may not read or write the history table another role created: exit 3 with the GRANT that fixes it. */
+    private PgshiftException historyNotWritable() {
+        String role = Identifiers.quote(dataSource.settings().user());
+        return new PgshiftException(ExitCode.CONFIG, "role " + role + " may not read and write the migration history "
+                + historyTable(schema) + ", which another role owns; nothing was applied. Run as its owner: GRANT SELECT, INSERT, UPDATE, "
+                + "DELETE ON " + historyTable(schema) + " TO " + role + "; or migrate as the owner");
+    }
+
     /** {@link #clearFailedSteps(boolean)} on the run's session {@code c} (in autocommit). */
     private void clearFailedSteps(Connection c, boolean clear) {
         try (Statement st = c.createStatement()) {
@@ -296,6 +304,9 @@ public final class Migrator {
                 info = null;
             }
         } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                throw historyNotWritable();
+            }
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the migration history: " + e.getMessage(), e);
         }
     }
@@ -312,6 +323,13 @@ public final class Migrator {
             var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
             rs.next();
             if (rs.getBoolean(1)) {
+                rs = st.executeQuery("select has_table_privilege('" + historyTable(schema).replace("'", "''") + "', 'INSERT, UPDATE')"
+                        + " and has_table_privilege('" + historyTable(schema).replace("'", "''") + "', 'DELETE')");
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    // before anything runs: a concurrent build or a file with its own transactions would stay applied unrecorded
+                    throw historyNotWritable();
+                }
                 return;
             }
             String refused = historyNotCreatable(c);

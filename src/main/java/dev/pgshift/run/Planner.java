@@ -45,6 +45,7 @@ final class Planner {
         Set<String> adopted = adoption.adopt().stream().map(MigrationScript::version).collect(Collectors.toSet());
         List<MigrationScript> toRun = pending.stream().filter(s -> !adopted.contains(s.version())).toList();
         refuseUnnamedConcurrentIndexes(toRun);
+        dev.pgshift.source.MigrationCatalog.refusePlaceholders(toRun);
         Set<String> deferrable = toRun.subList(Phase.firstDeferrable(toRun), toRun.size()).stream().map(MigrationScript::version)
                 .collect(Collectors.toSet());
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m

@@ -86,7 +86,6 @@ public final class MigrationCatalog {
                     + ". Expected V<version>__<description>.sql, YYYY-MM-DD_HHMMSS_description.sql, or a Prisma folder "
                     + "<name>/migration.sql (any folder holding a migration.sql)" + repeatable);
         }
-        checkPlaceholders(named);
         named.addAll(prismaVersions(prisma));
         checkAmbiguity(named);
         List<MigrationScript> out = new ArrayList<>();
@@ -111,25 +110,26 @@ public final class MigrationCatalog {
 
     /**
      * Flyway replaces {@code ${name}} in its files (its own {@code ${flyway:user}}, {@code ${flyway:defaultSchema}}, ... and
-     * configured ones) before running them; pgshift runs every file as it is. A Flyway file holding one would run
-     * differently under pgshift (the text "${flyway:user}" inserted instead of the role): exit 3 naming it.
+     * configured ones) before running them; pgshift runs every file as it is. A pending Flyway file holding one would
+     * run differently under pgshift (the text "${flyway:user}" inserted instead of the role): exit 3 naming each. Files
+     * already applied are never run again, so theirs stand.
      */
-    private static void checkPlaceholders(List<Named> named) {
+    public static void refusePlaceholders(List<MigrationScript> pending) {
         List<String> found = new ArrayList<>();
-        for (Named n : named) {
-            if (n.scheme != MigrationScript.Scheme.FLYWAY) {
+        for (MigrationScript m : pending) {
+            if (m.scheme() != MigrationScript.Scheme.FLYWAY) {
                 continue;
             }
-            Matcher m = FLYWAY_PLACEHOLDER.matcher(n.file.content());
-            if (m.find()) {
-                int line = 1 + (int) n.file.content().substring(0, m.start()).chars().filter(c -> c == '\n').count();
-                found.add(n.file.displayPath() + ":" + line + ": " + m.group());
+            Matcher p = FLYWAY_PLACEHOLDER.matcher(m.file().content());
+            while (p.find()) {
+                int line = 1 + (int) m.file().content().substring(0, p.start()).chars().filter(c -> c == '\n').count();
+                found.add(m.file().displayPath() + ":" + line + ": " + p.group());
             }
         }
         if (!found.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "Flyway placeholders, which Flyway replaces before running a file and pgshift "
-                    + "does not (it runs each file as it is): " + String.join(", ", found) + ". Write the value into the file; a \"${\" "
-                    + "that is no placeholder can be written as '$' || '{...}'");
+                    + "does not (it runs each file as it is): " + String.join(", ", found) + ". Write the values into these files (they "
+                    + "are not applied yet); a \"${\" that is no placeholder can be written as '$' || '{...}'");
         }
     }
 

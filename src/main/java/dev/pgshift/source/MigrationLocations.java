@@ -93,17 +93,25 @@ public final class MigrationLocations {
         CharBuffer out = CharBuffer.allocate(bytes.length);
         CoderResult result = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in, out, true);
-        if (result.isError()) {
-            int at = in.position();
+        boolean utf16 = bytes.length >= 2 && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
+                || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
+        int nul = -1;
+        for (int i = 0; i < bytes.length && nul < 0; i++) {
+            nul = bytes[i] == 0 ? i : -1;
+        }
+        if (result.isError() || nul >= 0) {
+            int at = result.isError() ? in.position() : nul;
             int line = 1;
             for (int i = 0; i < at; i++) {
                 if (bytes[i] == '\n') {
                     line++;
                 }
             }
-            throw new PgshiftException(ExitCode.CONFIG, file + ":" + line + ": not UTF-8 text (byte 0x"
-                    + String.format("%02X", bytes[at] & 0xff) + " at offset " + at + "): pgshift reads migration files as UTF-8, as "
-                    + "PostgreSQL tools do; save the file as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)");
+            String what = result.isError() ? "not UTF-8 text" : "a NUL byte, which no PostgreSQL text can hold";
+            String fix = utf16 || nul >= 0 ? "it looks like UTF-16: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"
+                    : "save it as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 for a Latin-1 file)";
+            throw new PgshiftException(ExitCode.CONFIG, file + ":" + line + ": " + what + " (byte 0x" + String.format("%02X", bytes[at] & 0xff)
+                    + " at offset " + at + "): pgshift reads migration files as UTF-8, as PostgreSQL tools do; " + fix);
         }
         out.flip();
         return out.toString();

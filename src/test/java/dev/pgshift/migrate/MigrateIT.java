@@ -154,6 +154,63 @@ class MigrateIT {
         assertTrue(flyway.validateWithResult().validationSuccessful, "and Flyway reads them all as its own again");
     }
 
+    /**
+     * A role that may read the history another role created but not write it is stopped before anything runs (a
+     * hostile-user finding: a concurrent index was built and then its row could not be written, so the next run hit
+     * "already exists"); one that may not even read it gets exit 3 too (was 75, "run again"), with the GRANT.
+     */
+    @Test
+    void aRoleThatMayNotWriteTheHistoryIsStoppedBeforeAnythingRuns() throws Exception {
+        TestDb db = PgServer.get().newDatabase("histgrant");
+        Path dir = tmp.resolve("histgrant");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
+        assertEquals(0, PgshiftProcess.run(args(db, "run", dir), db.env()).exitCode());
+        String role = db.name() + "_mig";
+        try (var c = PgServer.get().admin(db.name()); var st = c.createStatement()) {
+            st.execute("create role " + role + " login password 'pw'");
+            st.execute("grant create, usage on schema public to " + role);
+            st.execute("grant select on flyway_schema_history to " + role);
+            st.execute("alter table t owner to " + role);
+        }
+        Files.writeString(dir.resolve("V2__index.sql"), "CREATE INDEX CONCURRENTLY t_id ON t (id);\n");
+        java.util.Map<String, String> env = new java.util.HashMap<>(db.env());
+        env.put("PGUSER", role);
+        env.put("PGPASSWORD", "pw");
+        env.put("PGSHIFT_BACKUP", "never");
+        Result r = PgshiftProcess.run(args(db, "run", dir), env);
+        assertEquals(3, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("GRANT SELECT, INSERT, UPDATE, DELETE ON \"public\".\"flyway_schema_history\" TO \"" + role + "\""),
+                r.stderr());
+        assertEquals(null, db.scalar("select to_regclass('public.t_id')"), "nothing ran");
+        try (var c = PgServer.get().admin(db.name()); var st = c.createStatement()) {
+            st.execute("revoke select on flyway_schema_history from " + role);
+        }
+        Result unreadable = PgshiftProcess.run(args(db, "run", dir), env);
+        assertEquals(3, unreadable.exitCode(), unreadable.toString());
+        assertTrue(unreadable.stderr().contains("GRANT SELECT, INSERT, UPDATE, DELETE ON"), unreadable.stderr());
+    }
+
+    /**
+     * A Flyway project's applied files may hold Flyway placeholders: pgshift never runs them again, so it takes the
+     * project over; a pending one is refused naming it (a hostile-user finding: every file was refused, applied or not).
+     */
+    @Test
+    void anAppliedFlywayFileWithAPlaceholderStandsAPendingOneIsRefused() throws Exception {
+        TestDb db = PgServer.get().newDatabase("placeholder");
+        Path dir = tmp.resolve("placeholder");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("V1__a.sql"), "CREATE TABLE ${flyway:defaultSchema}.ph (id int);\n");
+        flyway(db, dir).migrate();
+        Result taken = PgshiftProcess.run(args(db, "run", dir), db.env());
+        assertEquals(0, taken.exitCode(), taken.toString());
+        Files.writeString(dir.resolve("V2__b.sql"), "-- by\nINSERT INTO ph VALUES (1); -- ${flyway:user}\n");
+        Result r = PgshiftProcess.run(args(db, "run", dir), db.env());
+        assertEquals(3, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("V2__b.sql:2: ${flyway:user}"), r.stderr());
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
+
     /** A run leaves nothing in the temporary directory (Vert.x, which quarkus-kubernetes brings, left an empty vertx-cache/<id>). */
     @Test
     void aRunLeavesNothingInTheTemporaryDirectory() throws Exception {

@@ -32,12 +32,15 @@ class MigrationCatalogTest {
      */
     @Test
     void aFlywayPlaceholderIsRefusedNotRunAsText() {
-        PgshiftException e = refused(List.of(f("V1__init.sql", "CREATE TABLE t (x text);"),
-                f("V2__ph.sql", "-- who ran it\nINSERT INTO t VALUES ('${flyway:user}');")));
+        List<MigrationScript> scripts = MigrationCatalog.order(List.of(f("V1__init.sql", "CREATE TABLE t (x text);"),
+                f("V2__ph.sql", "-- who ran it\nINSERT INTO t VALUES ('${flyway:user}');"),
+                f("2024-01-15_143000_js.sql", "SELECT '${not_flyway}';")));
+        PgshiftException e = assertThrows(PgshiftException.class, () -> MigrationCatalog.refusePlaceholders(scripts));
+        assertEquals(ExitCode.CONFIG, e.exitCode());
         assertTrue(e.getMessage().contains("/migrations/V2__ph.sql:2: ${flyway:user}"), e.getMessage());
         assertTrue(e.getMessage().contains("pgshift does not"), e.getMessage());
-        assertEquals(1, MigrationCatalog.order(List.of(f("2024-01-15_143000_js.sql", "SELECT '${not_flyway}';"))).size(),
-                "the other schemes never had placeholders: their files run as they are");
+        assertFalse(e.getMessage().contains("not_flyway"), "the other schemes never had placeholders: " + e.getMessage());
+        MigrationCatalog.refusePlaceholders(scripts.subList(0, 1)); // only pending files are looked at: V1 has none
     }
 
     @Test
@@ -54,6 +57,16 @@ class MigrationCatalogTest {
         PgshiftException e = assertThrows(PgshiftException.class, () -> MigrationLocations.directory(dir));
         assertEquals(ExitCode.CONFIG, e.exitCode());
         assertTrue(e.getMessage().contains("V1__latin1.sql:2: not UTF-8 text (byte 0xE9 at offset 20)"), e.getMessage());
+    }
+
+    /** A NUL byte (a file saved as UTF-16 without a byte order mark): it reached the server and was exit 75, "run again". */
+    @Test
+    void aFileWithANulByteIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Files.write(dir.resolve("V1__utf16.sql"), "SELECT 1;\n".getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        PgshiftException e = assertThrows(PgshiftException.class, () -> MigrationLocations.directory(dir));
+        assertEquals(ExitCode.CONFIG, e.exitCode());
+        assertTrue(e.getMessage().contains("V1__utf16.sql:1: a NUL byte"), e.getMessage());
+        assertTrue(e.getMessage().contains("iconv -f UTF-16"), e.getMessage());
     }
 
     @Test

@@ -323,8 +323,10 @@ public final class Migrator {
             var rs = st.executeQuery("select to_regclass('" + historyTable(schema).replace("'", "''") + "') is not null");
             rs.next();
             if (rs.getBoolean(1)) {
-                rs = st.executeQuery("select has_table_privilege('" + historyTable(schema).replace("'", "''") + "', 'INSERT, UPDATE')"
-                        + " and has_table_privilege('" + historyTable(schema).replace("'", "''") + "', 'DELETE')");
+                // one privilege a call: has_table_privilege(t, 'INSERT, UPDATE') is true when either is held
+                String table = historyTable(schema).replace("'", "''");
+                rs = st.executeQuery("select has_table_privilege('" + table + "', 'INSERT') and has_table_privilege('" + table
+                        + "', 'UPDATE') and has_table_privilege('" + table + "', 'DELETE')");
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     // before anything runs: a concurrent build or a file with its own transactions would stay applied unrecorded

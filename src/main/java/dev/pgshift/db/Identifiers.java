@@ -8,6 +8,6 @@ public final class Identifiers {
 
     /** {@code name} as a quoted identifier: its case and any character kept ({@code MySchema} stays {@code MySchema}). */
     public static String quote(String name) {
-        return "\"" + name.replace("\"", "\"\"") + "\"";
+        return dev.pgshift.source.QualifiedName.quote(name);
     }
 }

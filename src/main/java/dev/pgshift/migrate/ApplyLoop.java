@@ -72,7 +72,7 @@ final class ApplyLoop {
                 unlockHistory(c);
             }
         } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.MIGRATION, Migrator.oneLine(e.getMessage()), e);
+            throw Failures.of("while applying migrations", e, stop);
         }
     }
 
@@ -188,7 +188,7 @@ final class ApplyLoop {
             FlywayBridge.recordApplied(c, schema, m, 0, false, installedBy);
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot record that " + m.file().displayPath() + " is about to commit "
-                    + "(its row in the migration history): " + Migrator.oneLine(e.getMessage()), e);
+                    + "(its row in the migration history): " + Failures.oneLine(e.getMessage()), e);
         }
     }
 

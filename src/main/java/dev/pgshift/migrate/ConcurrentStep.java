@@ -2,9 +2,9 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationFile;
+import dev.pgshift.source.QualifiedName;
 import dev.pgshift.source.SqlStatement;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,45 +57,62 @@ final class ConcurrentStep {
             st.execute("set statement_timeout = 0");
         }
         StatementRunner.sessionAsPsqlGivesIt(c);
+        RuntimeException failure = null;
         try {
             for (SqlStatement s : statements) {
                 stop.checkStop("before " + where(s));
                 run(c, s);
             }
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
             try (Statement st = c.createStatement()) {
                 st.execute("reset lock_timeout; reset statement_timeout");
+            } catch (SQLException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e); // the session is gone: the first failure is the one to report
             }
         }
     }
 
-    private void run(Connection c, SqlStatement s) throws SQLException {
+    private void run(Connection c, SqlStatement s) {
+        try {
+            dispatch(c, s);
+        } catch (SQLException e) {
+            throw Failures.ofStatement(file, s, e, stop, "");
+        }
+    }
+
+    private void dispatch(Connection c, SqlStatement s) throws SQLException {
         if (s.isCreateIndexConcurrently()) {
-            createIndex(c, s, s.createdIndex());
+            createIndex(c, s);
         } else if (ConcurrentStatements.isDropIndexConcurrently(s)) {
-            String name = ConcurrentStatements.droppedIndex(s);
-            if (name != null && IndexCatalog.index(c, name) == null) {
+            QualifiedName name = ConcurrentStatements.droppedIndex(s);
+            if (name != null && IndexCatalog.index(c, name) == null && !relationExists(c, name)) {
                 LOG.infof("%s: index %s is already gone (an earlier run dropped it): skipped", where(s), name);
                 return;
             }
             runner.run(c, s, ExecutionMode.OUTSIDE);
         } else if (ConcurrentStatements.isReindexConcurrently(s)) {
-            for (String leftover : IndexCatalog.reindexLeftovers(c)) {
-                LOG.warnf("%s: dropping %s, an INVALID leftover of an interrupted REINDEX CONCURRENTLY", where(s), leftover);
-                execute(c, "drop index concurrently if exists " + Identifiers.quote(leftover));
+            for (IndexCatalog.IndexState leftover : IndexCatalog.reindexLeftovers(c, ConcurrentStatements.reindex(s))) {
+                LOG.warnf("%s: dropping %s, an INVALID leftover of an interrupted REINDEX CONCURRENTLY", where(s), leftover.name());
+                execute(c, "drop index concurrently if exists " + leftover.sql());
             }
             runner.run(c, s, ExecutionMode.OUTSIDE);
         } else if (ConcurrentStatements.isDetach(s)) {
-            String[] tp = ConcurrentStatements.detachTarget(s);
-            IndexCatalog.PartitionState state = IndexCatalog.partition(c, tp[1]);
-            if (state == IndexCatalog.PartitionState.MISSING) {
-                throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": there is no table " + tp[1] + " to detach from " + tp[0]
+            ConcurrentStatements.Detach d = ConcurrentStatements.detach(s);
+            IndexCatalog.Partition p = IndexCatalog.partition(c, d.partition());
+            if (p.state() == IndexCatalog.PartitionState.MISSING) {
+                throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": there is no table " + p.name() + " to detach from " + d.table()
                         + " (not attached, not detached: it does not exist). Check the partition's name in the migration.");
-            } else if (state == IndexCatalog.PartitionState.DETACHED) {
-                LOG.infof("%s: partition %s is already detached: skipped", where(s), tp[1]);
-            } else if (state == IndexCatalog.PartitionState.DETACH_PENDING && !s.words().contains("FINALIZE")) {
-                LOG.warnf("%s: an earlier DETACH CONCURRENTLY of %s was interrupted: finishing it with FINALIZE", where(s), tp[1]);
-                execute(c, "alter table " + Identifiers.quote(tp[0]) + " detach partition " + Identifiers.quote(tp[1]) + " finalize");
+            } else if (p.state() == IndexCatalog.PartitionState.DETACHED) {
+                LOG.infof("%s: partition %s is already detached: skipped", where(s), p.name());
+            } else if (p.state() == IndexCatalog.PartitionState.DETACH_PENDING && !d.finalizes()) {
+                LOG.warnf("%s: an earlier DETACH CONCURRENTLY of %s was interrupted: finishing it with FINALIZE", where(s), p.name());
+                execute(c, "alter table " + p.parentSql() + " detach partition " + p.sql() + " finalize");
             } else {
                 runner.run(c, s, ExecutionMode.OUTSIDE);
             }
@@ -104,13 +121,24 @@ final class ConcurrentStep {
         }
     }
 
-    private void createIndex(Connection c, SqlStatement s, String name) throws SQLException {
-        IndexCatalog.IndexState existing = awaitBuilder(c, IndexCatalog.index(c, name), s);
+    /** Whether {@code name} resolves to a relation of any kind: then DROP INDEX runs and PostgreSQL says what it is. */
+    private static boolean relationExists(Connection c, QualifiedName name) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("select to_regclass(?) is not null")) {
+            ps.setString(1, name.sql());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    private void createIndex(Connection c, SqlStatement s) throws SQLException {
+        IndexCatalog.IndexState existing = awaitBuilder(c, IndexCatalog.createdIndex(c, s), s);
+        String name = existing != null ? existing.name() : s.createdIndex();
         if (existing != null) {
             if (!existing.valid()) {
                 LOG.warnf("%s: index %s exists but is INVALID (a failed or killed build): dropping it concurrently and building it again",
                         where(s), name);
-                execute(c, "drop index concurrently if exists " + Identifiers.quote(name));
+                execute(c, "drop index concurrently if exists " + existing.sql());
             } else if (IndexCatalog.sameDefinition(c, existing, s)) {
                 LOG.infof("%s: index %s was already built (VALID) by an earlier run that was not recorded: counted as done", where(s), name);
                 return;
@@ -124,19 +152,28 @@ final class ConcurrentStep {
         try {
             runner.run(c, s, ExecutionMode.OUTSIDE);
         } catch (PgshiftException e) {
-            boolean dropped = dropIfInvalid(c, name, s);
+            if (Failures.lostConnection(Failures.sqlState(e))) {
+                LOG.warnf("%s: the session building index %s is gone; the next run drops the INVALID index it left and builds it again",
+                        where(s), name);
+                throw e;
+            }
+            boolean dropped = dropIfInvalid(c, s, e);
             if (e.exitCode() != ExitCode.MIGRATION || !dropped) {
                 throw e;
             }
             throw new PgshiftException(ExitCode.MIGRATION, e.getMessage() + "\n  building index " + name + " failed; the INVALID index it "
                     + "left was dropped: fix the data or the migration and run again", e.getCause());
         }
-        IndexCatalog.IndexState built = IndexCatalog.index(c, name);
-        if (built == null || !built.valid()) {
-            dropIfInvalid(c, name, s);
-            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": index " + name + " ended INVALID; it was dropped");
+        IndexCatalog.IndexState built = IndexCatalog.createdIndex(c, s);
+        if (built == null) {
+            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": the statement succeeded, but no index " + s.createdIndex() + " on "
+                    + s.indexedTable() + " is in the catalog afterwards (did the migration change the search_path or drop it?)");
         }
-        LOG.infof("%s: index %s built and VALID in %.1f s", where(s), name, (System.nanoTime() - start) / 1e9);
+        if (!built.valid()) {
+            dropIfInvalid(c, s, null);
+            throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": index " + built.name() + " ended INVALID; it was dropped");
+        }
+        LOG.infof("%s: index %s built and VALID in %.1f s", where(s), built.name(), (System.nanoTime() - start) / 1e9);
     }
 
     /** Waits while a backend of a dead run is still building the index, then returns the index as it then stands. */
@@ -155,22 +192,29 @@ final class ConcurrentStep {
                 logged = true;
             }
             stop.sleep(1000);
-            state = IndexCatalog.index(c, state.name());
+            state = IndexCatalog.index(c, state.oid());
         }
         return state;
     }
 
-    /** Drops the INVALID index a failed build left; whether there was one. */
-    private boolean dropIfInvalid(Connection c, String name, SqlStatement s) {
+    /**
+     * Drops the INVALID index a failed build of {@code s} left; whether there was one. A drop that fails (the session is
+     * gone) is added to {@code failure} and left to the next run.
+     */
+    private boolean dropIfInvalid(Connection c, SqlStatement s, PgshiftException failure) {
         try {
-            IndexCatalog.IndexState st = IndexCatalog.index(c, name);
+            IndexCatalog.IndexState st = IndexCatalog.createdIndex(c, s);
             if (st != null && !st.valid() && st.builderPid() == null) {
-                execute(c, "drop index concurrently if exists " + Identifiers.quote(name));
-                LOG.warnf("%s: dropped the INVALID index %s the failed build left", where(s), name);
+                execute(c, "drop index concurrently if exists " + st.sql());
+                LOG.warnf("%s: dropped the INVALID index %s the failed build left", where(s), st.name());
                 return true;
             }
         } catch (SQLException e) {
-            LOG.errorf("%s: could not drop the INVALID index %s (%s); the next run drops it", where(s), name, e.getMessage());
+            if (failure != null) {
+                failure.addSuppressed(e);
+            }
+            LOG.errorf("%s: could not drop the INVALID index %s the failed build left (%s); the next run drops it", where(s),
+                    s.createdIndex(), Failures.oneLine(e.getMessage()));
         }
         return false;
     }

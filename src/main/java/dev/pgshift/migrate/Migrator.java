@@ -38,7 +38,6 @@ import org.jboss.logging.Logger;
 public final class Migrator {
     private static final Logger LOG = Logger.getLogger(Migrator.class);
     public static final String HISTORY_TABLE = "flyway_schema_history";
-    private static final Set<String> LOCK_STATES = Set.of("55P03", "40P01");
 
     private final Database dataSource;
     private final FluentConfiguration config;
@@ -434,15 +433,15 @@ public final class Migrator {
                     return;
                 } catch (FlywayException | PgshiftException e) {
                     forgetCleanFailures(e);
-                    String state = sqlState(e);
-                    if (state == null || !LOCK_STATES.contains(state) || stop.stopped()) {
+                    String state = Failures.sqlState(e);
+                    if (!Failures.lockConflict(state) || stop.stopped()) {
                         throw translate(e);
                     }
                     String what = state.equals("40P01") ? "deadlock" : "lock timeout";
                     if (attempt >= retries) {
                         String blocker = stop.lastBlocker();
                         throw new PgshiftException(ExitCode.TEMPORARY, what + ": retries exhausted after " + (attempt + 1) + " attempts; "
-                                + oneLine(e.getMessage()) + " That migration was rolled back and is not applied. "
+                                + Failures.oneLine(e.getMessage()) + " That migration was rolled back and is not applied. "
                                 + (blocker == null ? "No blocking session was seen (it held its lock only briefly). "
                                         : "It was blocked by " + blocker + ". ")
                                 + "Run again once that is over, or raise --lock-timeout / --lock-retries.", e);
@@ -450,7 +449,7 @@ public final class Migrator {
                     attempt++;
                     long backoff = Math.min(1000L << (attempt - 1), 30_000L);
                     LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
-                            (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, oneLine(e.getMessage()), backoff);
+                            (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, Failures.oneLine(e.getMessage()), backoff);
                     stop.sleep(backoff);
                     stop.checkStop("while waiting to retry after a " + what + "; the migration that hit it was rolled back");
                     info = null;
@@ -492,7 +491,7 @@ public final class Migrator {
                 if (System.nanoTime() > deadline || stop.stopped()) {
                     List<String> done = started.isEmpty() ? List.of() : started.subList(0, started.size() - 1);
                     LOG.warnf("cannot read the migration history to list what this run applied (%s); listing the %d migration(s) whose "
-                            + "successor had started, so they were committed: %s", oneLine(e.getMessage()), done.size(), done);
+                            + "successor had started, so they were committed: %s", Failures.oneLine(e.getMessage()), done.size(), done);
                     return done.stream().filter(v -> !before.contains(v)).map(byVersion::get).map(m -> new AppliedMigration(m.version(),
                             FlywayBridge.description(m), m.file().displayPath(), m.mode().label(), Duration.ZERO)).toList();
                 }
@@ -553,16 +552,16 @@ public final class Migrator {
             info = null; // Flyway's own look, which failed, may be newer than this migrator's
             List<String> problems = checksumProblems();
             return new PgshiftException(ExitCode.CONFIG, "the migration history and the files disagree: "
-                    + (problems.isEmpty() ? oneLine(e.getMessage()) : String.join("; ", problems)), e);
+                    + (problems.isEmpty() ? Failures.oneLine(e.getMessage()) : String.join("; ", problems)), e);
         }
-        String state = sqlState(e);
-        if (StatementRunner.lostConnection(state) || hasCause(e, java.io.IOException.class)) {
-            return new PgshiftException(ExitCode.TEMPORARY, "lost the database connection: " + oneLine(e.getMessage()) + "; run again", e);
+        if (Failures.exitCode(e) == ExitCode.TEMPORARY) {
+            return Failures.of("lost the database connection", e, stop);
         }
-        if (String.valueOf(e.getMessage()).contains("advisory lock")) {
+        if (Failures.sqlState(e) == null && LeftoverSessions.holdsAdvisoryLock(dataSource, ApplyLoop.flywayLockKey(schema))) {
+            // Flyway gave up on its lock (its retries spent): another session holds it now, as the catalog says
             return historyLockHeld(dataSource, config.getLockRetryCount());
         }
-        return new PgshiftException(ExitCode.MIGRATION, oneLine(e.getMessage()), e);
+        return Failures.of("migrating failed", e, stop);
     }
 
     /** Another session kept Flyway's lock on the history for the whole --lock-wait: exit 75, naming it. */
@@ -571,6 +570,18 @@ public final class Migrator {
                 + LeftoverSessions.advisoryHolders(db) + ") and kept it for " + seconds + "s (--lock-wait): "
                 + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
                 + "again once it is done.");
+    }
+
+    /**
+     * The indexes the CREATE INDEX statements of {@code scripts} name, as they stand now on {@code c}: resolved as each
+     * statement resolves its own (the index in its table's schema, the name truncated as PostgreSQL truncates it).
+     */
+    public static Set<Long> indexesMadeBy(Connection c, List<MigrationScript> scripts) throws SQLException {
+        List<dev.pgshift.source.SqlStatement> creates = new ArrayList<>();
+        for (MigrationScript m : scripts) {
+            m.statements().stream().filter(s -> s.createdIndex() != null && s.indexedTable() != null).forEach(creates::add);
+        }
+        return IndexCatalog.createdIndexes(c, creates);
     }
 
     /** The placeholder for the reason in the repair commands pgshift prints; repair refuses it as a reason. */
@@ -585,27 +596,8 @@ public final class Migrator {
                 + "--bundled settings, so that repair reads the same files)";
     }
 
-    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
-        for (; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
-    }
 
-    private static String sqlState(Throwable t) {
-        for (; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                return s.getSQLState();
-            }
-        }
-        return null;
-    }
 
-    static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").replaceAll("-{5,}", "").trim();
-    }
 
 
     /** Applied and not failed: in order, or out of order (--out-of-order). */

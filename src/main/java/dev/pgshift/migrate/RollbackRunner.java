@@ -74,8 +74,9 @@ public final class RollbackRunner {
                 throw new PgshiftException(e.exitCode(), "rolling back " + m.version() + " failed: " + e.getMessage()
                         + (e.exitCode() == ExitCode.MIGRATION ? "\n  " + m.version() + " stays applied" : ""), e.getCause());
             } catch (SQLException e) {
-                throw new PgshiftException(StatementRunner.lostConnection(e.getSQLState()) ? ExitCode.TEMPORARY : ExitCode.MIGRATION,
-                        "rolling back " + m.version() + " with " + r.file().displayPath() + " failed: " + e.getMessage().split("\n")[0], e);
+                PgshiftException f = Failures.of("rolling back " + m.version() + " with " + r.file().displayPath() + " failed", e, stop);
+                throw new PgshiftException(f.exitCode(), f.getMessage()
+                        + (f.exitCode() == ExitCode.MIGRATION ? "\n  " + m.version() + " stays applied" : ""), e);
             }
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             LOG.infof("rolled back %s with %s in %.2f s", m.version(), r.file().displayPath(), took.toMillis() / 1000.0);

@@ -14,8 +14,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import org.postgresql.PGConnection;
-import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 
 /**
  * The one place where migration SQL reaches the server: every script, forward or rollback, transactional or not, runs
@@ -156,51 +154,9 @@ final class StatementRunner {
         return file.displayPath() + ":" + s.line();
     }
 
-    /** A failed statement in pgshift's words; a lost connection is temporary (exit 75), anything else exit 5. */
+    /** A failed statement in pgshift's words ({@link Failures}): a lost connection is temporary (exit 75), anything else exit 5. */
     PgshiftException failure(SqlStatement s, SQLException e, ExecutionMode mode) {
-        if (stop.stopped()) {
-            return stop.stoppedException("during " + where(s) + ": the running statement was cancelled");
-        }
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        StringBuilder m = new StringBuilder(where(s)).append(": ").append(s.excerpt(100)).append("\n  failed: ");
-        ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
-        if (server != null) {
-            m.append(server.getSeverity() == null ? "ERROR" : server.getSeverity()).append(' ').append(state).append(": ")
-                    .append(server.getMessage());
-            if (server.getDetail() != null) {
-                m.append("\n  detail: ").append(server.getDetail());
-            }
-            if (server.getHint() != null) {
-                m.append("\n  hint: ").append(server.getHint());
-            }
-            if (server.getPosition() > 0 && server.getPosition() <= s.text().length() + 1) {
-                int pos = server.getPosition() - 1;
-                m.append("\n  at ").append(file.displayPath()).append(':').append(s.line() + newlines(s.text(), pos));
-            }
-        } else {
-            m.append(state.isEmpty() ? "" : state + ": ").append(e.getMessage());
-        }
-        if (lostConnection(state)) {
-            return new PgshiftException(ExitCode.TEMPORARY, m.append("\n  the database connection was lost; run again").toString(), e);
-        }
-        if (mode == ExecutionMode.TRANSACTION) {
-            m.append("\n  its transaction was rolled back: nothing of ").append(file.displayPath()).append(" is applied");
-        }
-        return new PgshiftException(ExitCode.MIGRATION, m.toString(), e);
-    }
-
-    /** 08xxx (connection exceptions) and 57P01-57P03 (the server shut down or terminated the session). */
-    static boolean lostConnection(String state) {
-        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
-    }
-
-    private static int newlines(String text, int upTo) {
-        int count = 0;
-        for (int k = 0; k < Math.min(upTo, text.length()); k++) {
-            if (text.charAt(k) == '\n') {
-                count++;
-            }
-        }
-        return count;
+        return Failures.ofStatement(file, s, e, stop, mode == ExecutionMode.TRANSACTION
+                ? "its transaction was rolled back: nothing of " + file.displayPath() + " is applied" : "");
     }
 }

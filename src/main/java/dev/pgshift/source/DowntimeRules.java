@@ -29,11 +29,17 @@ public final class DowntimeRules {
             for (int k = 0; k < statements.size(); k++) {
                 SqlStatement s = statements.get(k);
                 List<String> w = s.words();
+                for (String name : s.truncatedNames()) {
+                    out.add(warn(m, s, "the name " + QualifiedName.display(name) + " is longer than " + QualifiedName.MAX_BYTES + " bytes: PostgreSQL cuts it to "
+                            + QualifiedName.display(QualifiedName.truncate(name)) + " (with a NOTICE), and the catalog, pg_dump and every "
+                            + "later migration see only that", "shorten the name in the migration to " + QualifiedName.MAX_BYTES
+                            + " bytes or fewer, so that the file and the catalog agree"));
+                }
                 if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
                     int at = w.indexOf("TABLE") + 1;
                     String name = s.nameAt(s.containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
                     if (name != null) {
-                        created.add(name);
+                        created.add(QualifiedName.truncate(name));
                     }
                     continue;
                 }
@@ -201,19 +207,12 @@ public final class DowntimeRules {
         return false;
     }
 
-    /** The table an ALTER TABLE or CREATE INDEX statement works on, or null. */
+    /**
+     * The table an ALTER TABLE or CREATE INDEX statement works on (its last part: the plan's table catalog looks tables
+     * up by name on the search_path; weighing them by their live size is the lint's own work), or null.
+     */
     static String tableOf(SqlStatement s) {
-        if (s.startsWith("ALTER", "TABLE")) {
-            return s.alteredTable();
-        }
-        if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
-            List<String> w = s.words();
-            int on = w.indexOf("ON");
-            if (on < 0) {
-                return null;
-            }
-            return s.nameAt(on + 1 < w.size() && w.get(on + 1).equals("ONLY") ? on + 2 : on + 1);
-        }
-        return null;
+        QualifiedName t = s.startsWith("ALTER", "TABLE") ? s.alteredTable() : s.indexedTable();
+        return t == null ? null : t.truncated().name();
     }
 }

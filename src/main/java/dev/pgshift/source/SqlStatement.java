@@ -1,7 +1,6 @@
 package dev.pgshift.source;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One statement of a migration file, as pgshift's tokenizer split it.
@@ -117,8 +116,20 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         return isCreateIndexConcurrently() && createdIndex() == null;
     }
 
+    /** The table a CREATE [UNIQUE] INDEX ... ON [ONLY] name statement indexes, or null for other statements. */
+    public QualifiedName indexedTable() {
+        if (!(startsWith("CREATE", "INDEX") || startsWith("CREATE", "UNIQUE", "INDEX"))) {
+            return null;
+        }
+        int on = words.indexOf("ON");
+        if (on < 0) {
+            return null;
+        }
+        return qualifiedNameAt(on + 1 < words.size() && words.get(on + 1).equals("ONLY") ? on + 2 : on + 1);
+    }
+
     /** The table an ALTER TABLE [IF EXISTS] [ONLY] name ... statement works on, or null for other statements. */
-    public String alteredTable() {
+    public QualifiedName alteredTable() {
         if (!startsWith("ALTER", "TABLE")) {
             return null;
         }
@@ -126,25 +137,55 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         while (i < words.size() && (words.get(i).equals("IF") || words.get(i).equals("EXISTS") || words.get(i).equals("ONLY"))) {
             i++;
         }
-        return nameAt(i);
+        return qualifiedNameAt(i);
     }
 
     /**
-     * The name that starts at word {@code i}, possibly schema-qualified: its last part as PostgreSQL folds it (lower
-     * case unless quoted), or null past the end.
+     * The name that starts at word {@code i}, as PostgreSQL reads it: {@code name}, {@code schema.name} (or
+     * {@code database.schema.name}, its database left out), each part quoted or folded; null past the end or where no
+     * identifier stands.
      */
-    public String nameAt(int i) {
-        if (i < 0 || i >= words.size()) {
+    public QualifiedName qualifiedNameAt(int i) {
+        if (i < 0 || i >= words.size() || !isIdentifier(i)) {
             return null;
         }
-        String name = words.get(i);
-        while (i + 2 < words.size() && words.get(i + 1).equals(".")) {
+        String schema = null;
+        String name = QualifiedName.fold(source(i, i));
+        while (i + 2 < words.size() && words.get(i + 1).equals(".") && isIdentifier(i + 2)) {
             i += 2;
-            name = words.get(i);
+            schema = name;
+            name = QualifiedName.fold(source(i, i));
         }
-        if (name.startsWith("\"") && name.endsWith("\"") && name.length() >= 2) {
-            return name.substring(1, name.length() - 1).replace("\"\"", "\"");
+        return new QualifiedName(schema, name);
+    }
+
+    /** Whether word {@code i} is an identifier (bare, quoted or U&amp;-quoted), not a literal or punctuation. */
+    private boolean isIdentifier(int i) {
+        String w = words.get(i);
+        char first = w.charAt(0);
+        boolean unicode = (first == 'U' || first == 'u') && w.length() > 2 && w.charAt(1) == '&' && w.charAt(2) == '"';
+        return first == '"' || unicode || (Character.isLetter(first) || first == '_') && w.indexOf('\'') < 0;
+    }
+
+    /**
+     * The last part of the name that starts at word {@code i} (see {@link #qualifiedNameAt}), not truncated, or null.
+     */
+    public String nameAt(int i) {
+        QualifiedName n = qualifiedNameAt(i);
+        return n == null ? null : n.name();
+    }
+
+    /** The identifiers of the statement that PostgreSQL will cut to {@link QualifiedName#MAX_BYTES} bytes, as written (folded). */
+    public List<String> truncatedNames() {
+        List<String> out = new java.util.ArrayList<>();
+        for (int k = 0; k < words.size(); k++) {
+            if (isIdentifier(k)) {
+                String name = QualifiedName.fold(source(k, k));
+                if (!QualifiedName.truncate(name).equals(name) && !out.contains(name)) {
+                    out.add(name);
+                }
+            }
         }
-        return name.toLowerCase(Locale.ROOT);
+        return out;
     }
 }

@@ -1,5 +1,8 @@
 package dev.pgshift.verify;
 
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
+import dev.pgshift.migrate.Failures;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.MigrationLocations;
@@ -85,19 +88,22 @@ public final class VerifyService {
     }
 
     private Outcome invalidIndexes() throws SQLException {
-        Set<String> ours = new HashSet<>();
-        for (MigrationScript m : scripts) {
-            for (SqlStatement s : m.statements()) {
-                String name = s.createdIndex();
-                if (name != null) {
-                    ours.add(name);
+        Set<Long> ours = Migrator.indexesMadeBy(connection, scripts);
+        List<String> mine = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        // Every schema's, not only the search_path's: a migration may build in a schema the session does not search.
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("select i.indexrelid::bigint, "
+                + "i.indexrelid::regclass::text, c.relname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n "
+                + "on n.oid = c.relnamespace where not i.indisvalid and n.nspname not in ('pg_catalog', 'information_schema') "
+                + "and n.nspname !~ '^pg_(toast|temp_)' order by 2")) {
+            while (rs.next()) {
+                if (ours.contains(rs.getLong(1))) {
+                    mine.add(rs.getString(2));
+                } else if (!settings.allowInvalidIndexes().contains(rs.getString(3)) && !settings.allowInvalidIndexes().contains(rs.getString(2))) {
+                    others.add(rs.getString(2));
                 }
             }
         }
-        List<String> invalid = column("select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n "
-                + "on n.oid = c.relnamespace where not i.indisvalid and n.nspname = any (current_schemas(false)) order by 1");
-        List<String> mine = invalid.stream().filter(ours::contains).toList();
-        List<String> others = invalid.stream().filter(n -> !ours.contains(n) && !settings.allowInvalidIndexes().contains(n)).toList();
         if (!mine.isEmpty()) {
             return fail("INVALID indexes made by the migrations: " + String.join(", ", mine) + " (the application gets sequential scans)");
         }
@@ -141,7 +147,10 @@ public final class VerifyService {
             }
             return rows.isEmpty() ? pass("no rows") : fail(vs.file().displayPath() + " returned rows, first ones: " + String.join(" ", rows));
         } catch (SQLException e) {
-            return fail(vs.file().displayPath() + ": " + e.getMessage().split("\n")[0]);
+            if (Failures.exitCode(e) == ExitCode.TEMPORARY) {
+                throw Failures.of("verify script " + vs.file().displayPath(), e, null); // not the database's verdict: run again
+            }
+            return fail(vs.file().displayPath() + ": " + Failures.describe(e).replace("\n", ";"));
         } finally {
             connection.rollback();
             connection.setAutoCommit(autoCommit);
@@ -190,7 +199,14 @@ public final class VerifyService {
         Outcome o;
         try {
             o = body.run();
-        } catch (SQLException | RuntimeException e) {
+        } catch (PgshiftException e) {
+            throw e;
+        } catch (SQLException e) {
+            if (Failures.exitCode(e) == ExitCode.TEMPORARY) {
+                throw Failures.of("check " + name, e, null);
+            }
+            o = fail("check could not run: " + Failures.describe(e).replace("\n", ";"));
+        } catch (RuntimeException e) {
             o = fail("check could not run: " + e.getMessage());
         }
         return new CheckResult(name, o.status(), Duration.ofNanos(System.nanoTime() - start), o.detail());

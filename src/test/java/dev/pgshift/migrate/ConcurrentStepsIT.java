@@ -130,7 +130,7 @@ class ConcurrentStepsIT {
             }
             PgshiftProcess run = PgshiftProcess.start(args("migrate"), db.env());
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!run.stderrSoFar().contains("is still building index t_val_idx")) {
+            while (!run.stderrSoFar().contains("is still building index public.t_val_idx")) {
                 assertTrue(System.nanoTime() < deadline, run.stderrSoFar());
                 Thread.sleep(100);
             }
@@ -277,11 +277,106 @@ class ConcurrentStepsIT {
         Files.writeString(dir.resolve("V3__detach.sql"), "ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY;\n");
         Result r = PgshiftProcess.run(args("migrate"), db.env());
         assertEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.stderr().contains("dropping t_val_idx_ccnew"), r.stderr());
+        assertTrue(r.stderr().contains("dropping public.t_val_idx_ccnew"), r.stderr());
         assertTrue(r.stderr().contains("finishing it with FINALIZE"), r.stderr());
         assertEquals("t_val_idx:true", indexState(db, "t_val_idx"));
         assertEquals("0", db.scalar("select count(*) from pg_inherits where inhrelid = 'm_2023'::regclass"));
         assertHistoryConsistent(db, List.of("1", "2", "3"));
+    }
+
+    /** Objects in a schema the search_path does not reach, as a real project has them (issue 24's reproductions). */
+    private static final String AUDIT = "CREATE SCHEMA audit;\nCREATE TABLE audit.events (id int PRIMARY KEY, created_at timestamptz NOT NULL);\n"
+            + "INSERT INTO audit.events SELECT g, now() FROM generate_series(1, 1000) g;\n"
+            + "CREATE INDEX events_old_idx ON audit.events (id, created_at);\n"
+            // the same table name in public, which is on the search_path (the matrix has same-named indexes elsewhere)
+            + "CREATE TABLE public.events (id int PRIMARY KEY, created_at timestamptz NOT NULL);\n"
+            + "CREATE SCHEMA archive;\nCREATE TABLE archive.m (id int, at date) PARTITION BY RANGE (at);\n"
+            + "CREATE TABLE archive.m_2031 PARTITION OF archive.m FOR VALUES FROM ('2031-01-01') TO ('2032-01-01');\n";
+
+    @Test
+    void aConcurrentIndexOnATableInASchemaOffTheSearchPathIsBuiltThere() throws Exception {
+        TestDb db = PgServer.get().newDatabase("auditidx");
+        migrations("V1__audit.sql", AUDIT, "V2__idx.sql", "CREATE INDEX CONCURRENTLY events_created_idx ON audit.events (created_at);\n");
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, r.exitCode(), r.toString()); // was exit 5, "ended INVALID; it was dropped", the index VALID and unrecorded
+        assertEquals("true", db.scalar("select indisvalid::text from pg_index where indexrelid = 'audit.events_created_idx'::regclass"));
+        assertHistoryConsistent(db, List.of("1", "2"));
+        Result again = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, again.exitCode(), again.toString());
+    }
+
+    @Test
+    void dropIndexConcurrentlyOfAQualifiedIndexDropsThatIndexOnly() throws Exception {
+        TestDb db = PgServer.get().newDatabase("auditdrop");
+        migrations("V1__audit.sql", AUDIT, "V2__drop.sql", "DROP INDEX CONCURRENTLY audit.events_old_idx;\n");
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        // was: exit 0, "already gone ... skipped", recorded as applied, and the index still there
+        assertEquals(null, db.scalar("select to_regclass('audit.events_old_idx')"), r.stderr());
+        assertHistoryConsistent(db, List.of("1", "2"));
+    }
+
+    @Test
+    void detachConcurrentlyOfAQualifiedPartitionDetachesIt() throws Exception {
+        TestDb db = PgServer.get().newDatabase("auditdetach");
+        migrations("V1__audit.sql", AUDIT, "V2__detach.sql", "ALTER TABLE archive.m DETACH PARTITION archive.m_2031 CONCURRENTLY;\n");
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, r.exitCode(), r.toString()); // was exit 5, "there is no table m_2031 to detach" while it was attached
+        assertEquals("0", db.scalar("select count(*) from pg_inherits where inhrelid = 'archive.m_2031'::regclass"));
+        assertHistoryConsistent(db, List.of("1", "2"));
+    }
+
+    /** trigger.dev's history: a 64-character index name that PostgreSQL truncates to 63 with a NOTICE and builds VALID. */
+    @Test
+    void aConcurrentIndexWhoseNameIsTruncatedIsBuiltRecordedAndNotedByThePlan() throws Exception {
+        TestDb db = PgServer.get().newDatabase("truncated");
+        String name = "BackgroundWorkerTask_runtimeEnvironmentId_slug_triggerSource_idx";
+        assertEquals(64, name.length());
+        migrations("V1__t.sql", "CREATE TABLE \"BackgroundWorkerTask\" (id int PRIMARY KEY, \"runtimeEnvironmentId\" text, slug text, "
+                + "\"triggerSource\" text);\n",
+                "V2__idx.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "\" ON \"BackgroundWorkerTask\" (\"runtimeEnvironmentId\", slug, "
+                        + "\"triggerSource\");\n");
+        Result plan = PgshiftProcess.run(args("plan"), db.env());
+        assertEquals(0, plan.exitCode(), plan.toString());
+        assertTrue(plan.all().contains("is longer than 63 bytes: PostgreSQL cuts it to \"" + name.substring(0, 63) + "\""), plan.all());
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, r.exitCode(), r.toString()); // was exit 5 "ended INVALID; it was dropped" (no DROP was sent), forever
+        assertEquals("true", db.scalar("select indisvalid::text from pg_index where indexrelid = to_regclass('\"" + name + "\"')"));
+        assertHistoryConsistent(db, List.of("1", "2"));
+        Result again = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, again.exitCode(), again.toString());
+    }
+
+    /**
+     * The build's session ended by pg_terminate_backend while the build waits behind an open writer: 57P01 is exit 75
+     * with file:line (was exit 5, "This connection has been closed": the cleanup on the dead session replaced the
+     * first failure), and the next run drops the INVALID index the build left and builds it.
+     */
+    @Test
+    void aTerminatedConcurrentBuildExits75WithItsFileAndLineAndTheNextRunCompletes() throws Exception {
+        TestDb db = PgServer.get().newDatabase("terminatedbuild");
+        migrations("V1__t.sql", TABLE);
+        assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        Files.writeString(dir.resolve("V2__idx.sql"), "-- the index\nCREATE INDEX CONCURRENTLY t_val_idx ON t (val);\n");
+        Result r;
+        try (Connection blocker = db.connect(); Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            st.execute("insert into t values (-1, 1)");
+            PgshiftProcess run = PgshiftProcess.start(args("migrate"), db.env());
+            db.awaitActive("CREATE INDEX CONCURRENTLY t_val_idx");
+            db.execute("select pg_terminate_backend(pid) from pg_stat_activity where query like 'CREATE INDEX CONCURRENTLY t_val_idx%' "
+                    + "and pid <> pg_backend_pid()");
+            r = run.await(Duration.ofSeconds(60));
+            blocker.rollback();
+        }
+        assertEquals(75, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("V2__idx.sql:2"), r.stderr());
+        assertTrue(r.stderr().contains("57P01"), r.stderr());
+        assertTrue(!r.all().contains("This connection has been closed"), r.all());
+        Result next = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, next.exitCode(), next.toString());
+        assertEquals("t_val_idx:true", indexState(db, "t_val_idx"));
+        assertHistoryConsistent(db, List.of("1", "2"));
     }
 
     /** Starts {@code sql} on another session, lets it park behind the open snapshot, then cancels it. */

@@ -205,6 +205,43 @@ class FaultsIT {
         }
     }
 
+    /** A server restart while a concurrent build waits behind an open writer: exit 75 with file:line, then the next run builds it. */
+    @Test
+    void aServerRestartDuringAConcurrentBuildExits75AndTheNextRunBuildsTheIndex() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path data = tmp.resolve("data");
+        PgServer server = PgServer.start(port, data);
+        TestDb db = server.newDatabase("restartbuild");
+        Path dir = migrations("V1__t.sql", "CREATE SCHEMA audit;\nCREATE TABLE audit.t (id int PRIMARY KEY, val int);\n"
+                + "INSERT INTO audit.t SELECT g, g FROM generate_series(1, 1000) g;\n");
+        try {
+            Result first = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+            assertEquals(0, first.exitCode(), first.toString());
+            Files.writeString(dir.resolve("V2__idx.sql"), "CREATE INDEX CONCURRENTLY t_val_idx ON audit.t (val);\n");
+            Result r;
+            try (java.sql.Connection blocker = db.connect(); java.sql.Statement st = blocker.createStatement()) {
+                blocker.setAutoCommit(false);
+                st.execute("insert into audit.t values (-1, 1)");
+                PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
+                db.awaitActive("CREATE INDEX CONCURRENTLY t_val_idx");
+                server.stop(); // fast shutdown: 57P01 for the build's session
+                r = run.await(Duration.ofSeconds(60));
+            }
+            assertEquals(75, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("V2__idx.sql:1"), r.stderr());
+            server = PgServer.start(port, data);
+            Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
+            assertEquals(0, again.exitCode(), again.toString());
+            assertEquals("true", db.scalar("select indisvalid::text from pg_index where indexrelid = 'audit.t_val_idx'::regclass"));
+            assertEquals(List.of("1", "2"), db.appliedVersions());
+        } finally {
+            server.stop();
+        }
+    }
+
     @Test
     void aMissingPasswordIsExit3AtOnceNamingWhereItLooked() {
         TestDb db = PgServer.get().newDatabase("nopassword");

@@ -81,7 +81,8 @@ class SqlTokenizerTest {
         SqlStatement unnamed = SqlTokenizer.split("CREATE INDEX CONCURRENTLY ON t (a)").get(0);
         assertEquals(null, unnamed.createdIndex());
         assertEquals(true, unnamed.isUnnamedConcurrentIndex());
-        assertEquals("m", SqlTokenizer.split("ALTER TABLE IF EXISTS ONLY app.m DETACH PARTITION m_1 CONCURRENTLY").get(0).alteredTable());
+        assertEquals(new QualifiedName("app", "m"), SqlTokenizer.split("ALTER TABLE IF EXISTS ONLY app.m DETACH PARTITION m_1 CONCURRENTLY").get(0)
+                .alteredTable());
         assertEquals(null, SqlTokenizer.split("DROP TABLE t").get(0).alteredTable());
     }
 
@@ -91,5 +92,35 @@ class SqlTokenizerTest {
         assertEquals(2, st.size());
         assertEquals("CREATE TABLE bom (id int)", st.get(0).text());
         assertEquals(2, st.get(1).line());
+    }
+
+    /** Names as PostgreSQL reads them: schema kept, quoted kept, unquoted folded (ASCII only, as in a UTF8 database). */
+    @Test
+    void namesAreReadAsPostgresReadsThem() {
+        SqlStatement s = SqlTokenizer.split("CREATE INDEX CONCURRENTLY \"Idx\" ON \"Mixed Case\" . /* x */ \"T x\" (a)").get(0);
+        assertEquals(new QualifiedName("Mixed Case", "T x"), s.indexedTable());
+        assertEquals("Idx", s.createdIndex());
+        assertEquals(new QualifiedName("audit", "events"), SqlTokenizer.split("CREATE INDEX i ON AUDIT.Events (a)").get(0).indexedTable());
+        assertEquals(new QualifiedName("s", "t"), SqlTokenizer.split("ALTER TABLE db.s.t ADD COLUMN c int").get(0).alteredTable(),
+                "a database-qualified name: schema and name");
+        assertEquals(new QualifiedName(null, "größe"), SqlTokenizer.split("ALTER TABLE Größe ADD x int").get(0).alteredTable());
+        assertEquals(new QualifiedName(null, "Äbc"), SqlTokenizer.split("ALTER TABLE ÄBC ADD x int").get(0).alteredTable(),
+                "only ASCII letters fold");
+        assertEquals(new QualifiedName(null, "dat"), SqlTokenizer.split("ALTER TABLE U&\"d\\0061t\" ADD x int").get(0).alteredTable());
+        assertEquals(null, SqlTokenizer.split("ALTER TABLE 'x' ADD y int").get(0).alteredTable(), "a literal is no name");
+    }
+
+    @Test
+    void namesAreTruncatedTo63BytesAtACharacterBoundary() {
+        String ascii64 = "a".repeat(64);
+        assertEquals("a".repeat(63), QualifiedName.truncate(ascii64));
+        assertEquals("a".repeat(63), QualifiedName.truncate("a".repeat(63)));
+        String multibyte = "ä".repeat(35); // 70 bytes
+        assertEquals("ä".repeat(31), QualifiedName.truncate(multibyte), "31 two-byte characters: 62 bytes, never half of one");
+        assertEquals("x" + "ä".repeat(31), QualifiedName.truncate("x" + multibyte));
+        assertEquals(true, new QualifiedName("s", ascii64).isTruncated());
+        assertEquals("s." + "a".repeat(63), new QualifiedName("s", ascii64).toString());
+        assertEquals("\"Mixed Case\".\"T\\x0ax\"", new QualifiedName("Mixed Case", "T\nx").toString(), "control characters escaped");
+        assertEquals(List.of(ascii64), SqlTokenizer.split("CREATE INDEX " + ascii64 + " ON t (a)").get(0).truncatedNames());
     }
 }

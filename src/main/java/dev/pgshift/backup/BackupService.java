@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
@@ -70,7 +69,7 @@ public final class BackupService {
         }
         Path dir = settings.dir();
         try {
-            Files.createDirectories(dir);
+            dev.pgshift.PrivateFiles.createDirectories(dir);
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + e);
         }
@@ -336,7 +335,7 @@ public final class BackupService {
 
     /** An empty file only its owner can read, which pg_dump then truncates and fills: the dump is never readable by others. */
     private static void createPrivate(Path p) throws IOException {
-        Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        dev.pgshift.PrivateFiles.create(p);
     }
 
     private static void writeAtomically(Path target, byte[] content) throws IOException {

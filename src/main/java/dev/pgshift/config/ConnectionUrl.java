@@ -5,6 +5,7 @@ import dev.pgshift.PgshiftException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -50,7 +51,17 @@ final class ConnectionUrl {
         put(out, Setting.DATABASE, props.getProperty("PGDBNAME"));
         put(out, Setting.USER, props.getProperty("user"));
         put(out, Setting.PASSWORD, props.getProperty("password"));
+        for (String key : List.of("sslcert", "sslkey", "sslpassword", "sslpasswordcallback", "sslfactory", "sslfactoryarg",
+                "sslhostnameverifier", "sslnegotiation")) {
+            if (props.getProperty(key) != null) {
+                throw unsupportedTls(origin, key);
+            }
+        }
         put(out, Setting.SSL_MODE, props.getProperty("sslmode"));
+        // pgjdbc reads ssl=true without an sslmode as verify-full: the certificate and the host name are checked.
+        if (props.getProperty("sslmode") == null && "true".equalsIgnoreCase(props.getProperty("ssl"))) {
+            out.put(Setting.SSL_MODE, "verify-full");
+        }
         put(out, Setting.SSL_ROOT_CERT, props.getProperty("sslrootcert"));
         put(out, Setting.SCHEMA, props.getProperty("currentSchema"));
         put(out, Setting.SCHEMA, props.getProperty("schema"));
@@ -111,6 +122,9 @@ final class ConnectionUrl {
         if (path != null && !path.isEmpty()) {
             put(out, Setting.DATABASE, decode(path));
         }
+        String sslAccept = null;
+        boolean ssl = false;
+        boolean requireSsl = false;
         if (query != null) {
             for (String pair : query.split("&")) {
                 if (pair.isEmpty()) {
@@ -127,6 +141,20 @@ final class ConnectionUrl {
                     case "password" -> put(out, Setting.PASSWORD, value);
                     case "sslmode" -> put(out, Setting.SSL_MODE, value);
                     case "sslrootcert" -> put(out, Setting.SSL_ROOT_CERT, value);
+                    case "ssl" -> ssl = value.equalsIgnoreCase("true") || value.equals("1"); // as pgjdbc and node-postgres read it: verify
+                    case "requiressl" -> requireSsl = value.equals("1"); // libpq's old spelling of sslmode=require
+                    case "sslaccept" -> {
+                        if (!value.equals("strict") && !value.equals("accept_invalid_certs")) {
+                            throw new PgshiftException(ExitCode.CONFIG, origin + ": sslaccept='" + value + "' in the URL: Prisma knows strict "
+                                    + "and accept_invalid_certs");
+                        }
+                        sslAccept = value;
+                    }
+                    case "sslcert" -> throw new PgshiftException(ExitCode.CONFIG, origin + ": the URL's sslcert is the CA certificate to "
+                            + "Prisma but a client certificate to libpq, and pgshift guesses neither: give the CA certificate as sslrootcert= "
+                            + "(with sslmode=verify-full or verify-ca) and remove sslcert; pgshift does not present client certificates");
+                    case "sslkey", "sslpassword", "sslidentity", "sslcrl", "sslcrldir", "sslcertmode", "sslsni", "sslcompression",
+                            "ssl_min_protocol_version", "ssl_max_protocol_version", "sslnegotiation" -> throw unsupportedTls(origin, key);
                     case "schema", "currentSchema" -> put(out, Setting.SCHEMA, value); // Prisma's and JDBC's names
                     default -> {
                         // libpq accepts many more parameters (connect_timeout, options, ...): ignored here.
@@ -134,7 +162,24 @@ final class ConnectionUrl {
                 }
             }
         }
+        // Prisma's sslaccept=strict checks the certificate chain and the host name; ssl=true asks the same. The strictest
+        // of what the URL says wins.
+        if (ssl || "strict".equals(sslAccept)) {
+            out.put(Setting.SSL_MODE, "verify-full");
+        } else if (requireSsl && (out.get(Setting.SSL_MODE) == null || WEAKER_THAN_REQUIRE.contains(out.get(Setting.SSL_MODE)))) {
+            out.put(Setting.SSL_MODE, "require");
+        }
         return out;
+    }
+
+    private static final List<String> WEAKER_THAN_REQUIRE = List.of("disable", "allow", "prefer");
+
+    /** A TLS parameter pgshift cannot honour: refused, never dropped (dropping one can weaken what the URL asks for). */
+    private static PgshiftException unsupportedTls(String origin, String key) {
+        return new PgshiftException(ExitCode.CONFIG, origin + ": the URL's " + key + " parameter is not supported by pgshift"
+                + (key.equals("sslpassword") ? " (and a URL is no place for a key's password)" : "")
+                + ": pgshift connects with TLS as sslmode (disable ... verify-full) and sslrootcert say, and presents no client certificate. "
+                + "Remove " + key + " from the URL");
     }
 
     private static String decode(String s) {

@@ -48,6 +48,15 @@ public final class SettingsResolver {
     private static final List<Setting> URL_PARTS = List.of(Setting.HOST, Setting.PORT, Setting.DATABASE, Setting.USER, Setting.PASSWORD,
             Setting.SSL_MODE, Setting.SSL_ROOT_CERT);
 
+    /**
+     * Whether a URL's part and a separate setting say the same: host names and sslmode whatever their case (DNS and
+     * libpq read them so); database and user names, passwords and file paths exactly (PostgreSQL's names are
+     * case-sensitive: database App is not app).
+     */
+    private static boolean sameValue(Setting s, String viaUrl, String direct) {
+        return s == Setting.HOST || s == Setting.SSL_MODE ? viaUrl.equalsIgnoreCase(direct) : viaUrl.equals(direct);
+    }
+
     public Settings resolve(Map<Setting, String> flags, Path configFile) {
         Map<Setting, String> envGiven = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
@@ -95,7 +104,7 @@ public final class SettingsResolver {
                 }
             }
             String viaUrl = fromUrl.get(s);
-            if (viaUrl != null && direct != null && URL_PARTS.contains(s) && !viaUrl.equalsIgnoreCase(direct.trim())) {
+            if (viaUrl != null && direct != null && URL_PARTS.contains(s) && !sameValue(s, viaUrl, direct.trim())) {
                 String named = source(s, layer, file);
                 throw new PgshiftException(ExitCode.CONFIG, s == Setting.PASSWORD
                         ? named + " and the password in " + urlName + " differ: give the password in one place only"

@@ -49,8 +49,11 @@ public final class DatabaseWaiter {
                             + "one. If it comes from a Kubernetes Secret, check the Secret's key and the pod's env or volume.");
                 }
                 if (isPermanent(e)) {
+                    String mode = database.settings().sslMode();
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
-                            + database.settings().user() + ": " + reason);
+                            + database.settings().user() + ": " + reason + (mode != null && mode.startsWith("verify")
+                                    ? "; sslmode " + mode + " checks the server's certificate against the CA file given by --sslrootcert, "
+                                            + "PGSSLROOTCERT or the URL's sslrootcert" : ""));
                 }
                 long left = deadline - System.nanoTime();
                 stopSignal.checkStop("while waiting for the database (" + reason + ")");
@@ -78,7 +81,8 @@ public final class DatabaseWaiter {
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException
-                    || t instanceof java.security.GeneralSecurityException) {
+                    || t instanceof java.security.GeneralSecurityException || t instanceof java.io.FileNotFoundException) {
+                // a certificate that does not verify, or a CA file that is not there: waiting changes neither
                 return true;
             }
             String m = t.getMessage();

@@ -57,17 +57,15 @@ public final class LeftoverSessions {
 
     /** pgshift sessions of other runs (and of releases without run ids) that are not idle, described for a log line. */
     static List<String> busy(Connection c, String ownApplication) throws SQLException {
-        String sql = "select pid, application_name, state, coalesce(to_char(query_start, 'YYYY-MM-DD HH24:MI:SS'), '?'), "
-                + "left(regexp_replace(coalesce(query, ''), '\\s+', ' ', 'g'), 120) from pg_stat_activity "
-                + "where datname = current_database() and pid <> pg_backend_pid() and " + Database.isPgshift("application_name")
-                + " and application_name <> ? and state is distinct from 'idle' order by pid";
+        String sql = "select " + ForeignSession.COLUMNS + " from pg_stat_activity a "
+                + "where a.datname = current_database() and a.pid <> pg_backend_pid() and " + Database.isPgshift("a.application_name")
+                + " and a.application_name <> ? and a.state is distinct from 'idle' order by a.pid";
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, ownApplication);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ", " + rs.getString(3) + " since " + rs.getString(4) + ": "
-                            + rs.getString(5) + ")");
+                    out.add(ForeignSession.describe(rs, 1));
                 }
             }
         }
@@ -79,8 +77,7 @@ public final class LeftoverSessions {
      * error message; "not visible" when none can be seen.
      */
     public static String advisoryHolders(Database db) {
-        String sql = "select distinct a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), "
-                + "left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+        String sql = "select distinct " + ForeignSession.COLUMNS + " from pg_locks l join pg_stat_activity a on a.pid = l.pid "
                 + "where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database()) "
                 + "and ((l.classid::bigint << 32) | l.objid::bigint) <> ? and a.pid <> pg_backend_pid()";
         List<String> out = new ArrayList<>();
@@ -88,8 +85,7 @@ public final class LeftoverSessions {
             ps.setLong(1, RunLock.KEY);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add("pid " + rs.getInt(1) + ", application_name '" + rs.getString(2) + "', state '" + rs.getString(3) + "', query: "
-                            + rs.getString(4));
+                    out.add(ForeignSession.describe(rs, 1));
                 }
             }
         } catch (SQLException e) {

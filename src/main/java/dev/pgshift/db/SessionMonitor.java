@@ -11,7 +11,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Watches pgshift's own sessions from a separate one while migrations run: names each session that blocks them (pid,
- * application_name, state, query, from pg_blocking_pids) once, and logs the phase and percentage of index builds
+ * {@link ForeignSession}, from pg_blocking_pids) once, and logs the phase and percentage of index builds
  * (pg_stat_progress_create_index) that take longer than the progress interval.
  */
 public final class SessionMonitor implements AutoCloseable {
@@ -65,11 +65,10 @@ public final class SessionMonitor implements AutoCloseable {
      * This run's sessions (application_name) and who blocks them: never this run's own sessions (this one's short
      * queries hold a snapshot a concurrent build waits out for a moment; that is not what an operator needs to hear of).
      */
-    private static final String BLOCKERS = "select w.pid, b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''), "
-            + "left(regexp_replace(coalesce(b.query, ''), '\\s+', ' ', 'g'), 200) "
+    private static final String BLOCKERS = "select w.pid, " + ForeignSession.COLUMNS + " "
             + "from pg_stat_activity w cross join lateral unnest(pg_blocking_pids(w.pid)) as bp(pid) "
-            + "join pg_stat_activity b on b.pid = bp.pid where w.application_name = ? and w.pid <> pg_backend_pid() "
-            + "and b.pid <> pg_backend_pid() and b.application_name is distinct from ?";
+            + "join pg_stat_activity a on a.pid = bp.pid where w.application_name = ? and w.pid <> pg_backend_pid() "
+            + "and a.pid <> pg_backend_pid() and a.application_name is distinct from ?";
 
     private static final String PROGRESS = "select p.pid, p.index_relid::regclass, p.relid::regclass, p.phase, p.blocks_done, "
             + "p.blocks_total, p.tuples_done, p.tuples_total, p.lockers_done, p.lockers_total from pg_stat_progress_create_index p "
@@ -78,8 +77,7 @@ public final class SessionMonitor implements AutoCloseable {
     private void blockers(PreparedStatement st) throws SQLException {
         try (ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
-                String blocker = String.format("pid %d (application_name '%s', state '%s', query: %s)", rs.getInt(2), rs.getString(3),
-                        rs.getString(4), rs.getString(5));
+                String blocker = ForeignSession.describe(rs, 2);
                 dataSource.stopSignal().blockedBy(blocker);
                 String key = rs.getInt(1) + ">" + rs.getInt(2);
                 if (reported.add(key)) {

@@ -1,6 +1,7 @@
 package dev.pgshift.report;
 
 import dev.pgshift.Json;
+import dev.pgshift.PrivateFiles;
 import dev.pgshift.run.RunResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +34,9 @@ public final class ReportPublisher {
             try {
                 Path parent = reportFile.toAbsolutePath().getParent();
                 if (parent != null) {
-                    Files.createDirectories(parent);
+                    PrivateFiles.createDirectories(parent);
                 }
-                Files.write(reportFile, Json.MAPPER.writeValueAsBytes(report));
+                PrivateFiles.write(reportFile, Json.MAPPER.writeValueAsBytes(report));
             } catch (IOException e) {
                 LOG.errorf("cannot write the report file %s: %s", reportFile, e.getMessage());
             }
@@ -43,7 +44,7 @@ public final class ReportPublisher {
         if (terminationLog != null && terminationLog.toAbsolutePath().getParent() != null
                 && Files.isDirectory(terminationLog.toAbsolutePath().getParent())) {
             try {
-                Files.writeString(terminationLog, CompactReport.of(report), StandardCharsets.UTF_8);
+                PrivateFiles.write(terminationLog, CompactReport.of(report).getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 LOG.errorf("cannot write the termination message %s: %s", terminationLog, e.getMessage());
             }

@@ -9,8 +9,8 @@ package dev.pgshift.source;
  */
 public record MigrationFile(String relativePath, String location, String content) {
 
-    /** Location and path, as a user finds the file. */
+    /** Location and path, as a user finds the file; control characters in a name escaped ({@link dev.pgshift.Printable}). */
     public String displayPath() {
-        return location + "/" + relativePath;
+        return dev.pgshift.Printable.escape(location + "/" + relativePath);
     }
 }

@@ -58,13 +58,7 @@ public record QualifiedName(String schema, String name) {
             char ch = ident.charAt(k);
             plain = ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '$' || ch > 127 && !Character.isUpperCase(ch);
         }
-        String s = plain ? ident : quote(ident);
-        StringBuilder out = new StringBuilder();
-        for (int k = 0; k < s.length(); k++) {
-            char ch = s.charAt(k);
-            out.append(Character.isISOControl(ch) ? String.format("\\x%02x", (int) ch) : String.valueOf(ch));
-        }
-        return out.toString();
+        return dev.pgshift.Printable.escape(plain ? ident : quote(ident));
     }
 
     /** {@code ident} cut to {@link #MAX_BYTES} bytes of UTF-8, never inside a character (PostgreSQL's pg_mbcliplen). */

@@ -80,4 +80,67 @@ class SecretsIT {
         assertEquals(75, r.exitCode(), r.toString());
         assertNoSecret(db, r);
     }
+
+    /**
+     * A session that blocks a migration and whose last statement held a password literal: pgshift names it by pid (and
+     * user, application, state, wait), and the password reaches no output, report, termination message or history row
+     * (its query text used to be copied into all of them).
+     */
+    @Test
+    void aBlockersQueryTextReachesNoOutputReportOrHistory() throws Exception {
+        TestDb db = PgServer.get().newDatabase("blockertext");
+        Path dir = Files.createDirectories(tmp.resolve("m"));
+        Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
+        List<String> base = List.of("migrate", "--bundled=false", "--migrations", dir.toString());
+        assertEquals(0, PgshiftProcess.run(base, db.env()).exitCode());
+        Files.writeString(dir.resolve("V2__alter.sql"), "ALTER TABLE t ADD COLUMN note text;\n");
+        Path report = tmp.resolve("report.json");
+        Path termination = tmp.resolve("termination-log");
+        String secret = "hunter2-secret";
+        Result r;
+        int blockerPid;
+        try (java.sql.Connection blocker = db.connect(); java.sql.Statement st = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            java.sql.ResultSet rs = st.executeQuery("select pg_backend_pid()");
+            rs.next();
+            blockerPid = rs.getInt(1);
+            st.executeQuery("select count(*) from t");
+            // its last statement, as pg_stat_activity shows it, holds a password literal
+            st.execute("do $$ begin perform 'ALTER ROLE app PASSWORD ''" + secret + "'''; end $$");
+            List<String> args = new ArrayList<>(base);
+            args.addAll(List.of("--lock-timeout", "1s", "--lock-retries", "1", "--report-file", report.toString(), "--termination-log",
+                    termination.toString()));
+            r = PgshiftProcess.run(args, db.env());
+            blocker.rollback();
+        }
+        assertEquals(75, r.exitCode(), r.toString());
+        assertTrue(r.all().contains("pid " + blockerPid), r.all());
+        assertFalse(r.all().contains(secret), r.all());
+        assertFalse(Files.readString(report).contains(secret), Files.readString(report));
+        assertFalse(Files.readString(termination).contains(secret), Files.readString(termination));
+        assertEquals("0", db.scalar("select count(*) from pgshift.run_history h where h::text like '%" + secret + "%'"));
+    }
+
+    /** The report, the termination message and a backup directory pgshift creates are its user's only (were 0644, 0755). */
+    @Test
+    void filesPgshiftCreatesAreItsUsersOnly() throws Exception {
+        TestDb db = PgServer.get().newDatabase("modes");
+        Path out = tmp.resolve("out");
+        Path report = out.resolve("nested/report.json");
+        Path termination = tmp.resolve("termination-log");
+        Files.writeString(termination, "");
+        Files.setPosixFilePermissions(termination, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Path backups = tmp.resolve("backups/db");
+        Result r = PgshiftProcess.run(List.of("run", "--report-file", report.toString(), "--termination-log", termination.toString(),
+                "--backup-dir", backups.toString()), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("rw-------", modes(report));
+        assertEquals("rw-------", modes(termination));
+        assertEquals("rwx------", modes(backups));
+        assertEquals("rwx------", modes(report.getParent()));
+    }
+
+    private static String modes(Path p) throws java.io.IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,6 +117,60 @@ class SettingsResolverTest {
         assertEquals("shop1", resolve().connection().database(), "agreeing settings are fine");
         env.put("DATABASE_URL", "postgresql://x@elsewhere/other");
         assertEquals("db.example", resolve().connection().host(), "PGSHIFT_URL is read before DATABASE_URL");
+    }
+
+    /** PostgreSQL's names are case-sensitive: database App is not app (was accepted); host names and sslmode are not. */
+    @Test
+    void conflictsAreCaseSensitiveWherePostgresIs() {
+        env.put("PGSHIFT_URL", "postgresql://app@DB.example:5432/app?sslmode=require");
+        env.put("PGDATABASE", "App");
+        assertTrue(fails().getMessage().contains("PGDATABASE says 'App' but PGSHIFT_URL names"), "database");
+        env.remove("PGDATABASE");
+        env.put("PGUSER", "APP");
+        assertTrue(fails().getMessage().contains("PGUSER says 'APP'"), "user");
+        env.remove("PGUSER");
+        env.put("PGHOST", "db.example");
+        env.put("PGSSLMODE", "REQUIRE");
+        assertEquals("app", resolve().connection().database(), "host names and sslmode agree whatever their case");
+    }
+
+    /** Every TLS parameter a URL carries is honoured or refused, never dropped (ssl=true was read as prefer). */
+    @Test
+    void tlsParametersOfAUrlAreHonouredOrRefused() {
+        String[][] honoured = {
+            {"jdbc:postgresql://db:5432/app?user=app&ssl=true", "verify-full"},
+            {"jdbc:postgresql://db:5432/app?ssl=true&sslmode=require", "require"},
+            {"jdbc:postgresql://db:5432/app?sslmode=verify-ca", "verify-ca"},
+            {"postgresql://app@db/app?sslmode=require&sslaccept=strict", "verify-full"},
+            {"postgresql://app@db/app?sslmode=require&sslaccept=accept_invalid_certs", "require"},
+            {"postgresql://app@db/app?requiressl=1", "require"},
+            {"postgresql://app@db/app?requiressl=1&sslmode=verify-ca", "verify-ca"},
+            {"postgresql://app@db/app?ssl=true", "verify-full"},
+        };
+        for (String[] h : honoured) {
+            env.clear();
+            env.put("PGSHIFT_URL", h[0]);
+            assertEquals(h[1], resolve().connection().sslMode(), h[0]);
+        }
+        for (String key : List.of("sslcert=/ca.pem", "sslkey=/k.pem", "sslpassword=s3cret", "sslidentity=/id.p12", "sslcrl=/c.crl",
+                "sslsni=0", "ssl_min_protocol_version=TLSv1.3", "sslnegotiation=direct", "sslaccept=maybe")) {
+            for (String url : List.of("postgresql://app@db/app?sslmode=require&" + key, "jdbc:postgresql://db/app?sslmode=require&" + key)) {
+                env.clear();
+                env.put("PGSHIFT_URL", url);
+                if (url.startsWith("jdbc:") && List.of("sslidentity", "sslcrl", "sslsni", "ssl_min_protocol_version", "sslaccept")
+                        .contains(key.substring(0, key.indexOf('=')))) {
+                    continue; // no pgjdbc parameter of that name
+                }
+                PgshiftException e = fails();
+                assertEquals(dev.pgshift.ExitCode.CONFIG, e.exitCode(), url);
+                assertTrue(e.getMessage().contains(key.substring(0, key.indexOf('='))), e.getMessage());
+                assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+            }
+        }
+        env.clear();
+        env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/app?ssl=true");
+        env.put("PGSSLMODE", "prefer");
+        assertTrue(fails().getMessage().contains("PGSSLMODE says 'prefer'"), "a weaker separate setting is refused, not combined");
     }
 
     @Test

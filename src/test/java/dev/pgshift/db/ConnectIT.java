@@ -84,4 +84,27 @@ class ConnectIT {
         assertTrue(r.stderr().toLowerCase().contains("certificate") || r.stderr().contains("PKIX"), r.stderr());
         assertEquals(List.of(), db.appliedVersions());
     }
+
+    /**
+     * TLS exactly as the URL says: pgjdbc's ssl=true (verify-full) and Prisma's sslaccept=strict need a certificate that
+     * verifies; before, both were dropped and the run connected without checking the server (exit 0).
+     */
+    @Test
+    void aUrlsTlsParametersAreHonoured(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+        TestDb db = PgServer.get().newDatabase("tlsurl");
+        String ca = PgServer.get().certs().caCert().toString();
+        String other = PgServer.get().certs().otherCaCert().toString();
+        String jdbc = "jdbc:postgresql://localhost:" + db.server().port() + "/" + db.name() + "?user=" + db.user() + "&ssl=true";
+        String prisma = "postgresql://" + db.user() + "@localhost:" + db.server().port() + "/" + db.name() + "?sslmode=require&sslaccept=strict";
+        String[][] cases = {{jdbc, "3"}, {jdbc + "&sslrootcert=" + other, "3"}, {prisma, "3"}, {jdbc + "&sslrootcert=" + ca, "0"},
+            {prisma + "&sslrootcert=" + ca, "0"}};
+        for (String[] c : cases) {
+            Map<String, String> env = new HashMap<>(db.env());
+            env.remove("PGSSLMODE");
+            env.put("HOME", home.toString()); // no ~/.postgresql/root.crt of the machine's
+            env.put("PGSHIFT_URL", c[0]);
+            Result r = PgshiftProcess.run(List.of("plan", "--connect-timeout", "10s"), env);
+            assertEquals(Integer.parseInt(c[1]), r.exitCode(), c[0] + "\n" + r);
+        }
+    }
 }

@@ -9,7 +9,6 @@ import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -242,38 +241,15 @@ class ConcurrentMatrixIT {
                             : "insert into " + q(schema, c.table()) + " values (-1, 1)");
                 }
             }
-            ResultSet rs = vst.executeQuery("select pg_backend_pid()");
-            rs.next();
-            int pid = rs.getInt(1);
             for (Case c : cases) {
-                interrupt(db, vst, pid, c.statement());
+                db.interruptWhenParked(vst, c.statement());
                 if (c.kind() == Kind.REINDEX_INDEX || c.kind() == Kind.REINDEX_TABLE) {
                     // the decoy's own interrupted REINDEX leaves a _ccnew that this case's REINDEX must not touch
-                    interrupt(db, vst, pid, "REINDEX INDEX CONCURRENTLY " + q(c.decoySchema(), c.index()));
+                    db.interruptWhenParked(vst, "REINDEX INDEX CONCURRENTLY " + q(c.decoySchema(), c.index()));
                 }
             }
             blocker.rollback();
         }
-    }
-
-    private static void interrupt(TestDb db, Statement st, int pid, String sql) throws Exception {
-        Thread t = new Thread(() -> {
-            try {
-                st.execute(sql);
-            } catch (Exception e) {
-                // cancelled, as intended
-            }
-        });
-        t.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (db.query("select 1 from pg_stat_activity where pid = " + pid + " and wait_event_type = 'Lock'").isEmpty()) {
-            if (System.nanoTime() > deadline || !t.isAlive()) {
-                throw new AssertionError("never parked behind the open writer: " + sql);
-            }
-            Thread.sleep(20);
-        }
-        db.execute("select pg_cancel_backend(" + pid + ")");
-        t.join(10_000);
     }
 
     /** What a build that finished after its client died leaves: the statement's effect, with no history row. */

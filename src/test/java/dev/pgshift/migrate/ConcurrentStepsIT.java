@@ -266,8 +266,8 @@ class ConcurrentStepsIT {
                 Connection other = db.connect(); Statement ost = other.createStatement()) {
             blocker.setAutoCommit(false);
             st.executeQuery("select count(*) from t, m").close(); // an old snapshot both commands wait for
-            interrupt(db, ost, "REINDEX INDEX CONCURRENTLY t_val_idx");
-            interrupt(db, ost, "ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY");
+            db.interruptWhenParked(ost, "REINDEX INDEX CONCURRENTLY t_val_idx");
+            db.interruptWhenParked(ost, "ALTER TABLE m DETACH PARTITION m_2023 CONCURRENTLY");
             blocker.rollback();
         }
         assertEquals("t_val_idx:true,t_val_idx_ccnew:false", indexState(db, "t_val_idx"));
@@ -377,24 +377,5 @@ class ConcurrentStepsIT {
         assertEquals(0, next.exitCode(), next.toString());
         assertEquals("t_val_idx:true", indexState(db, "t_val_idx"));
         assertHistoryConsistent(db, List.of("1", "2"));
-    }
-
-    /** Starts {@code sql} on another session, lets it park behind the open snapshot, then cancels it. */
-    private static void interrupt(TestDb db, Statement st, String sql) throws Exception {
-        Thread t = new Thread(() -> {
-            try {
-                st.execute(sql);
-            } catch (Exception e) {
-                // cancelled, as intended
-            }
-        });
-        t.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (db.query("select 1 from pg_stat_activity where wait_event_type = 'Lock' and query = '" + sql.replace("'", "''") + "'").isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "never parked: " + sql);
-            Thread.sleep(50);
-        }
-        db.execute("select pg_cancel_backend(pid) from pg_stat_activity where query = '" + sql.replace("'", "''") + "'");
-        t.join(10_000);
     }
 }

@@ -184,4 +184,11 @@ class MigrationCatalogTest {
                 + "migrations only", "/migrations/X.SQL: its extension is not .sql in lower case; rename it to have it run",
                 "/migrations/README.md: not a .sql file"), skipped);
     }
+
+    /** A file name holding a newline cannot forge a log line or a summary line (it was printed raw). */
+    @Test
+    void aFileNameIsPrintedWithItsControlCharactersEscaped() {
+        MigrationFile f = new MigrationFile("V1__a\n00:00:00.000 INFO  [d.p.r.RunService] FORGED.sql", "/m", "select 1;");
+        assertEquals("/m/V1__a\\x0a00:00:00.000 INFO  [d.p.r.RunService] FORGED.sql", f.displayPath());
+    }
 }

@@ -125,4 +125,33 @@ public record TestDb(PgServer server, String name, String user, String password)
             Thread.sleep(50);
         }
     }
+
+    /**
+     * What a build stopped half-way leaves: runs {@code sql} on {@code st} (another thread), waits until it is parked on a
+     * lock (behind an open writer or an old snapshot the caller holds), then cancels it.
+     */
+    public void interruptWhenParked(Statement st, String sql) throws Exception {
+        int pid;
+        try (ResultSet rs = st.executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+        }
+        Thread t = new Thread(() -> {
+            try {
+                st.execute(sql);
+            } catch (SQLException e) {
+                // cancelled, as intended
+            }
+        });
+        t.start();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (query("select 1 from pg_stat_activity where pid = " + pid + " and wait_event_type = 'Lock'").isEmpty()) {
+            if (System.nanoTime() > deadline || !t.isAlive()) {
+                throw new AssertionError("never parked behind the open transaction: " + sql);
+            }
+            Thread.sleep(20);
+        }
+        execute("select pg_cancel_backend(" + pid + ")");
+        t.join(10_000);
+    }
 }

@@ -129,7 +129,9 @@ class FaultsIT {
             Result r = PgshiftProcess.run(args(dir, "run", "--lock-wait", "2s"), noBackup(db));
             assertEquals(75, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("sessions of an earlier pgshift run are still busy on this database"), r.stderr());
-            assertTrue(r.stderr().contains("pid " + pid + " (pgshift/deadbeef, active"), r.stderr());
+            assertTrue(r.stderr().contains("pid " + pid + " (user '"), r.stderr());
+            assertTrue(r.stderr().contains("application_name 'pgshift/deadbeef', state 'active'"), r.stderr());
+            assertFalse(r.all().contains("pg_sleep"), "another session's query text reached pgshift's output: " + r.all());
             assertEquals(List.of(), db.appliedVersions());
             st.cancel();
             sleeping.join();
@@ -409,7 +411,9 @@ class FaultsIT {
             Result r = PgshiftProcess.run(args(dir, "run", "--lock-timeout", "2s", "--lock-retries", "1"), noBackup(db));
             assertEquals(75, r.exitCode(), r.toString());
             String error = r.stderr().lines().filter(l -> l.startsWith("pgshift: ")).findFirst().orElse("");
-            assertTrue(error.contains("pid " + pid + " (application_name 'blocker-app', state 'idle in transaction'"), r.stderr());
+            assertTrue(error.contains("pid " + pid + " (user '"), r.stderr());
+            assertTrue(error.contains("application_name 'blocker-app', state 'idle in transaction'"), r.stderr());
+            assertFalse(r.all().contains("lock table t"), "another session's query text reached pgshift's output: " + r.all());
             blocker.rollback();
         }
         assertEquals(List.of("1"), db.appliedVersions());

@@ -98,3 +98,13 @@ podFailurePolicy:
 - {{ . | quote }}
 {{- end }}
 {{- end }}
+
+{{/* Whether the image's bundled migrations run: as migrations.bundled says, else only when the chart gives no migrations. */}}
+{{- define "pgshift.bundled" -}}
+{{- $m := .Values.migrations -}}
+{{- if kindIs "invalid" $m.bundled -}}
+{{- not (or $m.fromChartFiles $m.existingConfigMap) -}}
+{{- else -}}
+{{- $m.bundled -}}
+{{- end -}}
+{{- end }}

@@ -74,7 +74,7 @@ affinity:
   value: /var/run/pgshift/ca/{{ $v.database.caKey }}
 {{- end }}
 - name: PGSHIFT_BUNDLED
-  value: {{ $v.migrations.bundled | quote }}
+  value: {{ include "pgshift.bundled" .root | quote }}
 {{- if or $v.migrations.fromChartFiles $v.migrations.existingConfigMap }}
 - name: PGSHIFT_MIGRATIONS
   value: /var/run/pgshift/migrations

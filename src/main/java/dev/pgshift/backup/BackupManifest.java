@@ -13,6 +13,8 @@ import java.util.Map;
  * @param schemaVersionBefore  the migration version the database was at (null: empty)
  * @param pendingMigrations    what the run was about to apply
  * @param rowCounts            per-table row counts in the dump's snapshot (only with --verify-restore)
+ * @param port                 the server's port; with host and database, whose backup this is (null in manifests
+ *                             written before pgshift recorded it)
  */
 @RegisterForReflection
 public record BackupManifest(
@@ -31,5 +33,6 @@ public record BackupManifest(
         Instant startedAt,
         Instant finishedAt,
         Map<String, Long> rowCounts,
-        boolean restoreVerified) {
+        boolean restoreVerified,
+        Integer port) {
 }

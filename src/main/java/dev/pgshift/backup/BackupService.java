@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -43,7 +42,7 @@ import org.jboss.logging.Logger;
 public final class BackupService {
     private static final Logger LOG = Logger.getLogger(BackupService.class);
     static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-    public static final String MANIFEST_SUFFIX = ".manifest.json";
+    public static final String MANIFEST_SUFFIX = BackupFiles.MANIFEST_SUFFIX;
 
     private final BackupSettings settings;
     private final Database db;
@@ -62,7 +61,12 @@ public final class BackupService {
     }
 
     public BackupManifest backup(Context ctx) {
-        PgTools tools = PgTools.locate(settings.pgDump(), stop);
+        try (PgTools tools = PgTools.locate(settings.pgDump(), stop)) {
+            return backup(ctx, tools);
+        }
+    }
+
+    private BackupManifest backup(Context ctx, PgTools tools) {
         tools.checkServer(ctx.serverMajor(), ctx.serverVersion());
         if (settings.verifyRestore()) {
             tools.checkRestoreTarget(ctx.serverMajor(), ctx.serverVersion());
@@ -74,10 +78,10 @@ public final class BackupService {
             throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + e);
         }
         String database = db.settings().database();
-        removeStalePartials(dir, database);
-        removeOrphans(dir, database);
+        BackupFiles files = new BackupFiles(dir, db.settings());
+        files.removeLeftovers();
         Instant start = Instant.now();
-        String name = STAMP.format(start) + "_" + safe(database) + "_" + ctx.runId().substring(0, 8) + ".dump";
+        String name = files.newName(start, ctx.runId());
         Path partial = dir.resolve("." + name + ".partial");
         Path target = dir.resolve(name);
         Map<String, Long> counts = null;
@@ -107,7 +111,7 @@ public final class BackupService {
             }
             BackupManifest manifest = new BackupManifest(1, name, sha, size, database, db.settings().host(), ctx.serverVersion(),
                     tools.version(), settings.scope().name().toLowerCase(), ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start,
-                    Instant.now(), counts, restoreVerified);
+                    Instant.now(), counts, restoreVerified, db.settings().port());
             // The dump first, then its manifest: a backup looks complete (it has a manifest) only once it is.
             move(partial, target);
             try {
@@ -117,7 +121,7 @@ public final class BackupService {
             }
             writeAtomically(dir.resolve(name + MANIFEST_SUFFIX), Json.MAPPER.writeValueAsBytes(manifest));
             LOG.infof("backup %s: %d bytes, sha256 %s, read back whole", target, size, sha);
-            prune(dir, database, name);
+            files.prune(settings.keep(), settings.maxAge(), name);
             return manifest;
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.BACKUP, "cannot write the backup " + target + ": " + e, e);
@@ -143,7 +147,7 @@ public final class BackupService {
             long started = System.nanoTime();
             p = tools.start(tools.dump(args, db.settings(), database).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(errors.toFile()), "pg_dump");
-            try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools, tools.restore(List.of("--file=/dev/null"), db.settings(), database))) {
+            try (ArchiveCheck check = ArchiveCheck.start(partial, p, tools, tools.readArchive(List.of("--file=/dev/null")))) {
                 long nextLog = System.nanoTime() + progressInterval.toNanos();
                 while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
                     stop.checkStop(DURING_BACKUP);
@@ -164,8 +168,7 @@ public final class BackupService {
                 long dumped = System.nanoTime();
                 LOG.debugf("pg_dump took %d ms, %d bytes read back by then", (dumped - started) / 1_000_000, check.bytesRead());
                 String what = "reading the backup's rewritten table of contents back (pg_restore --list " + partial.getFileName() + ")";
-                Process toc = tools.start(tools.restore(List.of("--list", "--file=/dev/null", partial.toString()), db.settings(), database)
-                        .redirectErrorStream(true), what);
+                Process toc = tools.start(tools.readArchive(List.of("--list", "--file=/dev/null", partial.toString())).redirectErrorStream(true), what);
                 CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> {
                     try {
                         fsync(partial);
@@ -175,7 +178,7 @@ public final class BackupService {
                 }, BackupService::startDaemon);
                 String sha = sha256(partial, stop);
                 check.finish(Duration.ofHours(1), stop);
-                tools.await(toc, what);
+                tools.await(toc, what, Duration.ofHours(1));
                 try {
                     sync.join();
                 } catch (CompletionException e) {
@@ -200,97 +203,6 @@ public final class BackupService {
                 }
             }
             Files.deleteIfExists(errors);
-        }
-    }
-
-    /** Keeps the newest {@code keep} backups of this database (and none older than max-age), never the one just made. */
-    private void prune(Path dir, String database, String justMade) throws IOException {
-        List<Path> mine = list(dir, database);
-        Instant cutoff = settings.maxAge() == null ? null : Instant.now().minus(settings.maxAge());
-        for (int i = 0; i < mine.size(); i++) {
-            Path p = mine.get(i);
-            if (p.getFileName().toString().equals(justMade)) {
-                continue;
-            }
-            boolean tooMany = i >= settings.keep();
-            boolean tooOld = cutoff != null && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff);
-            if (tooMany || tooOld) {
-                LOG.infof("retention: deleting %s (%s)", p.getFileName(), tooMany ? "more than " + settings.keep() + " backups" : "older than " + settings.maxAge());
-                Files.deleteIfExists(p);
-                Files.deleteIfExists(p.resolveSibling(p.getFileName() + MANIFEST_SUFFIX));
-            }
-        }
-    }
-
-    /** This database's complete backups in the directory, newest first. */
-    public static List<Path> list(Path dir, String database) throws IOException {
-        Pattern mine = dumpName(database);
-        try (var s = Files.list(dir)) {
-            return s.filter(p -> mine.matcher(p.getFileName().toString()).matches())
-                    .sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString())).toList();
-        }
-    }
-
-    /**
-     * Removes this database's temporary files left by an interrupted run. Only this database's: the run lock is per
-     * database, so another database's run sharing the directory may be writing its backup right now.
-     */
-    /**
-     * A dump is renamed into place before its manifest is written: a run killed between the two leaves a dump without a
-     * manifest, which no restore accepts. This removes this database's dumps without a manifest and manifests without
-     * their dump or whose dump has another length than the manifest says, so only complete backups stay (and count for
-     * retention). The sha256 of every dump is checked by each restore, not here: hashing every kept backup on every run
-     * would cost seconds per gigabyte.
-     */
-    private static void removeOrphans(Path dir, String database) {
-        Pattern dumps = dumpName(database);
-        try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                String f = p.getFileName().toString();
-                if (dumps.matcher(f).matches() && !Files.exists(p.resolveSibling(f + MANIFEST_SUFFIX))) {
-                    LOG.warnf("removing %s: an interrupted run left it without its manifest, so it is not a complete backup", f);
-                    Files.deleteIfExists(p);
-                } else if (f.endsWith(MANIFEST_SUFFIX) && dumps.matcher(f.substring(0, f.length() - MANIFEST_SUFFIX.length())).matches()) {
-                    Path dump = p.resolveSibling(f.substring(0, f.length() - MANIFEST_SUFFIX.length()));
-                    if (!Files.exists(dump)) {
-                        LOG.warnf("removing %s: its dump %s is missing", f, dump.getFileName());
-                        Files.deleteIfExists(p);
-                    } else if (Files.size(dump) != sizeIn(p)) {
-                        LOG.warnf("removing %s and its manifest: the dump is %d bytes, its manifest says %d: it is damaged", dump.getFileName(),
-                                Files.size(dump), sizeIn(p));
-                        Files.deleteIfExists(dump);
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + ": " + e);
-        }
-    }
-
-    /** The name of this database's dumps: {@code <UTC time>_<database>_<run id prefix>.dump}. */
-    private static Pattern dumpName(String database) {
-        return Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump");
-    }
-
-    /** The dump length a manifest records; -1 when it cannot be read (then it does not match any dump). */
-    private static long sizeIn(Path manifest) {
-        try {
-            return Json.MAPPER.readValue(manifest.toFile(), BackupManifest.class).sizeBytes();
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    private static void removeStalePartials(Path dir, String database) {
-        Pattern mine = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(safe(database)) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
-        try (var s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s.filter(p -> mine.matcher(p.getFileName().toString()).matches())::iterator) {
-                LOG.warnf("removing %s, the incomplete backup of an interrupted run", p.getFileName());
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + ": " + e);
         }
     }
 
@@ -354,10 +266,6 @@ public final class BackupService {
         }
     }
 
-    static String safe(String database) {
-        return database.replaceAll("[^A-Za-z0-9_-]", "-");
-    }
-
     /** Row counts of every table taken in the snapshot that pg_dump then dumps, so a restore can be compared exactly. */
     private static final class SnapshotCounts implements AutoCloseable {
         private final Connection connection;
@@ -370,9 +278,11 @@ public final class BackupService {
             this.counts = counts;
         }
 
+        /** The session holding the exported snapshot stays open until {@link #close}; on any failure it is closed here. */
         static SnapshotCounts take(Database db) {
+            Connection c = null;
             try {
-                Connection c = db.getConnection();
+                c = db.getConnection();
                 c.setAutoCommit(false);
                 c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
                 String id;
@@ -381,7 +291,11 @@ public final class BackupService {
                     id = rs.getString(1);
                 }
                 return new SnapshotCounts(c, id, RowCounts.of(c));
-            } catch (SQLException e) {
+            } catch (SQLException | RuntimeException e) {
+                Database.closeQuietly(c); // ends the transaction and its snapshot with the session
+                if (e instanceof RuntimeException r) {
+                    throw r;
+                }
                 throw new PgshiftException(ExitCode.BACKUP, "cannot take the snapshot to back up: " + e.getMessage(), e);
             }
         }

@@ -5,10 +5,14 @@ import dev.pgshift.PgshiftException;
 import dev.pgshift.config.ConnectionSettings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.StopSignal;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,17 +23,23 @@ import org.jboss.logging.Logger;
 
 /**
  * pg_dump and pg_restore: found, their version checked against the server's, and started with the connection in
- * their environment (PGHOST, PGUSER, PGPASSWORD, ...), never on their command line, where every user of the machine
- * could read a password in the process list. They are the run's children: they carry its application_name, SIGTERM ends
+ * their environment (PGHOST, PGUSER, ...), never on their command line, where every user of the machine could read a
+ * password in the process list. The password goes in neither: a child's environment is readable by its user's other
+ * processes ({@code /proc/<pid>/environ}) and is inherited by whatever it starts. It is written to a 0600 password file
+ * in a 0700 directory of its own ({@code PGPASSFILE}), made when the first child that connects starts and removed when
+ * the tools are closed (and at exit, SIGTERM included); a child that only reads an archive gets no connection settings
+ * at all. They are the run's children: they carry its application_name, SIGTERM ends
  * them, and where util-linux's setpriv is found (Debian and Ubuntu images have it) they are started with a parent-death
  * signal, so the kernel ends them when pgshift dies, even of SIGKILL, instead of leaving a pg_dump holding its snapshot
  * and locks for the next run to wait on.
  */
-public final class PgTools {
+public final class PgTools implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PgTools.class);
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
     /** The first major with the transaction_timeout setting, which pg_restore 17 and later always set. */
     private static final int TRANSACTION_TIMEOUT_SINCE = 17;
+    private static final int OUTPUT_KEPT = 64 * 1024;
+    static final Duration VERSION_LIMIT = Duration.ofMinutes(1);
 
     /** setpriv, found once: {@code setpriv --pdeathsig KILL} before a tool's command line ties its life to ours. */
     private static final Path SETPRIV = onPath("setpriv");
@@ -39,6 +49,7 @@ public final class PgTools {
     private final String version;
     private final int major;
     private final StopSignal stop;
+    private Path passFileDir;
 
     private PgTools(Path pgDump, Path pgRestore, String version, int major, StopSignal stop) {
         this.pgDump = pgDump;
@@ -135,6 +146,11 @@ public final class PgTools {
         return command(pgRestore, args, c, database);
     }
 
+    /** pg_restore reading an archive (never a server): no connection settings, no password. */
+    ProcessBuilder readArchive(List<String> args) {
+        return command(pgRestore, args, null, null);
+    }
+
     private ProcessBuilder command(Path tool, List<String> args, ConnectionSettings c, String database) {
         List<String> cmd = new ArrayList<>();
         if (SETPRIV != null) {
@@ -146,6 +162,9 @@ public final class PgTools {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("PG"));
+        if (c == null) {
+            return pb;
+        }
         env.put("PGHOST", c.host());
         env.put("PGPORT", String.valueOf(c.port()));
         env.put("PGUSER", c.user());
@@ -157,14 +176,53 @@ public final class PgTools {
             env.put("PGSSLROOTCERT", c.sslRootCert().toString());
         }
         if (c.password() != null) {
-            env.put("PGPASSWORD", c.password());
+            env.put("PGPASSFILE", passFile(c.password()).toString());
         }
         return pb;
     }
 
-    /** Runs a tool to its end and returns its output; a failure is exit 4 with what the tool said, a stop exit 75. */
+    /**
+     * The password file the connecting children share: one line matching any host, port, database and user (the
+     * children are told those in their environment), {@code :} and {@code \} escaped as libpq reads them. libpq ignores
+     * a password file others may read, so it is 0600 from its creation, in a directory only pgshift's user can enter.
+     */
+    private synchronized Path passFile(String password) {
+        try {
+            if (passFileDir == null) {
+                Path dir = Files.createTempDirectory("pgshift-pgpass-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                dir.toFile().deleteOnExit();
+                passFileDir = dir;
+                Path file = dir.resolve("pgpass");
+                dev.pgshift.PrivateFiles.create(file);
+                file.toFile().deleteOnExit();
+                Files.writeString(file, "*:*:*:*:" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n");
+            }
+            return passFileDir.resolve("pgpass");
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot write the password file pg_dump and pg_restore read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the password file and its directory (also done at exit, for a run that ends otherwise). */
+    @Override
+    public synchronized void close() {
+        if (passFileDir != null) {
+            try {
+                Files.deleteIfExists(passFileDir.resolve("pgpass"));
+                Files.deleteIfExists(passFileDir);
+            } catch (IOException e) {
+                LOG.warnf("could not remove the password file %s: %s", passFileDir, e.getMessage());
+            }
+            passFileDir = null;
+        }
+    }
+
+    /**
+     * Runs a tool to its end and returns its output (the first 64 KiB); a failure is exit 4 with what the tool said, a
+     * stop exit 75. A restore can rightly take hours: only a stop ends it.
+     */
     String run(ProcessBuilder pb, String what) {
-        return await(start(pb.redirectErrorStream(true), what), what);
+        return await(start(pb.redirectErrorStream(true), what), what, null);
     }
 
     /** Starts a tool as a child of the run (SIGTERM ends it); its output goes where {@code pb} says. */
@@ -179,30 +237,63 @@ public final class PgTools {
         }
     }
 
-    /** Waits for a tool started by {@link #start} (stdout and stderr merged) and returns what it printed. */
-    String await(Process p, String what) {
-        try {
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(1, TimeUnit.HOURS)) {
-                p.destroyForcibly();
-                throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within an hour");
+    /**
+     * Waits for a tool started by {@link #start} (stdout and stderr merged) and returns the first 64 KiB of what it
+     * printed (the rest is read and dropped, so it never blocks on a full pipe). Past {@code limit} (null: none) it is
+     * ended and the wait fails with exit 4; a stop ends it at once.
+     */
+    String await(Process p, String what, Duration limit) {
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            byte[] buf = new byte[8192];
+            try (InputStream in = p.getInputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    synchronized (kept) {
+                        kept.write(buf, 0, Math.max(0, Math.min(n, OUTPUT_KEPT - kept.size())));
+                    }
+                }
+            } catch (IOException e) {
+                // the tool was ended: its exit status says what happened
             }
+        }, "pgshift-tool-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+            while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+                stop.checkStop("during " + what);
+                if (System.nanoTime() > deadline) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    throw new PgshiftException(ExitCode.BACKUP, what + " did not finish within " + limit.toSeconds() + "s: it was ended");
+                }
+            }
+            reader.join(TimeUnit.SECONDS.toMillis(10));
             stop.forget(p);
             stop.checkStop("during " + what);
+            String out;
+            synchronized (kept) {
+                out = kept.toString(StandardCharsets.UTF_8);
+            }
             if (p.exitValue() != 0) {
                 throw new PgshiftException(ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): " + out.strip());
             }
             return out;
-        } catch (IOException e) {
-            stop.checkStop("during " + what); // ending the tool closed its output under us
-            throw new PgshiftException(ExitCode.BACKUP, what + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PgshiftException(ExitCode.TEMPORARY, what + " interrupted", e);
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+            }
         }
     }
 
+    /** {@code tool --version}: a minute at most (a hung wrapper script must not hold the run). */
     private static String versionOf(Path tool, StopSignal stop) {
-        return new PgTools(tool, tool, "", 0, stop).run(new ProcessBuilder(tool.toString(), "--version"), tool + " --version");
+        PgTools t = new PgTools(tool, tool, "", 0, stop);
+        String what = tool + " --version";
+        return t.await(t.start(new ProcessBuilder(tool.toString(), "--version").redirectErrorStream(true), what), what, VERSION_LIMIT);
     }
 }

@@ -71,7 +71,13 @@ public final class RestoreService {
             throw new PgshiftException(ExitCode.CONFIG, "--jobs " + jobs + " cannot be combined with --overwrite-live: over the live "
                     + "database pgshift restores in one transaction (all or nothing), which pg_restore allows with one job only");
         }
-        PgTools tools = PgTools.locate(settings.pgDump(), db.stopSignal());
+        try (PgTools tools = PgTools.locate(settings.pgDump(), db.stopSignal())) {
+            return restore(dump, manifest, target, overwriteLive, jobs, purpose, tools);
+        }
+    }
+
+    private String restore(Path dump, BackupManifest manifest, String target, boolean overwriteLive, int jobs, ScratchDatabases.Purpose purpose, PgTools tools) {
+        String live = db.settings().database();
         List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error"));
         args.add(jobs == 1 ? "--single-transaction" : "--jobs=" + jobs);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {

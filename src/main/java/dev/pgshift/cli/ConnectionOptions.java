@@ -58,7 +58,9 @@ public final class ConnectionOptions implements SettingFlags {
         for (SettingFlags g : groups) {
             g.addTo(flags);
         }
-        return new SettingsResolver(System.getenv()).resolve(flags, config);
+        java.util.Set<Setting> used = java.util.EnumSet.copyOf(flags.keySet());
+        flags.values().removeIf(java.util.Objects::isNull);
+        return new SettingsResolver(System.getenv()).resolve(flags, config, used);
     }
 
     @Override

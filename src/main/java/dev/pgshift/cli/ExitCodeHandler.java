@@ -4,6 +4,7 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
@@ -29,21 +30,62 @@ final class ExitCodeHandler implements IExecutionExceptionHandler, IParameterExc
         return ExitCode.INTERNAL.code();
     }
 
+    private static final String READS = "to see what is applied and pending, without changing anything: 'pgshift plan' (add "
+            + "--exit-code for CI: exit 10 when something is pending); 'pgshift history' lists past runs";
+    private static final String APPLIES = "pgshift applies pending migrations with 'pgshift run' (backup, migrate, verify, report; "
+            + "'pgshift plan' shows what it would do)";
+    private static final String UNDOES = "pgshift runs rollback scripts with 'pgshift rollback --to VERSION' ('pgshift plan "
+            + "--rollback --to VERSION' shows what it would run)";
+
+    /**
+     * Commands of other migration tools, answered with what pgshift does instead: a user who types {@code validate} or
+     * {@code status} asks to read, and must not be pointed at a command that writes.
+     */
+    static final Map<String, String> OTHER_TOOLS = Map.ofEntries(
+            Map.entry("status", READS), Map.entry("info", READS), Map.entry("validate", READS), Map.entry("check", READS),
+            Map.entry("diff", READS), Map.entry("list", READS), Map.entry("show", READS),
+            Map.entry("version", "pgshift prints its version with 'pgshift --version'"),
+            Map.entry("baseline", "pgshift records migrations a database already has as applied with "
+                    + "'pgshift run --adopt-through VERSION' (see 'pgshift plan' first)"),
+            Map.entry("resolve", "pgshift marks a failed migration with 'pgshift repair --applied VERSION' or "
+                    + "'--rolled-back VERSION', and a --reason"),
+            Map.entry("clean", "pgshift drops no database objects, except 'pgshift reset --confirm DATABASE' (development: the "
+                    + "managed schema, after a backup)"),
+            Map.entry("drop", "pgshift drops no database objects, except 'pgshift reset --confirm DATABASE' (development: the "
+                    + "managed schema, after a backup)"),
+            Map.entry("deploy", APPLIES), Map.entry("up", APPLIES), Map.entry("apply", APPLIES), Map.entry("update", APPLIES),
+            Map.entry("down", UNDOES), Map.entry("undo", UNDOES), Map.entry("revert", UNDOES), Map.entry("rollback-one", UNDOES),
+            Map.entry("dump", "pgshift backs up with 'pgshift backup' (a verified pg_dump)"),
+            Map.entry("help", "pgshift lists its commands with 'pgshift --help', and a command's options with 'pgshift <command> --help'"));
+
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
+        String message = ex.getMessage();
         String guess = "";
-        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
-            List<String> near = new ArrayList<>(u.getSuggestions());
-            if (near.isEmpty() && !u.getUnmatched().isEmpty()) {
-                String typed = u.getUnmatched().get(0);
-                cl.getSubcommands().keySet().stream().filter(name -> typos(typed, name) <= 2).forEach(near::add);
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String typed = u.getUnmatched().get(0);
+            boolean command = cl.getParent() == null && !typed.startsWith("-");
+            if (command) {
+                message = "unknown command '" + typed + "'";
+                String other = OTHER_TOOLS.get(typed.toLowerCase(java.util.Locale.ROOT));
+                if (other != null) {
+                    ErrorOutput.print(cl.getErr(), message + ": " + other, null);
+                    return ExitCode.USAGE.code();
+                }
+            }
+            // A command is suggested only for a near typo of its name (never picocli's looser guesses: 'validate' is
+            // not 'migrate'); options keep picocli's suggestions, which name options of the command typed.
+            List<String> near = new ArrayList<>(command ? List.of() : u.getSuggestions());
+            if (near.isEmpty()) {
+                cl.getSubcommands().keySet().stream().filter(name -> typos(typed, name) <= (Math.min(typed.length(), name.length()) <= 4 ? 1 : 2))
+                        .forEach(near::add);
             }
             if (!near.isEmpty()) {
-                guess = "; did you mean " + String.join(" or ", near.stream().limit(3).map(s -> "'" + s + "'").toList()) + "?";
+                guess = "; did you mean " + String.join(" or ", near.stream().limit(3).map(x -> "'" + x + "'").toList()) + "?";
             }
         }
-        ErrorOutput.print(cl.getErr(), ex.getMessage() + guess + "; see '" + cl.getCommandSpec().qualifiedName() + " --help'", null);
+        ErrorOutput.print(cl.getErr(), message + guess + "; see '" + cl.getCommandSpec().qualifiedName() + " --help'", null);
         return ExitCode.USAGE.code();
     }
 

@@ -26,7 +26,7 @@ final class Rendering {
     static void summary(PrintWriter out, RunResult r) {
         out.printf("pgshift %s: %s (exit %d) in %s%n", r.command(), r.outcome(), r.exitCode(), seconds(r.duration()));
         if (r.database() != null) {
-            out.printf("  database  %s (PostgreSQL %s)%n", r.database(), r.serverVersion());
+            out.printf("  database  %s (PostgreSQL %s; TLS %s)%n", r.database(), r.serverVersion(), r.tls());
         }
         for (PhaseResult p : r.phases()) {
             out.printf("  %-9s %-9s %7s%s%n", p.name(), p.outcome(), seconds(p.duration()),

@@ -10,13 +10,14 @@ import java.util.Map;
  */
 interface SettingFlags {
 
-    /** Puts each flag given on the command line into {@code flags}. */
+    /**
+     * Puts each setting of the group into {@code flags}: with its value when the flag was given, with null when not (so
+     * the keys say which settings the command acts on, and the environment's others are ignored).
+     */
     void addTo(Map<Setting, String> flags);
 
     static void put(Map<Setting, String> m, Setting s, String v) {
-        if (v != null) {
-            m.put(s, v);
-        }
+        m.put(s, v);
     }
 
     static String joined(List<String> values) {

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * Resolves settings from flags, environment and a settings file, in that order of precedence, and validates them up
@@ -58,6 +59,14 @@ public final class SettingsResolver {
     }
 
     public Settings resolve(Map<Setting, String> flags, Path configFile) {
+        return resolve(flags, configFile, java.util.EnumSet.allOf(Setting.class));
+    }
+
+    /**
+     * @param used the settings the command acts on: the environment's and the settings file's others are ignored (a
+     *             PGSHIFT_BACKUP_KEEP meant for run does not stop history); the connection's are always used
+     */
+    public Settings resolve(Map<Setting, String> flags, Path configFile, Set<Setting> used) {
         Map<Setting, String> envGiven = new EnumMap<>(Setting.class);
         for (Setting s : Setting.values()) {
             String v = s.env() == null ? null : env.get(s.env());
@@ -97,7 +106,8 @@ public final class SettingsResolver {
             }
             String direct = null;
             int layer = -1;
-            for (int k = 0; k < given.size() && direct == null; k++) {
+            boolean ignored = !used.contains(s) && !URL_PARTS.contains(s) && s != Setting.PASSWORD_FILE;
+            for (int k = ignored ? given.size() : 0; k < given.size() && direct == null; k++) {
                 if (given.get(k).containsKey(s)) {
                     direct = given.get(k).get(s);
                     layer = k;
@@ -114,14 +124,17 @@ public final class SettingsResolver {
             String value;
             if (s == Setting.SCHEMA) {
                 // A URL's schema (Prisma's ?schema=, JDBC's currentSchema=) is where the application's objects live: it names
-                // the history schema and, as Prisma makes it, the session's search_path. A schema given on its own names the
-                // history only.
-                value = direct != null ? direct : viaUrl;
-                searchPath = direct == null ? viaUrl : null;
-                if (direct == null && viaUrl != null && viaUrl.contains(",")) {
-                    // a list, as pgjdbc takes it (currentSchema=app,public): the session's search_path; the history goes in the first
-                    value = viaUrl.substring(0, viaUrl.indexOf(',')).trim();
+                // the history schema and, as Prisma makes it, the session's search_path; a list (currentSchema=app,public, as
+                // pgjdbc takes it) puts the history in its first. A schema given on its own names the history only; one that
+                // names another schema than the URL is refused, like the URL's other parts.
+                String urlSchema = viaUrl == null ? null : viaUrl.contains(",") ? viaUrl.substring(0, viaUrl.indexOf(',')).trim() : viaUrl;
+                if (urlSchema != null && direct != null && !urlSchema.equals(direct.trim())) {
+                    throw new PgshiftException(ExitCode.CONFIG, source(s, layer, file) + " says '" + direct + "' but " + urlName
+                            + " names schema '" + urlSchema + "': a connection URL is one unit and pgshift does not combine it with "
+                            + "separate settings that disagree. Remove one of them.");
                 }
+                value = urlSchema != null ? urlSchema : direct;
+                searchPath = viaUrl;
             } else {
                 value = viaUrl != null ? viaUrl : direct;
             }
@@ -286,10 +299,32 @@ public final class SettingsResolver {
                     .orElseThrow(() -> new PgshiftException(ExitCode.CONFIG, "unknown setting '" + key + "' in the settings file " + file));
             out.put(s, props.getProperty(key).trim());
         }
+        if (out.containsKey(Setting.PASSWORD)) {
+            warnIfOthersMayRead(file, "the settings file", "--config / " + CONFIG_ENV);
+        }
         return out;
     }
 
+    /**
+     * Warns when a file holding the password may be read by other users: libpq ignores such a {@code .pgpass}; pgshift
+     * reads it (refusing would stop every run whose Secret volume has Kubernetes' default mode, 0644) and says how to
+     * narrow it. The chart and {@code k8s/} mount the password with mode 0400.
+     */
+    private static void warnIfOthersMayRead(Path file, String what, String givenBy) {
+        try {
+            Set<java.nio.file.attribute.PosixFilePermission> p = Files.getPosixFilePermissions(file);
+            if (p.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ) || p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+                Logger.getLogger(SettingsResolver.class).warnf("%s %s (%s) holds the password and other users may read it (mode %s): "
+                        + "chmod 600 it (a Kubernetes Secret volume: defaultMode 0400)", what, file, givenBy,
+                        java.nio.file.attribute.PosixFilePermissions.toString(p));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not a POSIX file system, or unreadable: reading it says so
+        }
+    }
+
     private static String readPasswordFile(Path file) {
+        warnIfOthersMayRead(file, "the password file", Setting.PASSWORD_FILE.flag() + " / " + Setting.PASSWORD_FILE.env());
         try {
             String content = Files.readString(file, StandardCharsets.UTF_8);
             int end = content.length();

@@ -107,7 +107,13 @@ public final class Database implements DataSource {
         if (stopSignal.stopped() && !afterStop) {
             throw new SQLException("stopped by " + stopSignal.stoppedBy() + ": no new session is opened", "57014");
         }
-        return cleanupConnection();
+        Connection c = cleanupConnection();
+        if (stopSignal.stopped() && !afterStop) {
+            // A stop that came while the session was opening cancelled the run's sessions before this one was registered.
+            closeQuietly(c);
+            throw new SQLException("stopped by " + stopSignal.stoppedBy() + ": no new session is opened", "57014");
+        }
+        return c;
     }
 
     /**

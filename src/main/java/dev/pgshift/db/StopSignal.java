@@ -129,7 +129,21 @@ public final class StopSignal {
 
     /** A session this run opened: SIGTERM cancels its statement ({@link Database} opens none for work after the stop). */
     void register(Connection connection) {
+        connections.removeIf(StopSignal::isClosed); // a run of many files opens and closes many sessions
         connections.add(connection);
+    }
+
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
+    }
+
+    /** The sessions registered and not yet seen closed (for the tests of the registry's bound). */
+    int registeredSessions() {
+        return connections.size();
     }
 
     /** A child process (pg_dump, pg_restore) this run started: SIGTERM ends it; {@link #forget} once it has exited. */

@@ -35,13 +35,13 @@ final class ConcurrentStep {
     private static final Logger LOG = Logger.getLogger(ConcurrentStep.class);
 
     private final MigrationFile file;
-    private final List<SqlStatement> statements;
+    private final Iterable<SqlStatement> statements;
     private final StopSignal stop;
     private final Duration builderWait;
     private final StatementRunner runner;
 
     /** @param file the migration (or rollback script) whose {@code statements} run, for messages */
-    ConcurrentStep(MigrationFile file, List<SqlStatement> statements, StopSignal stop, Duration builderWait) {
+    ConcurrentStep(MigrationFile file, Iterable<SqlStatement> statements, StopSignal stop, Duration builderWait) {
         this.file = file;
         this.statements = statements;
         this.stop = stop;

@@ -57,7 +57,7 @@ final class StatementRunner {
     }
 
     /** Runs {@code statements} on {@code c} as they are (in whatever transaction state {@code c} is), stop checked before each. */
-    void runAll(Connection c, List<SqlStatement> statements, ExecutionMode mode) {
+    void runAll(Connection c, Iterable<SqlStatement> statements, ExecutionMode mode) {
         for (SqlStatement s : statements) {
             checkStop(s);
             run(c, s, mode);
@@ -68,7 +68,7 @@ final class StatementRunner {
      * A file with its own BEGIN/COMMIT runs in autocommit as psql runs it. On a failure inside one of its transaction
      * blocks that block is rolled back; what committed before stays, and the message says so.
      */
-    void runOwnTransactions(Connection c, List<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
+    void runOwnTransactions(Connection c, Iterable<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
         c.setAutoCommit(true);
         SqlStatement lastCommitted = null;
         boolean inBlock = false;

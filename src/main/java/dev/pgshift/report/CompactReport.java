@@ -26,6 +26,7 @@ public final class CompactReport {
         n.put("failedPhase", r.failedPhase());
         n.put("error", r.error());
         n.put("database", r.database());
+        n.put("tls", r.tls());
         n.put("applied", r.migrations().size());
         if (!r.migrations().isEmpty()) {
             n.put("lastApplied", r.migrations().get(r.migrations().size() - 1).version());

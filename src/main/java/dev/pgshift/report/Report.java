@@ -29,6 +29,7 @@ public record Report(
         String error,
         String database,
         String serverVersion,
+        String tls,
         List<Phase> phases,
         List<Migration> migrations,
         BackupManifest backup,
@@ -57,7 +58,7 @@ public record Report(
 
     public static Report of(RunResult r) {
         return new Report(FORMAT_VERSION, r.runId(), r.command(), r.pgshiftVersion(), r.startedAt(), r.finishedAt(), r.duration().toMillis(),
-                r.outcome().name(), r.exitCode(), r.failedPhase(), r.error(), r.database(), r.serverVersion(),
+                r.outcome().name(), r.exitCode(), r.failedPhase(), r.error(), r.database(), r.serverVersion(), r.tls(),
                 r.phases().stream().map(p -> new Phase(p.name(), p.outcome().name(), p.duration().toMillis(), p.detail())).toList(),
                 r.migrations().stream().map(m -> new Migration(m.version(), m.description(), m.script(), m.mode(), m.duration().toMillis()))
                         .toList(),

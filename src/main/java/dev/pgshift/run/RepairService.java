@@ -41,7 +41,7 @@ public final class RepairService {
                     () -> new RunService(settings, stop, version, RunService.Options.defaults()).loadScripts());
             Connection session = rec.phase("connect", () -> new DatabaseWaiter(db, stop).connect(settings.connectTimeout()));
             reached = true;
-            rec.database(db.settings().describe(), RunService.serverVersion(session));
+            rec.database(db.settings().describe(), RunService.serverVersion(session), RunService.tls(session, db.settings().sslMode()));
             try (Connection c = session; RunLock lock = rec.phase("lock", () -> RunLock.acquire(db, settings.lockWait(), stop))) {
                 rec.phase("repair", () -> {
                     try {

@@ -25,6 +25,7 @@ public final class RunRecorder {
     private final List<CheckResult> checks = new ArrayList<>();
     private String database;
     private String serverVersion;
+    private String tls;
     private String reason;
 
     public RunRecorder(StopSignal stop, String command, String version) {
@@ -55,6 +56,10 @@ public final class RunRecorder {
         } catch (RuntimeException e) {
             phases.add(new PhaseResult(name, Outcome.FAILED, Duration.between(start, Instant.now()), String.valueOf(e.getMessage())));
             throw e;
+        } catch (OutOfMemoryError e) {
+            PgshiftException failure = MemoryReserve.release(e);
+            phases.add(new PhaseResult(name, Outcome.FAILED, Duration.between(start, Instant.now()), failure.getMessage()));
+            throw failure;
         }
     }
 
@@ -93,9 +98,10 @@ public final class RunRecorder {
         this.reason = reason;
     }
 
-    public void database(String database, String serverVersion) {
+    public void database(String database, String serverVersion, String tls) {
         this.database = database;
         this.serverVersion = serverVersion;
+        this.tls = tls;
     }
 
     public RunResult succeeded() {
@@ -116,6 +122,6 @@ public final class RunRecorder {
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
                 serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(checks),
-                List.copyOf(warnings), reason);
+                List.copyOf(warnings), reason, tls);
     }
 }

@@ -11,6 +11,8 @@ import java.util.List;
  * phase with its duration, and the migrations applied. Later stages (backup, verify) add their parts here.
  *
  * @param reason why the operator ran it (pgshift repair's --reason); null for other commands
+ * @param tls    the connection's TLS as the server saw it and the sslmode asked for ("TLSv1.3, sslmode verify-full",
+ *               "none, sslmode prefer"); null before connecting
  */
 public record RunResult(
         String runId,
@@ -29,7 +31,8 @@ public record RunResult(
         BackupManifest backup,
         List<CheckResult> checks,
         List<String> warnings,
-        String reason) {
+        String reason,
+        String tls) {
 
     public Duration duration() {
         return Duration.between(startedAt, finishedAt);

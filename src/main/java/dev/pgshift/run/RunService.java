@@ -136,6 +136,7 @@ public final class RunService {
     }
 
     private RunResult execute(String command, Mode mode) {
+        MemoryReserve.hold();
         RunRecorder rec = new RunRecorder(stop, command, version);
         Database db = database();
         boolean[] reached = {false};
@@ -164,7 +165,7 @@ public final class RunService {
             }
             main[0] = session;
             reached[0] = true;
-            rec.database(db.settings().describe(), serverVersion(session));
+            rec.database(db.settings().describe(), serverVersion(session), tls(session, db.settings().sslMode()));
             if (mode == Mode.VERIFY) {
                 verify(rec, session, await(prepared), scripts, latest(scripts));
             } else {
@@ -199,6 +200,8 @@ public final class RunService {
             result = rec.succeeded();
         } catch (PgshiftException e) {
             result = rec.failed(e);
+        } catch (OutOfMemoryError e) {
+            result = rec.failed(MemoryReserve.release(e)); // outside a phase: the reserve pays for the report
         } catch (RuntimeException e) {
             // Not one of pgshift's own failures: still a report, a termination message and a history row, with exit 1.
             LOG.debug("internal error", e);
@@ -438,6 +441,20 @@ public final class RunService {
                             + "migration.sql)"));
         }
         return scripts;
+    }
+
+    /**
+     * The session's TLS as the server saw it (pg_stat_ssl) and the sslmode that asked for it: what the report says the
+     * connection was, not what was configured ("prefer" connects in plain text to a server without TLS).
+     */
+    static String tls(Connection c, String sslMode) {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select ssl, version from pg_stat_ssl where pid = pg_backend_pid()")) {
+            String used = rs.next() && rs.getBoolean(1) ? rs.getString(2) : "none";
+            return used + ", sslmode " + sslMode;
+        } catch (SQLException e) {
+            return "unknown, sslmode " + sslMode;
+        }
     }
 
     static String serverVersion(Connection c) {

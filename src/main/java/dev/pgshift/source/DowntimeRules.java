@@ -25,9 +25,9 @@ public final class DowntimeRules {
         Set<String> created = new HashSet<>();
         List<PlanWarning> out = new ArrayList<>();
         for (MigrationScript m : pending) {
-            List<SqlStatement> statements = m.statements();
-            for (int k = 0; k < statements.size(); k++) {
-                SqlStatement s = statements.get(k);
+            int k = -1;
+            for (SqlStatement s : m.statements()) {
+                k++;
                 List<String> w = s.words();
                 for (String name : s.truncatedNames()) {
                     out.add(warn(m, s, "the name " + QualifiedName.display(name) + " is longer than " + QualifiedName.MAX_BYTES + " bytes: PostgreSQL cuts it to "
@@ -49,7 +49,7 @@ public final class DowntimeRules {
                     continue;
                 }
                 if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE")) {
-                    if (m.mode() == ExecutionMode.TRANSACTION && usedLater(s, statements.subList(k + 1, statements.size()))) {
+                    if (m.mode() == ExecutionMode.TRANSACTION && usedLater(s, m.statements().after(k + 1))) {
                         out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
                                 "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
                     }
@@ -110,7 +110,7 @@ public final class DowntimeRules {
     }
 
     /** Whether a later statement of the same transaction uses the value an ADD VALUE statement adds. */
-    private static boolean usedLater(SqlStatement addValue, List<SqlStatement> later) {
+    private static boolean usedLater(SqlStatement addValue, java.util.Iterator<SqlStatement> later) {
         List<String> w = addValue.words();
         String value = null;
         for (int i = w.indexOf("VALUE") + 1; i < w.size() && value == null; i++) {
@@ -121,8 +121,8 @@ public final class DowntimeRules {
         if (value == null) {
             return false;
         }
-        for (SqlStatement s : later) {
-            if (s.words().contains(value)) {
+        while (later.hasNext()) {
+            if (later.next().words().contains(value)) {
                 return true;
             }
         }

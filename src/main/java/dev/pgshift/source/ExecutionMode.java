@@ -35,7 +35,7 @@ public enum ExecutionMode {
      * @param path the file, for messages
      * @throws PgshiftException exit 3
      */
-    static ExecutionMode of(String path, List<SqlStatement> statements) {
+    static ExecutionMode of(String path, Iterable<SqlStatement> statements) {
         SqlStatement firstTx = null;
         SqlStatement firstNonTx = null;
         SqlStatement control = null;

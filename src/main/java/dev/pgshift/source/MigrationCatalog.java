@@ -91,11 +91,11 @@ public final class MigrationCatalog {
         List<MigrationScript> out = new ArrayList<>();
         named.sort(Comparator.comparing(n -> versionKey(n.version), MigrationCatalog::compareVersions));
         for (Named n : named) {
-            List<SqlStatement> statements = SqlTokenizer.split(n.file.content());
+            Statements statements = Statements.of(n.file.content());
             MigrationFile down = rollbacks.remove(n.file.location() + "/" + n.file.relativePath());
             Rollback rollback = null;
             if (down != null) {
-                List<SqlStatement> downStatements = SqlTokenizer.split(down.content());
+                Statements downStatements = Statements.of(down.content());
                 rollback = new Rollback(down, downStatements, ExecutionMode.of(down.displayPath(), downStatements));
             }
             out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, ExecutionMode.of(n.file.displayPath(), statements),

@@ -89,10 +89,17 @@ public final class MigrationLocations {
     /** The file as UTF-8 text; one that is not names itself, the line and the byte (a Latin-1 file gave "Input length = 1"). */
     private static String utf8(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
+        // Checked through a small buffer, then decoded once into the String: a buffer of the whole text would cost twice
+        // the file's size again (a char is two bytes) on top of the bytes and the String.
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        CoderResult result = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in, out, true);
+        CharBuffer chunk = CharBuffer.allocate(8192);
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CoderResult result;
+        do {
+            chunk.clear();
+            result = decoder.decode(in, chunk, true);
+        } while (result.isOverflow());
         boolean utf16 = bytes.length >= 2 && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
                 || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
         int nul = -1;
@@ -113,8 +120,7 @@ public final class MigrationLocations {
             throw new PgshiftException(ExitCode.CONFIG, file + ":" + line + ": " + what + " (byte 0x" + String.format("%02X", bytes[at] & 0xff)
                     + " at offset " + at + "): pgshift reads migration files as UTF-8, as PostgreSQL tools do; " + fix);
         }
-        out.flip();
-        return out.toString();
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private static boolean hidden(Path rel) {

@@ -1,7 +1,5 @@
 package dev.pgshift.source;
 
-import java.util.List;
-
 /**
  * One migration in pgshift's ordered stream, whatever naming scheme it came from.
  *
@@ -10,7 +8,7 @@ import java.util.List;
  * @param description the description part of its name
  * @param scheme      the naming scheme that matched
  * @param file        the file it came from
- * @param statements  its statements, split by pgshift's tokenizer
+ * @param statements  its statements, as pgshift's tokenizer reads them
  * @param mode        how it runs: in one transaction, statement by statement outside one, or under its own BEGIN/COMMIT
  * @param rollback    its rollback script, or null when none is kept
  */
@@ -19,7 +17,7 @@ public record MigrationScript(
         String description,
         Scheme scheme,
         MigrationFile file,
-        List<SqlStatement> statements,
+        Statements statements,
         ExecutionMode mode,
         Rollback rollback) {
 

@@ -1,10 +1,8 @@
 package dev.pgshift.source;
 
-import java.util.List;
-
 /**
  * The rollback script kept beside a migration: {@code <name>.rollback.sql} beside a file migration, {@code down.sql}
  * in a Prisma folder. Classified by the same tokenizer, so a DROP INDEX CONCURRENTLY runs outside a transaction.
  */
-public record Rollback(MigrationFile file, List<SqlStatement> statements, ExecutionMode mode) {
+public record Rollback(MigrationFile file, Statements statements, ExecutionMode mode) {
 }

@@ -46,10 +46,10 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         return text.substring(wordStart[from], wordEnd[to]);
     }
 
-    /** The statement on one line, white space collapsed, cut after {@code max} characters: for messages. */
+    /** The statement on one line, white space collapsed, cut after {@code max} characters, control characters escaped: for messages. */
     public String excerpt(int max) {
         String flat = text.replaceAll("\\s+", " ").strip();
-        return flat.length() <= max ? flat : flat.substring(0, max - 1) + "...";
+        return dev.pgshift.Printable.escape(flat.length() <= max ? flat : flat.substring(0, max - 1) + "...");
     }
 
     /** The first {@code n} words joined by spaces, for messages. */

@@ -20,14 +20,43 @@ public final class SqlTokenizer {
 
     /** The statements of {@code sql}, in order. */
     public static List<SqlStatement> split(String sql) {
-        return new Scan(sql).run();
+        List<SqlStatement> out = new ArrayList<>();
+        iterate(sql).forEachRemaining(out::add);
+        return out;
+    }
+
+    /**
+     * The statements of {@code sql}, read one at a time as the iterator is advanced: a pass over a large file holds one
+     * statement at a time, not all of them ({@link Statements}).
+     */
+    public static java.util.Iterator<SqlStatement> iterate(String sql) {
+        Scan scan = new Scan(sql);
+        return new java.util.Iterator<>() {
+            private SqlStatement next = scan.next();
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public SqlStatement next() {
+                if (next == null) {
+                    throw new java.util.NoSuchElementException();
+                }
+                SqlStatement s = next;
+                next = scan.next();
+                return s;
+            }
+        };
     }
 
     /** One pass over a file's text. */
     private static final class Scan {
         private final String sql;
         private final int n;
-        private final List<SqlStatement> out = new ArrayList<>();
+        private final java.util.ArrayDeque<SqlStatement> out = new java.util.ArrayDeque<>();
+        private boolean done;
         private int i;
         private int line = 1;
         private boolean standardStrings = true;
@@ -47,8 +76,22 @@ public final class SqlTokenizer {
             this.n = sql.length();
         }
 
-        List<SqlStatement> run() {
-            while (i < n) {
+        /** The next statement, or null at the end of the text. */
+        SqlStatement next() {
+            while (out.isEmpty() && !done) {
+                if (i < n) {
+                    step();
+                } else {
+                    finish(n);
+                    done = true;
+                }
+            }
+            return out.poll();
+        }
+
+        /** Reads one token (or comment, or white space) at {@code i}; a ";" that ends a statement queues it. */
+        private void step() {
+            {
                 char c = sql.charAt(i);
                 char next = i + 1 < n ? sql.charAt(i + 1) : '\0';
                 if (c == '\n') {
@@ -117,8 +160,6 @@ public final class SqlTokenizer {
                     i++;
                 }
             }
-            finish(n);
-            return out;
         }
 
         private void begin() {

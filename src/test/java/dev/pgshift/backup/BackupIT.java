@@ -19,12 +19,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import dev.pgshift.testing.OneMajor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backups against the suite's server (14 to 18, -Dpg.version) with a pg_dump of its major or newer (PgClients), and the
- * version gate: an older pg_dump is refused.
+ * version gate: an older pg_dump is refused. What a backup does with its files (names, retention, leftovers, kills,
+ * full volumes) does not depend on the server's major: those tests are tagged {@link OneMajor#TAG}.
  */
 class BackupIT {
     @TempDir
@@ -102,7 +105,7 @@ class BackupIT {
         assertEquals(0, run.exitCode(), run.toString());
         assertEquals(1, completeDumps().size(), files().toString());
         String dump = completeDumps().get(0);
-        assertTrue(dump.matches("\\d{8}T\\d{6}Z_" + db.name() + "_[0-9a-f]{8}\\.dump"), dump);
+        assertTrue(dump.matches("\\d{8}T\\d{6}Z_" + db.name() + "_[0-9a-f]{12}_[0-9a-f]{8}\\.dump"), dump);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backups.resolve(dump))));
         String manifest = Files.readString(backups.resolve(dump + ".manifest.json"));
         assertTrue(manifest.contains("\"schemaVersionBefore\" : \"1\"") && manifest.contains("\"pendingMigrations\" : [ \"2\" ]"), manifest);
@@ -199,6 +202,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void nothingPendingMakesNoBackup() throws Exception {
         TestDb db = setUp("nopending");
         List<String> before = files();
@@ -209,6 +213,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void backupThatCannotBeWrittenStopsTheRunBeforeMigrating() throws Exception {
         TestDb db = setUp("unwritable");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
@@ -226,6 +231,7 @@ class BackupIT {
      * pg_dump said, nothing migrated, nothing left on the volume; the next run, with room, backs up and migrates.
      */
     @Test
+    @Tag(OneMajor.TAG)
     void fullBackupVolumeStopsTheRunBeforeMigratingAndLeavesNothingOnIt() throws Exception {
         TestDb db = setUp("diskfull");
         db.execute("INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text), g FROM generate_series(1001, 150000) g");
@@ -276,6 +282,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void killDuringTheDumpLeavesNoCompleteLookingFileAndTheNextRunSucceeds() throws Exception {
         TestDb db = setUp("killdump");
         PgshiftProcess run = runUntilDumping(db);
@@ -337,6 +344,7 @@ class BackupIT {
      * the progress interval, the file is private while it grows, and the slow archive still ends up complete.
      */
     @Test
+    @Tag(OneMajor.TAG)
     void longDumpLogsProgressAndStaysPrivateWhileWritten() throws Exception {
         TestDb db = setUp("progress");
         db.execute("INSERT INTO accounts SELECT g, md5(g::text), g FROM generate_series(1001, 20000) g");
@@ -371,6 +379,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void restoreRefusesABackupWhoseBytesChanged() throws Exception {
         TestDb db = setUp("flipped");
         Result b = PgshiftProcess.run(List.of("backup"), env(db));
@@ -386,6 +395,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void retentionKeepsExactlyN() throws Exception {
         TestDb db = setUp("retention");
         List<String> made = new ArrayList<>();
@@ -400,22 +410,113 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void aSharedBackupDirectoryKeepsAnotherDatabasesBackupInProgress() throws Exception {
         TestDb db = setUp("shared");
-        Files.createDirectories(backups);
-        Path mine = Files.writeString(backups.resolve(".20260101T000000Z_" + db.name() + "_0badc0de.dump.partial"), "left by a killed run");
+        Result first = PgshiftProcess.run(List.of("backup"), env(db));
+        assertEquals(0, first.exitCode(), first.toString());
+        String made = completeDumps().get(0); // <time>_<database>_<key>_<run>.dump
+        String ownPrefix = made.substring(0, made.length() - "_12345678.dump".length()).replaceFirst("^\\d{8}T\\d{6}Z", "");
+        Path mine = Files.writeString(backups.resolve(".20260101T000000Z" + ownPrefix + "_0badc0de.dump.partial"), "left by a killed run");
         Path theirs = Files.writeString(backups.resolve(".20260101T000000Z_otherdb_12345678.dump.partial"), "being written right now");
+        // Named the way pgshift named them before names carried the server's and database's key: which server's database
+        // wrote it cannot be told, so only a leftover untouched for a day is removed.
+        Path oldRecent = Files.writeString(backups.resolve(".20260101T000001Z_" + db.name() + "_0badc0de.dump.partial"), "maybe being written");
+        Path oldStale = Files.writeString(backups.resolve(".20260101T000002Z_" + db.name() + "_0badc0de.dump.partial"), "left long ago");
+        Files.setLastModifiedTime(oldStale, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(2))));
         // A database whose name contains this one's between underscores: its backups are not this database's to prune.
         Path similar = Files.writeString(backups.resolve("20200101T000000Z_x_" + db.name() + "_y_12345678.dump"), "another database's backup");
+        Thread.sleep(1100); // file names carry the second
         Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "1"), env(db));
         assertEquals(0, r.exitCode(), r.toString());
         assertFalse(Files.exists(mine), "this database's leftover is removed: " + files());
         assertTrue(Files.exists(theirs), "another database's run (its own run lock) may be writing it: " + files());
+        assertTrue(Files.exists(oldRecent), "an old-style leftover touched within the day may be another server's: " + files());
+        assertFalse(Files.exists(oldStale), "an old-style leftover untouched for a day is removed: " + files());
         assertTrue(Files.exists(similar), "retention keeps to this database's own backups: " + files());
-        assertEquals(1, completeDumps().stream().filter(f -> f.contains("Z_" + db.name() + "_")).count(), files().toString());
+        assertEquals(1, completeDumps().stream().filter(f -> f.contains(ownPrefix + "_")).count(), files().toString());
+        assertFalse(completeDumps().contains(made), "the first backup is pruned with --backup-keep 1: " + files());
+    }
+
+    /**
+     * Databases whose names read alike in a file name (shop.eu, shop-eu), and one database reached through two server
+     * addresses, share a backup directory with --backup-keep 1: backed up in turn and at once, each keeps its newest
+     * backup; a backup named the way pgshift named them before keys is pruned as its manifest's database's, and only so.
+     */
+    @Test
+    @Tag(OneMajor.TAG)
+    void databasesWhoseNamesReadAlikeAndTwoServersKeepTheirOwnBackups() throws Exception {
+        TestDb owner = setUp("alike");
+        TestDb dotted = alias(owner, owner.name() + ".eu");
+        TestDb dashed = alias(owner, owner.name() + "-eu");
+        Map<String, String> viaIp = env(dotted);
+        viaIp.put("PGHOST", "127.0.0.1");
+        List<Map<String, String>> targets = List.of(env(dotted), env(dashed), viaIp);
+        Map<String, Long> expected = Map.of("localhost/" + dotted.name(), 1L, "localhost/" + dashed.name(), 1L, "127.0.0.1/" + dotted.name(), 1L);
+        for (int round = 0; round < 2; round++) {
+            for (Map<String, String> target : targets) {
+                Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "1"), target);
+                assertEquals(0, r.exitCode(), r.toString());
+                Map<String, Long> kept = backupsByTarget();
+                assertTrue(expected.keySet().containsAll(kept.keySet()), "nothing but these databases' backups: " + files());
+                assertTrue(kept.values().stream().allMatch(n -> n == 1), "each keeps exactly its newest: " + kept);
+            }
+        }
+        assertEquals(expected, backupsByTarget(), files().toString());
+
+        List<PgshiftProcess> atOnce = new ArrayList<>();
+        for (Map<String, String> target : targets) {
+            atOnce.add(PgshiftProcess.start(List.of("backup", "--backup-keep", "1"), target));
+        }
+        for (PgshiftProcess p : atOnce) {
+            Result r = p.await(Duration.ofSeconds(120));
+            assertEquals(0, r.exitCode(), r.toString());
+        }
+        assertEquals(expected, backupsByTarget(), files().toString());
+
+        // Backups named <time>_<database with . as ->_<run>.dump, their manifests without a port: both databases' read alike.
+        String oldName = "20200101T000000Z_" + dashed.name() + "_0000000%d.dump";
+        int i = 0;
+        for (TestDb db : List.of(dotted, dashed)) {
+            String dump = completeDumps().stream().filter(f -> manifestOf(f).get("database").asText().equals(db.name())
+                    && manifestOf(f).get("host").asText().equals("localhost")).findFirst().orElseThrow();
+            String name = String.format(oldName, ++i);
+            Files.copy(backups.resolve(dump), backups.resolve(name));
+            com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode) manifestOf(dump);
+            m.put("file", name).put("startedAt", "2020-01-01T00:00:00Z").remove("port");
+            Files.writeString(backups.resolve(name + ".manifest.json"), m.toPrettyString());
+        }
+        Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "1"), env(dotted));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertFalse(files().contains(String.format(oldName, 1)), "the old-style backup of " + dotted.name() + " is pruned: " + files());
+        assertTrue(files().contains(String.format(oldName, 2)), "the old-style backup of " + dashed.name() + " is kept: " + files());
+        assertTrue(r.stderr().contains("retention: deleting " + String.format(oldName, 1)), r.stderr());
+    }
+
+    /** A database named exactly {@code name}, owned by {@code owner}'s role (whose password it shares). */
+    private static TestDb alias(TestDb owner, String name) throws Exception {
+        try (java.sql.Connection c = owner.server().admin("postgres"); java.sql.Statement st = c.createStatement()) {
+            st.execute("create database \"" + name + "\" owner " + owner.user());
+        }
+        return new TestDb(owner.server(), name, owner.user(), owner.password());
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode manifestOf(String dump) {
+        try {
+            return dev.pgshift.Json.MAPPER.readTree(backups.resolve(dump + ".manifest.json").toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Complete backups per host/database, read from their manifests. */
+    private Map<String, Long> backupsByTarget() throws Exception {
+        return completeDumps().stream().collect(java.util.stream.Collectors.groupingBy(
+                f -> manifestOf(f).get("host").asText() + "/" + manifestOf(f).get("database").asText(), java.util.stream.Collectors.counting()));
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void maxAgeDeletesOldBackupsButNeverTheNewOne() throws Exception {
         TestDb db = setUp("maxage");
         Result first = PgshiftProcess.run(List.of("backup"), env(db));
@@ -433,6 +534,7 @@ class BackupIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void sigtermDuringTheDumpStopsWithExit75AndNoCompleteLookingFile() throws Exception {
         TestDb db = setUp("termdump");
         PgshiftProcess run = runUntilDumping(db);

@@ -113,7 +113,38 @@ class CliContractTest {
     @Test
     @Launch(value = "frobnicate", exitCode = 2)
     void unknownCommandIsAUsageError(LaunchResult result) {
-        assertTrue(result.getErrorOutput().contains("frobnicate"), result.getErrorOutput());
+        assertTrue(result.getErrorOutput().contains("unknown command 'frobnicate'; see 'pgshift --help'"), result.getErrorOutput());
+        assertFalse(result.getErrorOutput().contains("Unmatched argument"), result.getErrorOutput());
+    }
+
+    /**
+     * Commands of Flyway, Prisma, Liquibase and the like get pgshift's own answer in one line (exit 2); one that reads is
+     * never pointed at a command that writes (validate was "did you mean 'migrate'?", status "'restore'?", clean "'plan'?").
+     */
+    @Test
+    void anotherToolsCommandGetsPgshiftsOwnAnswerAndAReadIsNeverSentToAWrite(QuarkusMainLauncher launcher) {
+        for (String read : new String[] {"validate", "status", "info", "Status"}) {
+            String err = launcher.launch(read).getErrorOutput();
+            assertTrue(err.contains("unknown command '" + read + "': to see what is applied and pending, without changing anything: "
+                    + "'pgshift plan' (add --exit-code for CI"), err);
+            assertFalse(err.contains("did you mean"), err);
+        }
+        String[][] cases = {{"baseline", "'pgshift run --adopt-through VERSION'"}, {"resolve", "'pgshift repair --applied VERSION'"},
+            {"clean", "pgshift drops no database objects, except 'pgshift reset --confirm DATABASE'"}, {"deploy", "'pgshift run'"},
+            {"down", "'pgshift rollback --to VERSION'"}, {"help", "'pgshift --help'"}};
+        for (String[] c : cases) {
+            LaunchResult r = launcher.launch(c[0]);
+            assertEquals(2, r.exitCode());
+            assertTrue(r.getErrorOutput().contains("unknown command '" + c[0] + "': ") && r.getErrorOutput().contains(c[1]), r.getErrorOutput());
+            assertFalse(r.getErrorOutput().contains("did you mean"), r.getErrorOutput());
+        }
+        for (String far : new String[] {"validat", "stats", "plann"}) {
+            String err = launcher.launch(far).getErrorOutput();
+            for (String writer : new String[] {"'run'", "'migrate'", "'backup'", "'restore'", "'repair'", "'rollback'", "'reset'"}) {
+                assertFalse(err.contains(writer), far + " is no near typo of a command that writes: " + err);
+            }
+        }
+        assertTrue(launcher.launch("plann").getErrorOutput().contains("did you mean 'plan'?"));
     }
 
     @Test

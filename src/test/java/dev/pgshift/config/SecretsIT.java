@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The password appears in no channel pgshift writes to, on success and on each failure path. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // what reaches pgshift's outputs does not depend on the server's major
 class SecretsIT {
     @TempDir
     Path tmp;
@@ -138,6 +139,75 @@ class SecretsIT {
         assertEquals("rw-------", modes(termination));
         assertEquals("rwx------", modes(backups));
         assertEquals("rwx------", modes(report.getParent()));
+    }
+
+    /**
+     * pg_dump and pg_restore get the password through a 0600 PGPASSFILE in a 0700 directory, never in their environment
+     * (readable in /proc by the user's other processes, inherited by what they start); pg_restore reading the archive
+     * back gets no connection at all; the file is gone when the run ends. A password file others may read is warned about.
+     */
+    @Test
+    void theToolsGetThePasswordThroughAPrivateFileNeverTheirEnvironment() throws Exception {
+        TestDb db = PgServer.get().newDatabase("passfile");
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path seen = Files.createDirectories(tmp.resolve("seen"));
+        for (Path real : List.of(dev.pgshift.testing.PgClients.pgDump(), dev.pgshift.testing.PgClients.pgRestore())) {
+            String tool = real.getFileName().toString();
+            Path script = bin.resolve(tool);
+            Files.writeString(script, "#!/bin/sh\n"
+                    + "f=\"" + seen + "/" + tool + ".$$\"\n"
+                    + "{ echo \"ARGS $*\"; env; if [ -n \"$PGPASSFILE\" ]; then echo \"FILEMODE $(stat -c %a \"$PGPASSFILE\")\"; "
+                    + "echo \"DIRMODE $(stat -c %a \"$(dirname \"$PGPASSFILE\")\")\"; echo \"CONTENT $(cat \"$PGPASSFILE\")\"; fi; } > \"$f\"\n"
+                    + "exec \"" + real + "\" \"$@\"\n");
+            script.toFile().setExecutable(true);
+        }
+        // --verify-restore (a pg_restore that connects) where this pg_restore can load into the server (not 17 into 16)
+        boolean restores = dev.pgshift.testing.PgClients.restoresInto(db.server().major());
+        if (restores) {
+            try (java.sql.Connection admin = db.server().admin("postgres"); java.sql.Statement st = admin.createStatement()) {
+                st.execute("alter role " + db.user() + " createdb");
+            }
+        }
+        Path pw = db.passwordFile(tmp);
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        List<String> args = new ArrayList<>(List.of("run", "--backup", "always", "--verify-restore=" + restores, "--backup-dir", tmp.resolve("b").toString(),
+                "--pg-dump", bin.resolve("pg_dump").toString(), "--url", db.jdbcUrl() + "?sslmode=disable", "--user", db.user(),
+                "--password-file", pw.toString()));
+        Result r = PgshiftProcess.run(args, Map.of());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("the password file " + pw + " (--password-file / PGSHIFT_PASSWORD_FILE) holds the password and "
+                + "other users may read it (mode rw-r--r--)"), r.stderr());
+        assertNoSecret(db, r);
+
+        List<String> records = new ArrayList<>();
+        try (var files = Files.list(seen)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                records.add(f.getFileName() + "\n" + Files.readString(f));
+            }
+        }
+        List<String> connecting = records.stream().filter(x -> x.contains("PGHOST=")).toList();
+        List<String> offline = records.stream().filter(x -> !x.contains("PGHOST=") && !x.contains("ARGS --version")).toList();
+        assertTrue(connecting.stream().anyMatch(x -> x.startsWith("pg_dump.")), "pg_dump connects: " + records);
+        assertEquals(restores, connecting.stream().anyMatch(x -> x.startsWith("pg_restore.")), "--verify-restore's pg_restore connects: " + records);
+        assertTrue(offline.size() >= 2, "reading the archive back (while dumping, then its table of contents) needs no server: " + records);
+        String passFile = null;
+        for (String x : connecting) {
+            assertFalse(x.contains("PGPASSWORD"), x);
+            assertFalse(x.replace("CONTENT *:*:*:*:" + db.password(), "").contains(db.password()), "the password only in the file: " + x);
+            assertTrue(x.contains("FILEMODE 600") && x.contains("DIRMODE 700") && x.contains("CONTENT *:*:*:*:" + db.password()), x);
+            passFile = x.lines().filter(l -> l.startsWith("PGPASSFILE=")).findFirst().orElseThrow().substring("PGPASSFILE=".length());
+        }
+        for (String x : offline) {
+            assertFalse(x.contains("PGPASS") || x.contains(db.password()) || x.contains("PGUSER="), "no connection settings: " + x);
+        }
+        assertFalse(Files.exists(Path.of(passFile)), "the password file is removed when the tools are done");
+        assertFalse(Files.exists(Path.of(passFile).getParent()), "and its directory");
+
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Result quiet = PgshiftProcess.run(List.of("plan", "--url", db.jdbcUrl() + "?sslmode=disable", "--user", db.user(),
+                "--password-file", pw.toString()), Map.of());
+        assertEquals(0, quiet.exitCode(), quiet.toString());
+        assertFalse(quiet.stderr().contains("other users may read it"), quiet.stderr());
     }
 
     private static String modes(Path p) throws java.io.IOException {

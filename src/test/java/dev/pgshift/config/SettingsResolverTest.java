@@ -264,10 +264,16 @@ class SettingsResolverTest {
         Settings s = resolve();
         assertEquals("app", s.schema());
         assertEquals("app", s.connection().searchPath());
+        // A URL and a --schema that disagree are refused like the URL's other parts (was: --schema silently won)
         flags.put(Setting.SCHEMA, "history");
-        Settings flagged = resolve();
-        assertEquals("history", flagged.schema());
-        assertNull(flagged.connection().searchPath(), "--schema names the history only");
+        assertTrue(fails().getMessage().contains("--schema says 'history' but PGSHIFT_URL names schema 'app'"), fails().getMessage());
+        flags.put(Setting.SCHEMA, "app");
+        Settings agreeing = resolve();
+        assertEquals("app", agreeing.schema());
+        assertEquals("app", agreeing.connection().searchPath());
+        env.remove("PGSHIFT_URL");
+        flags.put(Setting.SCHEMA, "history");
+        assertNull(resolve().connection().searchPath(), "--schema alone names the history only");
         env.put("PGSHIFT_URL", "jdbc:postgresql://db:5432/shop?currentSchema=app");
         flags.clear();
         assertEquals("app", resolve().connection().searchPath());
@@ -276,6 +282,21 @@ class SettingsResolverTest {
         Settings list = resolve();
         assertEquals("app", list.schema(), "the history in the first schema of the list");
         assertEquals("app,public", list.connection().searchPath());
+    }
+
+    /** Settings from the environment or the settings file that a command does not act on are ignored, as the README says. */
+    @Test
+    void environmentSettingsACommandDoesNotUseAreIgnored() {
+        env.putAll(Map.of("PGSHIFT_BACKUP_KEEP", "lots", "PGSHIFT_LOCK_WAIT", "abc", "PGUSER", "app"));
+        java.util.Set<Setting> history = java.util.EnumSet.of(Setting.URL, Setting.HOST, Setting.PORT, Setting.DATABASE, Setting.USER,
+                Setting.PASSWORD_FILE, Setting.SSL_MODE, Setting.SSL_ROOT_CERT, Setting.SCHEMA, Setting.CONNECT_TIMEOUT);
+        Settings s = new SettingsResolver(env).resolve(flags, null, history);
+        assertEquals(5, s.backup().keep(), "the default, not the environment's value for another command");
+        assertEquals("app", s.connection().user(), "the connection's settings are read");
+        java.util.Set<Setting> backup = java.util.EnumSet.copyOf(history);
+        backup.add(Setting.BACKUP_KEEP);
+        PgshiftException e = assertThrows(PgshiftException.class, () -> new SettingsResolver(env).resolve(flags, null, backup));
+        assertTrue(e.getMessage().contains("PGSHIFT_BACKUP_KEEP"), e.getMessage());
     }
 
     @Test

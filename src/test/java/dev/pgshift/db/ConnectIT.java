@@ -8,6 +8,7 @@ import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
 import dev.pgshift.testing.TestDb;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -15,7 +16,19 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Waiting for the database, and TLS. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // waiting and TLS are pgjdbc's and the network's, not the major's
 class ConnectIT {
+    @org.junit.jupiter.api.io.TempDir
+    Path tmp;
+
+    private static String readString(Path p) {
+        try {
+            return java.nio.file.Files.readString(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
 
     private static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
@@ -68,9 +81,16 @@ class ConnectIT {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("PGSSLMODE", "verify-full");
         env.put("PGSSLROOTCERT", PgServer.get().certs().caCert().toString());
-        Result r = PgshiftProcess.run(List.of("run"), env);
+        Path report = tmp.resolve("tls-report.json");
+        Result r = PgshiftProcess.run(List.of("run", "--report-file", report.toString()), env);
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals(5, db.appliedVersions().size());
+        // What the connection was, as the server saw it (pg_stat_ssl), in the summary and the report
+        assertTrue(r.stdout().matches("(?s).*database  .*; TLS TLSv1\\.[23], sslmode verify-full\\).*"), r.stdout());
+        assertTrue(readString(report).matches("(?s).*\"tls\" : \"TLSv1\\.[23], sslmode verify-full\".*"), readString(report));
+        Result plain = PgshiftProcess.run(List.of("run"), db.env());
+        assertEquals(0, plain.exitCode(), plain.toString());
+        assertTrue(plain.stdout().contains("; TLS none, sslmode disable)"), plain.stdout());
     }
 
     @Test

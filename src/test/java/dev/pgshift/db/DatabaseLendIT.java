@@ -15,8 +15,30 @@ import java.sql.Statement;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** A session lent to Flyway (Database#lend): Flyway works on the run's session instead of opening one of its own. */
+/**
+ * The run's sessions in process: a session lent to Flyway (Database#lend), so Flyway works on the run's session instead
+ * of opening one of its own; the stop's registry of sessions.
+ */
 class DatabaseLendIT {
+
+    @Test
+    void closedSessionsLeaveTheStopsRegistryAndNoWorkSessionOpensOnceStopped() throws Exception {
+        TestDb tdb = PgServer.get().newDatabase("registry");
+        StopSignal stop = new StopSignal();
+        Database db = Database.of(new SettingsResolver(tdb.env()).resolve(Map.of(), null), stop);
+        for (int i = 0; i < 30; i++) {
+            db.getConnection().close();
+        }
+        try (Connection open = db.getConnection()) {
+            assertTrue(stop.registeredSessions() <= 2, "closed sessions are dropped from the registry: " + stop.registeredSessions());
+            stop.stop("SIGTERM");
+            SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, db::getConnection);
+            assertEquals("57014", refused.getSQLState());
+            try (Connection cleanup = db.afterStop().getConnection()) {
+                assertTrue(pid(cleanup) > 0, "a session to record what the run did still opens after a stop");
+            }
+        }
+    }
 
     @Test
     void aLentSessionServesOneRequestAndClosingItLeavesTheSessionOpen() throws Exception {

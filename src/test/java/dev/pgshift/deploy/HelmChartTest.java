@@ -167,6 +167,35 @@ class HelmChartTest {
         assertEquals(retryable, rules.get(1).getOnExitCodes().getValues(), "the chart's retryable codes are pgshift's");
     }
 
+    /**
+     * The image's bundled migrations (pgshift's demo set, in its own image) run only where the chart gives none of its
+     * own, or where asked for both: an existing ConfigMap rendered PGSHIFT_BUNDLED=true and planned the demo set too.
+     */
+    @Test
+    void theBundledSetRunsOnlyWhenTheChartGivesNoMigrations() throws Exception {
+        Path values = CHART.resolve("ci/default-values.yaml");
+        String[][] cases = {{"true"}, {"false", "--set", "migrations.existingConfigMap=app-migrations"},
+            {"false", "--set", "migrations.fromChartFiles=true"},
+            {"true", "--set", "migrations.existingConfigMap=app-migrations", "--set", "migrations.bundled=true"},
+            {"false", "--set", "migrations.bundled=false"}};
+        for (String[] c : cases) {
+            String[] more = java.util.Arrays.copyOfRange(c, 1, c.length);
+            for (Job j : render(values, more).stream().filter(o -> o instanceof Job).map(Job.class::cast).toList()) {
+                String bundled = j.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                        .filter(e -> e.getName().equals("PGSHIFT_BUNDLED")).findFirst().orElseThrow().getValue();
+                assertEquals(c[0], bundled, j.getMetadata().getName() + " with " + String.join(" ", more));
+            }
+            K8sTools.Result notes = helm(concat(new String[] {"install", "rel", CHART.toString(), "-f", values.toString(), "--dry-run=client"}, more));
+            assertTrue(notes.output().contains("Migrations: " + (c[0].equals("true") ? "the image's bundled set" : "")), notes.output());
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void noSecretValueIsRenderedIntoAJob() throws Exception {
         Path values = CHART.resolve("ci/chart-secret-values.yaml");

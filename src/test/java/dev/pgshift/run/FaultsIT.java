@@ -536,10 +536,12 @@ class FaultsIT {
     void pgDumpDiesWithAKilledRunAndTheNextRunCompletesWithCompleteBackupsOnly() throws Exception {
         TestDb db = PgServer.get().newDatabase("dumpkilled");
         Path dir = tableThenAlter(db);
-        // Left by interrupted runs of an earlier release: a manifest without its dump, a dump without its manifest.
+        // Left by interrupted runs of an earlier release (names without the server's key), days ago: a manifest without its
+        // dump, a dump without its manifest.
         Files.createDirectories(backups());
-        Files.writeString(backups().resolve("20260101T000000Z_" + db.name() + "_deadbeef.dump.manifest.json"), "{}");
-        Files.writeString(backups().resolve("20260101T000001Z_" + db.name() + "_cafebabe.dump"), "PGDMP");
+        java.nio.file.attribute.FileTime daysAgo = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(2)));
+        Files.setLastModifiedTime(Files.writeString(backups().resolve("20260101T000000Z_" + db.name() + "_deadbeef.dump.manifest.json"), "{}"), daysAgo);
+        Files.setLastModifiedTime(Files.writeString(backups().resolve("20260101T000001Z_" + db.name() + "_cafebabe.dump"), "PGDMP"), daysAgo);
         try (Connection blocker = session(db, "blocker-app"); Statement st = blocker.createStatement()) {
             blocker.setAutoCommit(false);
             st.execute("lock table t in access exclusive mode"); // pg_dump waits for its ACCESS SHARE lock on t

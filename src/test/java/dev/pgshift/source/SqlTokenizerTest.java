@@ -8,6 +8,35 @@ import org.junit.jupiter.api.Test;
 
 class SqlTokenizerTest {
 
+    /** A statement shown in a message cannot carry a terminal escape or a line break into the log. */
+    @Test
+    void excerptsEscapeControlCharacters() {
+        SqlStatement s = SqlTokenizer.split("CREATE TABLE \"a\u001b[2Jb\" (c int);").get(0);
+        assertEquals("CREATE TABLE \"a\\x1b[2Jb\" (c int)", s.excerpt(80));
+    }
+
+    /** A large text read statement by statement gives what a text kept whole gives. */
+    @Test
+    void aLargeTextReadOneStatementAtATimeGivesTheSameStatements() {
+        StringBuilder sb = new StringBuilder("SET lock_timeout = '1s';\n");
+        for (int i = 0; sb.length() <= Statements.KEPT_UP_TO; i++) {
+            sb.append("INSERT INTO t VALUES (").append(i).append(", 'x;y', $$a;b$$); -- c;\n");
+        }
+        sb.append("COPY t FROM stdin;\n1\tx\n\\.\nCREATE INDEX CONCURRENTLY i ON t (c);\n");
+        String sql = sb.toString();
+        List<SqlStatement> whole = SqlTokenizer.split(sql);
+        List<SqlStatement> streamed = new java.util.ArrayList<>();
+        Statements.of(sql).forEach(streamed::add);
+        assertEquals(whole.size(), streamed.size());
+        for (int k = 0; k < whole.size(); k++) {
+            assertEquals(whole.get(k).text(), streamed.get(k).text());
+            assertEquals(whole.get(k).line(), streamed.get(k).line());
+            assertEquals(whole.get(k).copyData(), streamed.get(k).copyData());
+        }
+        assertEquals(whole.size() - 3, Statements.of(sql).stream().skip(1).filter(st -> st.startsWith("INSERT")).count());
+        assertEquals("CREATE", Statements.of(sql).after(whole.size() - 1).next().words().get(0));
+    }
+
     private static List<Kind> kinds(String sql) {
         return SqlTokenizer.split(sql).stream().map(SqlStatement::kind).toList();
     }

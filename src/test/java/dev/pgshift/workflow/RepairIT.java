@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** pgshift repair: the day after a failure or a deliberate edit, recorded with who and why, never running migration SQL. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // edits of pgshift's own history rows: not the major
 class RepairIT {
     @TempDir
     Path tmp;

@@ -107,6 +107,10 @@ affinity:
   value: {{ $v.run.logJson | quote }}
 - name: PGSHIFT_REPORT_FILE
   value: /tmp/pgshift-report.json
+{{- range $key, $value := $v.run.settings }}
+- name: PGSHIFT_{{ $key | upper | replace "-" "_" }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- end }}
 
 {{- define "pgshift.volumeMounts" -}}

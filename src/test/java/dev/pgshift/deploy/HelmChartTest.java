@@ -190,6 +190,39 @@ class HelmChartTest {
         }
     }
 
+    /**
+     * Every pod of the chart gets the same settings: run.settings reach the hook Job, the post Job and the helm test pod
+     * alike, and run.extraArgs both Jobs that run migrations (the post Job had none: `--schema app` there made the post
+     * run exit 3 and the test exit 6).
+     */
+    @Test
+    void everyPodGetsTheSameSettingsAndBothMigrationJobsTheExtraArguments() throws Exception {
+        List<HasMetadata> objects = render(CHART.resolve("ci/post-job-values.yaml"), "--set", "run.settings.schema=app",
+                "--set", "run.settings.out-of-order=true", "--set", "run.extraArgs={--lock-wait,30s}");
+        List<Container> pods = new ArrayList<>();
+        for (HasMetadata o : objects) {
+            if (o instanceof Job j) {
+                pods.add(j.getSpec().getTemplate().getSpec().getContainers().get(0));
+            } else if (o instanceof Pod p) {
+                pods.add(p.getSpec().getContainers().get(0));
+            }
+        }
+        assertEquals(3, pods.size(), "hook Job, post Job, helm test pod");
+        List<EnvVar> first = pods.get(0).getEnv();
+        assertTrue(first.contains(new EnvVar("PGSHIFT_SCHEMA", "app", null)) && first.contains(new EnvVar("PGSHIFT_OUT_OF_ORDER", "true", null)),
+                first.toString());
+        for (Container c : pods) {
+            assertEquals(first, c.getEnv(), "every pod has the settings the others have");
+            if (c.getArgs().get(0).equals("run")) {
+                assertEquals(List.of("--lock-wait", "30s"), c.getArgs().subList(c.getArgs().size() - 2, c.getArgs().size()), c.getArgs().toString());
+            }
+        }
+        K8sTools.Result misspelled = helm("template", "rel", CHART.toString(), "-f", CHART.resolve("ci/default-values.yaml").toString(),
+                "--set", "run.settings.shema=app");
+        assertNotEquals(0, misspelled.code());
+        assertTrue(misspelled.output().contains("'shema' not allowed"), misspelled.output());
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -334,6 +334,13 @@ class HelmChartTest {
         // No Secret: applying k8s/ must never overwrite the real pgshift-db (a documented prerequisite instead).
         assertEquals(List.of("Job", "PersistentVolumeClaim", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
         assertTrue(Files.readString(Path.of("k8s/kustomization.yaml")).contains("kubectl create secret generic pgshift-db"));
+        // The user's migrations from a ConfigMap they make, never the image's bundled example set (it applied the demo schema).
+        Container c = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertTrue(c.getEnv().contains(new EnvVar("PGSHIFT_BUNDLED", "false", null)), c.getEnv().toString());
+        assertTrue(c.getEnv().contains(new EnvVar("PGSHIFT_MIGRATIONS", "/var/run/pgshift/migrations", null)), c.getEnv().toString());
+        assertEquals("pgshift-migrations", job.getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getConfigMap() != null)
+                .findFirst().orElseThrow().getConfigMap().getName());
+        assertTrue(Files.readString(Path.of("k8s/kustomization.yaml")).contains("kubectl create configmap pgshift-migrations"));
     }
 
     @Test

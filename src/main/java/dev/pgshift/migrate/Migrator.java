@@ -198,6 +198,12 @@ public final class Migrator {
                 if (state == MigrationState.MISSING_SUCCESS) {
                     out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
                     missing = true;
+                } else if (state == MigrationState.FUTURE_SUCCESS) {
+                    // Flyway passes these ("future"); then nothing runs and verify fails on the version: say it before anything.
+                    out.add(v + " (" + m.getScript() + "): applied, but newer than every migration file given: give the migrations that "
+                            + "include it (--migrations, --bundled), or, where an older release runs against a database a newer one "
+                            + "migrated, that newer release's migrations");
+                    missing = true;
                 } else if (state == MigrationState.IGNORED && script != null) {
                     out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
                             + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "

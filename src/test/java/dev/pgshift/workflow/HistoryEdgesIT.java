@@ -41,6 +41,32 @@ class HistoryEdgesIT {
         }
     }
 
+    /**
+     * Applied migrations newer than every file given (the files were not all given, or a newer release migrated the
+     * database): plan said nothing and exited 0 (its table read "future success"), run migrated nothing and failed verify
+     * with exit 6 after a backup. Both now stop before anything, exit 3, naming the versions and what to do.
+     */
+    @Test
+    void appliedMigrationsNewerThanEveryFileStopPlanAndRunAlike() throws Exception {
+        TestDb db = PgServer.get().newDatabase("ahead");
+        Path dir = Files.createDirectories(tmp.resolve("ahead"));
+        Files.writeString(dir.resolve("V1__a.sql"), "CREATE TABLE a (id int);\n");
+        Files.writeString(dir.resolve("V2__b.sql"), "CREATE TABLE b (id int);\n");
+        Result first = PgshiftProcess.run(args(dir, "run"), db.env());
+        assertEquals(0, first.exitCode(), first.toString());
+        long backupsBefore = backups();
+        Files.delete(dir.resolve("V2__b.sql"));
+        Result plan = PgshiftProcess.run(args(dir, "plan"), db.env());
+        Result run = PgshiftProcess.run(args(dir, "run"), db.env());
+        for (Result r : List.of(plan, run)) {
+            assertEquals(3, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("2 (V2__b.sql): applied, but newer than every migration file given"), r.stderr());
+            assertTrue(r.stderr().contains("--migrations"), r.stderr());
+        }
+        assertEquals(backupsBefore, backups(), "stopped before the backup");
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+    }
+
     @Test
     void tablesWithoutAHistoryAreRefusedBeforeAnyBackupWithTheWaysForward() throws Exception {
         TestDb db = PgServer.get().newDatabase("nohistory");

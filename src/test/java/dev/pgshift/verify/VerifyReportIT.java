@@ -91,18 +91,38 @@ class VerifyReportIT {
         ReportSchema.assertValid(Files.readString(report));
     }
 
+    /**
+     * A constraint a migration adds NOT VALID and none validates is left so on purpose (validated by a later release, as
+     * pgshift's own plan advises): reported, naming the migration, not a failure (it was exit 6 on every later run, and
+     * on the release in between that the advice creates). One made by hand still fails unless allowed.
+     */
     @Test
-    void notValidConstraintFailsUnlessAllowed() throws Exception {
+    void aConstraintTheMigrationsLeaveNotValidIsReportedOneMadeByHandFailsUnlessAllowed() throws Exception {
         TestDb db = PgServer.get().newDatabase("notvalid");
         dir = Files.createDirectories(tmp.resolve("m"));
         Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int PRIMARY KEY, val int NOT NULL);\n"
                 + "ALTER TABLE t ADD CONSTRAINT t_val_positive CHECK (val > 0) NOT VALID;\n");
         Path report = tmp.resolve("r.json");
         Result run = PgshiftProcess.run(args("run", "--report-file", report.toString()), db.env());
-        assertEquals(6, run.exitCode(), run.toString());
-        assertTrue(check(report, "not-valid-constraints").get("detail").asText().contains("t_val_positive on t"));
+        assertEquals(0, run.exitCode(), run.toString());
+        JsonNode c = check(report, "not-valid-constraints");
+        assertEquals("WARNED", c.get("outcome").asText(), c.toString());
+        assertTrue(c.get("detail").asText().contains("t_val_positive on t (left NOT VALID by 1; validate it in a later migration)"), c.toString());
+        assertTrue(run.stdout().contains("left NOT VALID by 1"), run.stdout());
         ReportSchema.assertValid(Files.readString(report));
-        assertEquals(0, verify(db, report, "--allow-not-valid", "t_val_positive").exitCode());
+
+        db.execute("ALTER TABLE t ADD CONSTRAINT t_by_hand CHECK (id > 0) NOT VALID");
+        Result byHand = verify(db, report);
+        assertEquals(6, byHand.exitCode(), byHand.toString());
+        assertTrue(check(report, "not-valid-constraints").get("detail").asText().contains("constraints left NOT VALID: t_by_hand on t;"),
+                check(report, "not-valid-constraints").toString());
+        assertEquals(0, verify(db, report, "--allow-not-valid", "t_by_hand").exitCode());
+
+        Files.writeString(dir.resolve("V2__validate.sql"), "ALTER TABLE t VALIDATE CONSTRAINT t_val_positive;\n");
+        db.execute("ALTER TABLE t DROP CONSTRAINT t_by_hand");
+        Result validated = PgshiftProcess.run(args("run", "--report-file", report.toString()), db.env());
+        assertEquals(0, validated.exitCode(), validated.toString());
+        assertEquals("PASSED", check(report, "not-valid-constraints").get("outcome").asText());
     }
 
     @Test
@@ -168,7 +188,8 @@ class VerifyReportIT {
         Path file = Files.writeString(tmp.resolve("plain-file"), "x");
         reports.put(4, runReport(db, args("run", "--backup-dir", file.resolve("sub").toString()), 4, null));
         // 6: verification
-        Files.writeString(dir.resolve("V3__nv.sql"), "ALTER TABLE t ADD CONSTRAINT t_pos CHECK (id > 0) NOT VALID;\n");
+        db.execute("ALTER TABLE t ADD CONSTRAINT t_pos CHECK (id > 0) NOT VALID"); // by hand: no migration of the set made it
+        Files.writeString(dir.resolve("V3__more.sql"), "CREATE TABLE more3 (id int);\n");
         reports.put(6, runReport(db, args("run"), 6, null));
         // 3: drift found before migrating
         Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id bigint PRIMARY KEY);\n");

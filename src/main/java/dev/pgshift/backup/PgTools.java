@@ -159,9 +159,8 @@ public final class PgTools implements AutoCloseable {
         cmd.add(tool.toString());
         cmd.add("--no-password");
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        ProcessBuilder pb = clean(new ProcessBuilder(cmd));
         Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("PG"));
         if (c == null) {
             return pb;
         }
@@ -177,8 +176,31 @@ public final class PgTools implements AutoCloseable {
         }
         if (c.password() != null) {
             env.put("PGPASSFILE", passFile(c.password()).toString());
+        } else if (System.getenv("PGPASSFILE") != null) {
+            env.put("PGPASSFILE", System.getenv("PGPASSFILE")); // the user's, which pgshift's own sessions read too
         }
         return pb;
+    }
+
+    /**
+     * Only what a PostgreSQL client needs from pgshift's environment: it may hold the password (DATABASE_URL,
+     * PGSHIFT_URL, PGPASSWORD, a CI's secrets), and a child's environment is readable in /proc and inherited.
+     */
+    private static ProcessBuilder clean(ProcessBuilder pb) {
+        pb.environment().keySet().removeIf(k -> !INHERITED.contains(k) && !k.startsWith("LC_"));
+        return pb;
+    }
+
+    /** The variables a child keeps (and LC_*): its PATH, locale, time zone, temporary directory, and HOME for ~/.pgpass and ~/.postgresql. */
+    private static final java.util.Set<String> INHERITED = java.util.Set.of("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME");
+
+    /**
+     * The target database as pg_restore's {@code --dbname} must be given it: a value holding {@code =} or starting with
+     * {@code postgresql://} is read as a connection string (a database named {@code dbname=other} would restore into
+     * another database, or another server), so it is always a connection string naming only the database, quoted.
+     */
+    static String dbnameArgument(String database) {
+        return "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     /**
@@ -187,6 +209,11 @@ public final class PgTools implements AutoCloseable {
      * a password file others may read, so it is 0600 from its creation, in a directory only pgshift's user can enter.
      */
     private synchronized Path passFile(String password) {
+        if (password.indexOf('\n') >= 0 || password.indexOf('\r') >= 0) {
+            throw new PgshiftException(ExitCode.BACKUP, "the password holds a line break, which the password file pg_dump and pg_restore "
+                    + "read cannot carry (and pgshift passes passwords to them no other way): back up with a role whose password has "
+                    + "none, or pass --backup=never. Nothing was changed.");
+        }
         try {
             if (passFileDir == null) {
                 Path dir = Files.createTempDirectory("pgshift-pgpass-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -294,6 +321,6 @@ public final class PgTools implements AutoCloseable {
     private static String versionOf(Path tool, StopSignal stop) {
         PgTools t = new PgTools(tool, tool, "", 0, stop);
         String what = tool + " --version";
-        return t.await(t.start(new ProcessBuilder(tool.toString(), "--version").redirectErrorStream(true), what), what, VERSION_LIMIT);
+        return t.await(t.start(clean(new ProcessBuilder(tool.toString(), "--version")).redirectErrorStream(true), what), what, VERSION_LIMIT);
     }
 }

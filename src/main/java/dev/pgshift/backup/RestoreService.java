@@ -58,8 +58,17 @@ public final class RestoreService {
 
     private String restore(Path dump, BackupManifest manifest, String into, boolean overwriteLive, int jobs, ScratchDatabases.Purpose purpose) {
         String live = db.settings().database();
-        String target = overwriteLive ? live : into != null ? into
-                : manifest.database() + "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
+        String target = overwriteLive ? live : into != null ? into : defaultTarget(manifest.database());
+        if (!overwriteLive && into != null && (into.isBlank() || into.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 63)) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad database name '" + dev.pgshift.Printable.escape(into) + "' for --into: "
+                    + "1 to 63 bytes (PostgreSQL cuts longer names, and the restore would land in another name than the one given)");
+        }
+        if (overwriteLive && !sameDatabase(manifest)) {
+            throw new PgshiftException(ExitCode.CONFIG, "refusing to restore the backup of " + manifest.database() + " (" + manifest.host()
+                    + (manifest.port() == null ? "" : ":" + manifest.port()) + ") over the live database " + db.settings().describe()
+                    + " (--overwrite-live replaces a database's contents with its own backup): restore it into a new database (--into NAME)"
+                    + ", or connect to " + manifest.database() + " to restore it there. Nothing was restored.");
+        }
         if (!overwriteLive && target.equals(live)) {
             throw new PgshiftException(ExitCode.CONFIG, "refusing to restore over the live database " + live
                     + ": restore into a new database (--into NAME), or pass --overwrite-live to replace its contents");
@@ -78,7 +87,7 @@ public final class RestoreService {
 
     private String restore(Path dump, BackupManifest manifest, String target, boolean overwriteLive, int jobs, ScratchDatabases.Purpose purpose, PgTools tools) {
         String live = db.settings().database();
-        List<String> args = new ArrayList<>(List.of("--dbname=" + target, "--no-owner", "--exit-on-error"));
+        List<String> args = new ArrayList<>(List.of(PgTools.dbnameArgument(target), "--no-owner", "--exit-on-error"));
         args.add(jobs == 1 ? "--single-transaction" : "--jobs=" + jobs);
         try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(true);
@@ -122,6 +131,22 @@ public final class RestoreService {
         LOG.infof("restored %s (taken %s at schema version %s) into %s", dump.getFileName(), manifest.startedAt(),
                 manifest.schemaVersionBefore(), target);
         return target;
+    }
+
+    /** {@code <database>_restored_<time>}, the database part shortened so that the whole fits PostgreSQL's 63 bytes. */
+    static String defaultTarget(String database) {
+        String suffix = "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
+        String base = database;
+        while (base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + suffix.length() > 63) {
+            base = base.substring(0, base.offsetByCodePoints(base.length(), -1));
+        }
+        return base + suffix;
+    }
+
+    /** Whether the backup is of the database this restore is connected to (its manifest's database, host and port). */
+    private boolean sameDatabase(BackupManifest m) {
+        return db.settings().database().equals(m.database()) && db.settings().host().equalsIgnoreCase(m.host())
+                && (m.port() == null || m.port() == db.settings().port());
     }
 
     /** The database this restore created, dropped after a failed restore; a failure to drop it is logged, not thrown. */

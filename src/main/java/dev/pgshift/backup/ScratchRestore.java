@@ -33,7 +33,7 @@ final class ScratchRestore {
             c.setAutoCommit(true);
             ScratchDatabases.create(st, scratch, ScratchDatabases.Purpose.VERIFY_RESTORE, db.settings().database());
             try {
-                tools.run(tools.restore(List.of("--dbname=" + scratch, "--no-owner", "--exit-on-error", dump.toString()), db.settings(), scratch),
+                tools.run(tools.restore(List.of(PgTools.dbnameArgument(scratch), "--no-owner", "--exit-on-error", dump.toString()), db.settings(), scratch),
                         "restoring the backup into the scratch database " + scratch);
                 Map<String, Long> actual;
                 try (Connection sc = new Database(db.settings().withDatabase(scratch), Duration.ofSeconds(5), stop).getConnection()) {

@@ -11,7 +11,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "backup", mixinStandardHelpOptions = true,
         header = "Make a verified backup now (pg_dump custom format, read back whole, sha256, manifest, retention).",
         description = "Takes the run lock, so the backup shows one schema version. The dump goes to --backup-dir as "
-                + "<UTC time>_<database>_<run>.dump with <file>.manifest.json beside it, mode 0600. pg_dump must be of the server's "
+                + "<UTC time>_<database>_<key>_<run>.dump (key: 12 hex digits of host:port/database, so databases and servers "
+                + "may share the directory) with <file>.manifest.json beside it, mode 0600; --backup-keep counts this database's "
+                + "backups only. pg_dump must be of the server's "
                 + "major version or newer (exit 4 otherwise).")
 public class BackupCommand implements Callable<Integer> {
     // Settings groups, listed in --help after this command's own options.

@@ -4,7 +4,6 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.verify.VerifySettings;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -186,6 +184,11 @@ public final class SettingsResolver {
                         + Setting.SSL_ROOT_CERT.displayName());
             }
         }
+        if (sslMode.equals("require") && rootCert != null) {
+            // libpq (pg_dump, pg_restore) checks the chain against a given CA file under require, as verify-ca does; pgjdbc
+            // would not: pgshift's own sessions must not be weaker than its children's.
+            sslMode = "verify-ca";
+        }
         String password = v.get(Setting.PASSWORD);
         if (v.containsKey(Setting.PASSWORD_FILE)) {
             password = readPasswordFile(Path.of(v.get(Setting.PASSWORD_FILE)));
@@ -262,11 +265,12 @@ public final class SettingsResolver {
     private static BackupSettings backup(Map<Setting, String> v) {
         BackupSettings.Mode mode = parseEnum(Setting.BACKUP, v.get(Setting.BACKUP), BackupSettings.Mode.class);
         BackupSettings.Scope scope = parseEnum(Setting.BACKUP_SCOPE, v.get(Setting.BACKUP_SCOPE), BackupSettings.Scope.class);
-        int keep = parseCount(Setting.BACKUP_KEEP, v.get(Setting.BACKUP_KEEP));
-        if (keep < 1) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad value '0' for " + Setting.BACKUP_KEEP.displayName()
-                    + ": at least the backup just made is kept (use --backup=never to make none)");
+        String keepValue = v.get(Setting.BACKUP_KEEP);
+        if (!keepValue.trim().matches("[0-9]{1,9}") || Integer.parseInt(keepValue.trim()) < 1) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + keepValue + "' for " + Setting.BACKUP_KEEP.displayName()
+                    + ": expected a whole number >= 1 (the backup just made is always kept; --backup=never makes none)");
         }
+        int keep = Integer.parseInt(keepValue.trim());
         Duration maxAge = v.containsKey(Setting.BACKUP_MAX_AGE) ? parseDuration(Setting.BACKUP_MAX_AGE, v.get(Setting.BACKUP_MAX_AGE)) : null;
         return new BackupSettings(mode, Path.of(v.get(Setting.BACKUP_DIR)), keep, maxAge, scope, v.get(Setting.PG_DUMP),
                 parseBoolean(Setting.VERIFY_RESTORE, v.get(Setting.VERIFY_RESTORE)));
@@ -283,21 +287,38 @@ public final class SettingsResolver {
     }
 
 
+    /**
+     * The settings file: {@code key=value} lines, {@code #} comments, keys the long flags' names. Values are taken as
+     * written (no escapes: a backslash is a backslash), white space around them trimmed; a password with leading or
+     * trailing spaces goes in --password-file or PGPASSWORD.
+     */
     private static Map<Setting, String> readFile(Path file) {
         Map<Setting, String> out = new EnumMap<>(Setting.class);
         if (file == null) {
             return out;
         }
-        Properties props = new Properties();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            props.load(r);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.CONFIG, "cannot read the settings file " + file + " (--config / " + CONFIG_ENV + "): " + e.getMessage());
         }
-        for (String key : props.stringPropertyNames()) {
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new PgshiftException(ExitCode.CONFIG, "the settings file " + file + ":" + (n + 1) + ": expected key=value, not '"
+                        + (line.startsWith("password") ? "password..." : dev.pgshift.Printable.escape(line)) + "'");
+            }
+            String key = line.substring(0, eq).strip();
+            int lineNo = n + 1;
             Setting s = Arrays.stream(Setting.values()).filter(x -> x.fileKey().equals(key)).findFirst()
-                    .orElseThrow(() -> new PgshiftException(ExitCode.CONFIG, "unknown setting '" + key + "' in the settings file " + file));
-            out.put(s, props.getProperty(key).trim());
+                    .orElseThrow(() -> new PgshiftException(ExitCode.CONFIG, "unknown setting '" + dev.pgshift.Printable.escape(key)
+                            + "' in the settings file " + file + ":" + lineNo));
+            out.put(s, line.substring(eq + 1).strip());
         }
         if (out.containsKey(Setting.PASSWORD)) {
             warnIfOthersMayRead(file, "the settings file", "--config / " + CONFIG_ENV);

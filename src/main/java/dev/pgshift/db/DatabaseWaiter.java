@@ -52,6 +52,7 @@ public final class DatabaseWaiter {
                     String mode = database.settings().sslMode();
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
                             + database.settings().user() + ": " + reason + (mode != null && mode.startsWith("verify")
+                                    && !String.valueOf(e.getSQLState()).startsWith("28") // an authentication failure is no certificate's
                                     ? "; sslmode " + mode + " checks the server's certificate against the CA file given by --sslrootcert, "
                                             + "PGSSLROOTCERT or the URL's sslrootcert" : ""));
                 }

@@ -93,12 +93,17 @@ public final class RunService {
     }
 
     private <T> T readOnly(ReadOnly<T> body) {
-        List<MigrationScript> scripts = loadScripts();
-        Database db = database();
-        try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            return body.apply(db, c, scripts);
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
+        MemoryReserve.hold();
+        try {
+            List<MigrationScript> scripts = loadScripts();
+            Database db = database();
+            try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+                return body.apply(db, c, scripts);
+            } catch (SQLException e) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
+            }
+        } catch (OutOfMemoryError e) {
+            throw MemoryReserve.release(e); // pgshift's own error line and exit 1, not the JVM's stack trace
         }
     }
 

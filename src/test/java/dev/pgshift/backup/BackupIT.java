@@ -125,6 +125,49 @@ class BackupIT {
         assertEquals(3, overLive.exitCode(), "never over the live database without --overwrite-live: " + overLive);
     }
 
+    /**
+     * A restore target is a database name, never a connection string: --into 'dbname=other' restored into the existing
+     * database other (pg_restore reads such a --dbname as a connection string), and a name holding '=' failed. --into
+     * that PostgreSQL would cut, or empty, is refused; --overwrite-live refuses another database's backup; the default
+     * target of a long database name fits 63 bytes (hostile-user findings).
+     */
+    @Test
+    @Tag(OneMajor.TAG)
+    void aRestoreTargetIsADatabaseNameNeverAConnectionString() throws Exception {
+        TestDb db = setUp("target_" + "x".repeat(35));
+        assumeRestorable(db);
+        try (var admin = db.server().admin("postgres")) {
+            admin.createStatement().execute("alter role " + db.user() + " createdb");
+        }
+        TestDb victim = db.server().newDatabase("victim");
+        assertEquals(0, PgshiftProcess.run(List.of("backup"), env(db)).exitCode());
+        Path dump = backups.resolve(completeDumps().get(0));
+
+        String odd = "dbname=" + victim.name();
+        Result r = PgshiftProcess.run(List.of("restore", dump.toString(), "--into", odd), env(db));
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(null, victim.scalar("select to_regclass('public.accounts')"), "nothing restored into the database the name spells");
+        assertEquals("1000", new TestDb(db.server(), odd, db.user(), db.password()).scalar("select count(*) from accounts"));
+
+        for (String bad : new String[] {"", "n".repeat(64)}) {
+            Result refused = PgshiftProcess.run(List.of("restore", dump.toString(), "--into", bad), env(db));
+            assertEquals(3, refused.exitCode(), refused.toString());
+            assertTrue(refused.stderr().contains("for --into: 1 to 63 bytes"), refused.stderr());
+        }
+
+        Result otherLive = PgshiftProcess.run(List.of("restore", dump.toString(), "--overwrite-live"), env(victim));
+        assertEquals(3, otherLive.exitCode(), otherLive.toString());
+        assertTrue(otherLive.stderr().contains("refusing to restore the backup of " + db.name()), otherLive.stderr());
+        assertEquals(null, victim.scalar("select to_regclass('public.accounts')"));
+
+        Result byDefault = PgshiftProcess.run(List.of("restore", dump.toString()), env(db));
+        assertEquals(0, byDefault.exitCode(), byDefault.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("into (\\S+_restored_\\S+)").matcher(byDefault.stderr());
+        assertTrue(m.find(), byDefault.stderr());
+        assertTrue(m.group(1).length() <= 63, m.group(1));
+        assertEquals("1000", new TestDb(db.server(), m.group(1), db.user(), db.password()).scalar("select count(*) from accounts"));
+    }
+
     @Test
     void schemaOnlyBackupRestoresTheTablesWithoutTheirRows() throws Exception {
         TestDb db = setUp("schemaonly");

@@ -203,6 +203,24 @@ class SecretsIT {
         assertFalse(Files.exists(Path.of(passFile)), "the password file is removed when the tools are done");
         assertFalse(Files.exists(Path.of(passFile).getParent()), "and its directory");
 
+        // The password in pgshift's own environment (Prisma's DATABASE_URL) is not passed on either (it was: only PG* were removed).
+        try (var old = Files.list(seen)) {
+            for (Path f : (Iterable<Path>) old::iterator) {
+                Files.delete(f);
+            }
+        }
+        Map<String, String> viaEnv = Map.of("DATABASE_URL", "postgresql://" + db.user() + ":" + db.password() + "@localhost:" + db.server().port()
+                + "/" + db.name() + "?sslmode=disable", "SOME_CI_SECRET", db.password());
+        Result backup = PgshiftProcess.run(List.of("backup", "--backup-dir", tmp.resolve("b").toString(), "--pg-dump", bin.resolve("pg_dump").toString()),
+                viaEnv);
+        assertEquals(0, backup.exitCode(), backup.toString());
+        try (var files = Files.list(seen)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String x = Files.readString(f);
+                assertFalse(x.replace("CONTENT *:*:*:*:" + db.password(), "").contains(db.password()), "no child has the password in its environment: " + x);
+            }
+        }
+
         Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Result quiet = PgshiftProcess.run(List.of("plan", "--url", db.jdbcUrl() + "?sslmode=disable", "--user", db.user(),
                 "--password-file", pw.toString()), Map.of());

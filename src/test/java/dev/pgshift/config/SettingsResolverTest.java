@@ -284,6 +284,31 @@ class SettingsResolverTest {
         assertEquals("app,public", list.connection().searchPath());
     }
 
+    /** The settings file's values are taken as written: a backslash in a password is kept (Java properties turned \\s into s). */
+    @Test
+    void aSettingsFileKeepsBackslashesAndNamesABadLine() throws Exception {
+        Path file = Files.writeString(tmp.resolve("pgshift.conf"), "# comment\nuser = app\npassword=p:a\\ss w0rd\nschema=app\n");
+        Settings s = new SettingsResolver(env).resolve(flags, file);
+        assertEquals("p:a\\ss w0rd", s.connection().password());
+        assertEquals("app", s.connection().user());
+        Files.writeString(file, "user=app\nnonsense line\n");
+        PgshiftException e = assertThrows(PgshiftException.class, () -> new SettingsResolver(env).resolve(flags, file));
+        assertTrue(e.getMessage().contains(file + ":2: expected key=value"), e.getMessage());
+        Files.writeString(file, "user=app\nshema=x\n");
+        e = assertThrows(PgshiftException.class, () -> new SettingsResolver(env).resolve(flags, file));
+        assertTrue(e.getMessage().contains("unknown setting 'shema' in the settings file " + file + ":2"), e.getMessage());
+    }
+
+    /** require with a CA file is verify-ca, as libpq (pg_dump) reads it: pgshift's own sessions checked nothing (hostile-user finding). */
+    @Test
+    void requireWithACaFileChecksTheChainAsLibpqDoes() throws Exception {
+        Path ca = Files.writeString(tmp.resolve("ca.crt"), "not checked here");
+        env.put("PGSHIFT_URL", "postgresql://app@db:5432/shop?sslmode=require&sslrootcert=" + ca);
+        assertEquals("verify-ca", resolve().connection().sslMode());
+        env.put("PGSHIFT_URL", "postgresql://app@db:5432/shop?sslmode=require");
+        assertEquals("require", resolve().connection().sslMode());
+    }
+
     /** Settings from the environment or the settings file that a command does not act on are ignored, as the README says. */
     @Test
     void environmentSettingsACommandDoesNotUseAreIgnored() {

@@ -1,6 +1,7 @@
 package dev.pgshift.migrate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -80,5 +81,10 @@ class LargeFileIT {
                 Files.readString(report));
         assertTrue(Files.readString(termination).contains("\"exitCode\":1"), Files.readString(termination));
         assertEquals(List.of(), db.appliedVersions());
+
+        Result plan = PgshiftProcess.start(List.of("plan"), env(db, "32m")).await(Duration.ofMinutes(2));
+        assertEquals(1, plan.exitCode(), plan.toString());
+        assertTrue(plan.stderr().contains("pgshift: out of memory"), "pgshift's own error line, not the JVM's: " + plan.stderr());
+        assertFalse(plan.stderr().contains("at java.base/"), "no stack trace: " + plan.stderr());
     }
 }

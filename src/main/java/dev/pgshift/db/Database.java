@@ -70,7 +70,10 @@ public final class Database implements DataSource {
             delegate.setSslRootCert(settings.sslRootCert().toString());
         }
         if (settings.searchPath() != null) {
-            delegate.setCurrentSchema(settings.searchPath()); // sent at connection start: the session's default, as Prisma sets it
+            // Sent at connection start: the session's default, as Prisma sets it. Each schema quoted, so that ?schema=MyApp is
+            // the schema "MyApp" the history goes in, not myapp (the server folds an unquoted name).
+            delegate.setCurrentSchema(java.util.Arrays.stream(settings.searchPath().split(",")).map(String::strip)
+                    .map(x -> x.equals("$user") ? x : Identifiers.quote(x)).collect(java.util.stream.Collectors.joining(", ")));
         }
         delegate.setApplicationName(stopSignal.applicationName());
         // application_name (and extra_float_digits) in the startup packet, not in a SET after it: one round trip less per

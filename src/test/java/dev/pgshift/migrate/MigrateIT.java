@@ -1,6 +1,8 @@
 package dev.pgshift.migrate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgshift.testing.PgServer;
@@ -259,6 +261,31 @@ class MigrateIT {
         assertTrue(r.stderr().contains("GRANT CREATE ON SCHEMA \"public\" TO \"" + role + "\""), r.stderr());
         assertTrue(!r.all().contains("Flyway with -X"), r.all());
         assertEquals(null, db.scalar("select to_regclass('public.flyway_schema_history')"));
+    }
+
+    /**
+     * A URL's mixed-case schema (Prisma's ?schema=MyApp) names the schema "MyApp" for the history and for the session's
+     * search_path alike: the history went to "MyApp" while the migrations, with the name sent unquoted, looked for myapp
+     * (exit 5, 3F000; or their tables in another schema). A hostile-user finding.
+     */
+    @Test
+    void aUrlsMixedCaseSchemaHoldsTheHistoryAndTheMigrationsAlike() throws Exception {
+        TestDb db = PgServer.get().newDatabase("mixedschema");
+        db.execute("create schema \"MyApp\"");
+        db.execute("create schema myapp"); // a decoy the folded name would find
+        Path dir = Files.createDirectories(tmp.resolve("mixedschema"));
+        Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int);\n");
+        java.util.Map<String, String> env = new java.util.HashMap<>(db.env());
+        env.put("PGSHIFT_URL", "postgresql://" + db.user() + "@localhost:" + db.server().port() + "/" + db.name() + "?sslmode=disable&schema=MyApp");
+        env.remove("PGHOST");
+        env.remove("PGPORT");
+        env.remove("PGDATABASE");
+        env.remove("PGSSLMODE");
+        Result r = PgshiftProcess.run(List.of("run", "--bundled=false", "--migrations", dir.toString(), "--backup", "never"), env);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("1", db.scalar("select count(*) from \"MyApp\".flyway_schema_history where success"));
+        assertNotNull(db.scalar("select to_regclass('\"MyApp\".t')"), "the table in the schema the URL names");
+        assertNull(db.scalar("select to_regclass('myapp.t')"));
     }
 
     /**

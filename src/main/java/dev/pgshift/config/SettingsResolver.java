@@ -354,8 +354,10 @@ public final class SettingsResolver {
             }
             return content.substring(0, end);
         } catch (IOException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : "cannot be read";
             throw new PgshiftException(ExitCode.CONFIG, "cannot read the password file " + file + " given by "
-                    + Setting.PASSWORD_FILE.displayName() + " (" + e.getClass().getSimpleName() + ")");
+                    + Setting.PASSWORD_FILE.displayName() + ": " + why + " (a mounted Secret: check the volume's path and key)");
         }
     }
 

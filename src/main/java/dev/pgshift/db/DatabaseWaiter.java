@@ -45,8 +45,9 @@ public final class DatabaseWaiter {
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
                             + database.settings().user() + ": the server asks for a password and none was given. pgshift takes it from "
                             + "PGPASSWORD (or password= in the --config file), from the file named by --password-file / "
-                            + "PGSHIFT_PASSWORD_FILE (a mounted Secret), or from the URL in PGSHIFT_URL / DATABASE_URL; none of them holds "
-                            + "one. If it comes from a Kubernetes Secret, check the Secret's key and the pod's env or volume.");
+                            + "PGSHIFT_PASSWORD_FILE (a mounted Secret), from the URL in PGSHIFT_URL / DATABASE_URL, or from a password file "
+                            + "(PGPASSFILE, else ~/.pgpass); none of them holds one. If it comes from a Kubernetes Secret, check the "
+                            + "Secret's key and the pod's env or volume.");
                 }
                 if (isPermanent(e)) {
                     String mode = database.settings().sslMode();

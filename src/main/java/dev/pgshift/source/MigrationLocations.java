@@ -103,9 +103,14 @@ public final class MigrationLocations {
         boolean utf16 = bytes.length >= 2 && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
                 || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
         int nul = -1;
-        for (int i = 0; i < bytes.length && nul < 0; i++) {
-            nul = bytes[i] == 0 ? i : -1;
+        int nulsAtStart = 0; // UTF-16 text has a NUL in every other byte of its ASCII part
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                nul = nul < 0 ? i : nul;
+                nulsAtStart += i < 1024 ? 1 : 0;
+            }
         }
+        utf16 = utf16 || nulsAtStart * 4 >= Math.min(bytes.length, 1024);
         if (result.isError() || nul >= 0) {
             int at = result.isError() ? in.position() : nul;
             int line = 1;
@@ -115,7 +120,8 @@ public final class MigrationLocations {
                 }
             }
             String what = result.isError() ? "not UTF-8 text" : "a NUL byte, which no PostgreSQL text can hold";
-            String fix = utf16 || nul >= 0 ? "it looks like UTF-16: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"
+            String fix = utf16 ? "it looks like UTF-16: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)"
+                    : nul >= 0 ? "remove the byte (an editor or a tool wrote it; PostgreSQL refuses it in any text)"
                     : "save it as UTF-8 (e.g. iconv -f LATIN1 -t UTF-8 for a Latin-1 file)";
             throw new PgshiftException(ExitCode.CONFIG, file + ":" + line + ": " + what + " (byte 0x" + String.format("%02X", bytes[at] & 0xff)
                     + " at offset " + at + "): pgshift reads migration files as UTF-8, as PostgreSQL tools do; " + fix);

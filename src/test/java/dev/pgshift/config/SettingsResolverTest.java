@@ -299,6 +299,15 @@ class SettingsResolverTest {
         assertTrue(e.getMessage().contains("unknown setting 'shema' in the settings file " + file + ":2"), e.getMessage());
     }
 
+    /** A missing password file is named in words, not as a Java exception's class ("(NoSuchFileException)"). */
+    @Test
+    void aMissingPasswordFileIsNamedInWords() {
+        flags.put(Setting.PASSWORD_FILE, tmp.resolve("nope").toString());
+        String m = fails().getMessage();
+        assertTrue(m.contains("cannot read the password file " + tmp.resolve("nope") + " given by --password-file") && m.contains("no such file"), m);
+        assertFalse(m.contains("Exception"), m);
+    }
+
     /** require with a CA file is verify-ca, as libpq (pg_dump) reads it: pgshift's own sessions checked nothing (hostile-user finding). */
     @Test
     void requireWithACaFileChecksTheChainAsLibpqDoes() throws Exception {

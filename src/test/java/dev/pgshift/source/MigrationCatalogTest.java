@@ -67,6 +67,12 @@ class MigrationCatalogTest {
         assertEquals(ExitCode.CONFIG, e.exitCode());
         assertTrue(e.getMessage().contains("V1__utf16.sql:1: a NUL byte"), e.getMessage());
         assertTrue(e.getMessage().contains("iconv -f UTF-16"), e.getMessage());
+        // One stray NUL in UTF-8 text is no UTF-16 file: converting it as one would garble it.
+        java.nio.file.Files.delete(dir.resolve("V1__utf16.sql"));
+        java.nio.file.Files.write(dir.resolve("V1__stray.sql"), "SELECT 1;\nSELECT 'a\0b';\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        e = assertThrows(PgshiftException.class, () -> MigrationLocations.directory(dir));
+        assertTrue(e.getMessage().contains("V1__stray.sql:2: a NUL byte"), e.getMessage());
+        assertTrue(e.getMessage().contains("remove the byte") && !e.getMessage().contains("UTF-16"), e.getMessage());
     }
 
     @Test

@@ -126,7 +126,7 @@ final class BackupFiles {
                 }
             }
         } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + ": " + e);
+            throw new PgshiftException(ExitCode.BACKUP, "cannot read the backup directory " + dir + " (--backup-dir): " + inWords(e));
         }
     }
 
@@ -167,6 +167,20 @@ final class BackupFiles {
             Files.deleteIfExists(dump);
             Files.deleteIfExists(manifestFile);
         }
+    }
+
+    /** What went wrong with a file, in words: "permission denied", "Not a directory", not a Java exception's class. */
+    static String inWords(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /** A manifest is this database's when it names this database, this host and (when it records one) this port. */

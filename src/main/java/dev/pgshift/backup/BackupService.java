@@ -75,7 +75,8 @@ public final class BackupService {
         try {
             dev.pgshift.PrivateFiles.createDirectories(dir);
         } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + e);
+            throw new PgshiftException(ExitCode.BACKUP, "cannot create the backup directory " + dir + " (--backup-dir): " + BackupFiles.inWords(e)
+                    + ". Nothing was migrated.");
         }
         String database = db.settings().database();
         BackupFiles files = new BackupFiles(dir, db.settings());
@@ -124,7 +125,7 @@ public final class BackupService {
             files.prune(settings.keep(), settings.maxAge(), name);
             return manifest;
         } catch (IOException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot write the backup " + target + ": " + e, e);
+            throw new PgshiftException(ExitCode.BACKUP, "cannot write the backup " + target + ": " + BackupFiles.inWords(e) + ". Nothing was migrated.", e);
         } finally {
             try {
                 Files.deleteIfExists(partial);

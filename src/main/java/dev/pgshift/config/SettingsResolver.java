@@ -334,7 +334,9 @@ public final class SettingsResolver {
     private static void warnIfOthersMayRead(Path file, String what, String givenBy) {
         try {
             Set<java.nio.file.attribute.PosixFilePermission> p = Files.getPosixFilePermissions(file);
-            if (p.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ) || p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+            // Others, not the group: in Kubernetes a Secret volume's files belong to the pod's fsGroup and are group-readable
+            // (0440) whatever defaultMode says, and that group is the pod's own.
+            if (p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
                 Logger.getLogger(SettingsResolver.class).warnf("%s %s (%s) holds the password and other users may read it (mode %s): "
                         + "chmod 600 it (a Kubernetes Secret volume: defaultMode 0400)", what, file, givenBy,
                         java.nio.file.attribute.PosixFilePermissions.toString(p));

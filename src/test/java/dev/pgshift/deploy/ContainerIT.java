@@ -157,7 +157,7 @@ class ContainerIT {
         Map<String, String> slow = Map.of("2030-01-01_000000_wait_for_sigterm.sql",
                 "DO $$ BEGIN IF to_regclass('public.pgshift_it_go') IS NULL THEN PERFORM pg_sleep(300); END IF; END $$;\n"
                         + "CREATE TABLE pgshift_it_slow (id int);\n");
-        List<HasMetadata> objects = render("default-values.yaml", db, Map.of("migrations.existingConfigMap", "slow"));
+        List<HasMetadata> objects = render("default-values.yaml", db, Map.of("migrations.existingConfigMap", "slow", "migrations.bundled", "true"));
         Path backups = Files.createTempDirectory("pgshift-claim");
 
         String[] stopOutput = new String[1];

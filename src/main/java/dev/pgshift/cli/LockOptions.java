@@ -11,7 +11,7 @@ public final class LockOptions implements SettingFlags {
             + "(default 5m; env PGSHIFT_LOCK_WAIT)")
     String lockWait;
 
-    @Option(names = "--progress-interval", paramLabel = "DURATION", description = "log a long index build's or dump's progress this often "
+    @Option(names = "--progress-interval", paramLabel = "DURATION", description = "log the progress of a long index build, dump or migration file this often "
             + "(default 10s; env PGSHIFT_PROGRESS_INTERVAL)")
     String progressInterval;
 

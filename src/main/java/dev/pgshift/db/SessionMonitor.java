@@ -50,6 +50,7 @@ public final class SessionMonitor implements AutoCloseable {
                 blockers(blockers);
                 if (System.nanoTime() >= nextProgress) {
                     progress(progress);
+                    applying();
                     nextProgress = System.nanoTime() + progressInterval.toNanos();
                 }
                 sleep(500);
@@ -100,6 +101,19 @@ public final class SessionMonitor implements AutoCloseable {
                 LOG.infof("index build on %s (pid %d, index %s): %s%s", rs.getString(3), rs.getInt(1), rs.getString(2), rs.getString(4),
                         pct.isEmpty() ? "" : ", " + pct);
             }
+        }
+    }
+
+    /**
+     * A migration that has been running longer than the progress interval: which file, which statement and line, for
+     * how long (a 50 MB data file ran for minutes without a word). Not the statement's text: it may hold anything.
+     */
+    private void applying() {
+        StopSignal.Applying a = dataSource.stopSignal().applying();
+        long now = System.nanoTime();
+        if (a != null && now - a.fileStarted() >= progressInterval.toNanos()) {
+            LOG.infof("still applying %s: statement %d (line %d), the file for %ds, this statement for %ds", a.file(), a.statement(), a.line(),
+                    (now - a.fileStarted()) / 1_000_000_000L, (now - a.statementStarted()) / 1_000_000_000L);
         }
     }
 

@@ -171,6 +171,24 @@ public final class StopSignal {
         }
     }
 
+    /**
+     * The statement the run is sending, for the progress log of a long file or a long statement: its file, line, number
+     * in the file, and when the file and the statement started (System.nanoTime). Never its text.
+     */
+    public record Applying(String file, int line, long statement, long fileStarted, long statementStarted) {
+    }
+
+    private volatile Applying applying;
+
+    public void applying(Applying now) {
+        this.applying = now;
+    }
+
+    /** The statement being sent, or null before the first. */
+    public Applying applying() {
+        return applying;
+    }
+
     /** The session last seen blocking this run's statements (pid, application, state, query), for the final error. */
     public void blockedBy(String description) {
         this.lastBlocker = description;

@@ -67,6 +67,7 @@ final class ConcurrentStep {
             failure = e;
             throw e;
         } finally {
+            stop.applying(null);
             try (Statement st = c.createStatement()) {
                 st.execute("reset lock_timeout; reset statement_timeout");
             } catch (SQLException e) {

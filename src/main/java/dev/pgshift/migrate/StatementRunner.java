@@ -25,6 +25,9 @@ final class StatementRunner {
     private final MigrationFile file;
     private final StopSignal stop;
 
+    private final long started = System.nanoTime();
+    private long statements;
+
     StatementRunner(MigrationFile file, StopSignal stop) {
         this.file = file;
         this.stop = stop;
@@ -58,9 +61,13 @@ final class StatementRunner {
 
     /** Runs {@code statements} on {@code c} as they are (in whatever transaction state {@code c} is), stop checked before each. */
     void runAll(Connection c, Iterable<SqlStatement> statements, ExecutionMode mode) {
-        for (SqlStatement s : statements) {
-            checkStop(s);
-            run(c, s, mode);
+        try {
+            for (SqlStatement s : statements) {
+                checkStop(s);
+                run(c, s, mode);
+            }
+        } finally {
+            stop.applying(null);
         }
     }
 
@@ -69,6 +76,14 @@ final class StatementRunner {
      * blocks that block is rolled back; what committed before stays, and the message says so.
      */
     void runOwnTransactions(Connection c, Iterable<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
+        try {
+            runOwnTransactionsOf(c, statements, beforeFirstCommit);
+        } finally {
+            stop.applying(null);
+        }
+    }
+
+    private void runOwnTransactionsOf(Connection c, Iterable<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
         c.setAutoCommit(true);
         SqlStatement lastCommitted = null;
         boolean inBlock = false;
@@ -127,8 +142,9 @@ final class StatementRunner {
         }
     }
 
-    /** Runs one statement. */
+    /** Runs one statement; the run's progress log (SessionMonitor) names it while it runs. */
     void run(Connection c, SqlStatement s, ExecutionMode mode) {
+        stop.applying(new StopSignal.Applying(file.displayPath(), s.line(), ++statements, started, System.nanoTime()));
         try {
             if (s.copyData() != null) {
                 c.unwrap(PGConnection.class).getCopyAPI().copyIn(s.text(), new StringReader(s.copyData()));

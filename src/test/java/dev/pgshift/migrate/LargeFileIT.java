@@ -62,6 +62,8 @@ class LargeFileIT {
         Result r = PgshiftProcess.start(List.of("run"), env(db, "256m")).await(Duration.ofMinutes(8));
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals(String.valueOf(ROWS), db.scalar("select count(*) from big"));
+        // Progress while a file runs long (a 50 MB file ran for minutes without a word): its file, statement and line
+        assertTrue(r.stderr().matches("(?s).*still applying \\S*V2__data\\.sql: statement \\d+ \\(line \\d+\\), the file for \\d+s.*"), r.stderr());
         assertEquals(List.of("1", "2"), db.appliedVersions());
     }
 

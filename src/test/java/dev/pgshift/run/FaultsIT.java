@@ -20,13 +20,17 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
+import dev.pgshift.testing.OneMajor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults a run meets in production, each with the real thing: SIGKILL and SIGTERM sent to the packaged pgshift, sessions
  * ended by the server, locks held by other sessions, a database that ends idle sessions. Each ends with an exit code
- * Kubernetes can act on, and the next run completes with no manual step.
+ * Kubernetes can act on, and the next run completes with no manual step. What the server's major decides (a killed
+ * client's statement, terminated sessions, restarts, idle_session_timeout) runs on 14, 15 and 18; the rest, pgshift's and
+ * its children's own handling, is tagged {@link OneMajor#TAG} and runs on 15.
  */
 class FaultsIT {
     @TempDir
@@ -111,6 +115,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void aBusySessionOfAnEarlierRunIsNamedAndWaitedForThenExit75() throws Exception {
         TestDb db = PgServer.get().newDatabase("leftover");
         Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
@@ -141,6 +146,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void flywaysHistoryLockHeldByAnotherToolEndsIn75WithinTheLockWait() throws Exception {
         TestDb db = PgServer.get().newDatabase("flywaylock");
         Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
@@ -213,6 +219,7 @@ class FaultsIT {
      * trial 9: a kill 377 ms into the backup). It is removed now.
      */
     @Test
+    @Tag(OneMajor.TAG)
     void aBaselineMarkerAKilledRunLeftAloneInTheHistoryIsRemoved() throws Exception {
         TestDb db = PgServer.get().newDatabase("marker");
         Path dir = migrations("V1__a.sql", "CREATE TABLE a (id int);\n");
@@ -263,6 +270,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void aMissingPasswordIsExit3AtOnceNamingWhereItLooked() {
         TestDb db = PgServer.get().newDatabase("nopassword");
         Map<String, String> env = noBackup(db);
@@ -291,6 +299,7 @@ class FaultsIT {
      * two history rows for the version).
      */
     @Test
+    @Tag(OneMajor.TAG)
     void whatAFlywayRunAppliesWhileThisRunWaitsForItsLockIsNotAppliedAgain() throws Exception {
         TestDb db = PgServer.get().newDatabase("flywayrace");
         Path dir = migrations("V1__tbl.sql", "CREATE TABLE counter (a int);\n", "V2__slow_insert.sql",
@@ -322,6 +331,7 @@ class FaultsIT {
      * would repeat what committed.
      */
     @Test
+    @Tag(OneMajor.TAG)
     void sigtermAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownstop");
         Path dir = ownTransactions();
@@ -340,6 +350,7 @@ class FaultsIT {
      * Once resolved, the file's one row records its success.
      */
     @Test
+    @Tag(OneMajor.TAG)
     void sigkillAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownkill");
         Path dir = ownTransactions();
@@ -379,6 +390,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void sigtermDuringTheLockRetryBackoffStopsAtOnceAndAppliesNothing() throws Exception {
         TestDb db = PgServer.get().newDatabase("backoff");
         Path dir = tableThenAlter(db);
@@ -401,6 +413,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void lockRetriesExhaustedNameTheBlockingSession() throws Exception {
         TestDb db = PgServer.get().newDatabase("blockername");
         Path dir = tableThenAlter(db);
@@ -468,6 +481,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void theRehearsalAndVerifyCopiesOfAKilledRunAreDroppedByTheNextRun() throws Exception {
         TestDb db = PgServer.get().newDatabase("scratchleft");
         String rehearsal = "pgshift_rehearsal_" + db.name().substring(db.name().length() - 6);
@@ -499,6 +513,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void aRestoreRetriedAfterAKillReplacesTheUnfinishedTargetItLeft() throws Exception {
         TestDb db = restorableWithATable("restoreleft");
         Path dump = backup(db);
@@ -533,6 +548,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void pgDumpDiesWithAKilledRunAndTheNextRunCompletesWithCompleteBackupsOnly() throws Exception {
         TestDb db = PgServer.get().newDatabase("dumpkilled");
         Path dir = tableThenAlter(db);
@@ -574,6 +590,7 @@ class FaultsIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG)
     void sigtermStopsARestoreAndItsPgRestore() throws Exception {
         TestDb db = restorableWithATable("restorestop");
         Path dump = backup(db);

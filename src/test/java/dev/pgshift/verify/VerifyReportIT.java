@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each verify check fails when its condition is planted; every run leaves a report in every channel. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // the report's form, exit codes and checks' outcomes: not the major
 class VerifyReportIT {
     @TempDir
     Path tmp;

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Databases whose history and files do not line up the simple way: tables without a history, a branch merged late. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // how a history and the files line up is pgshift's and Flyway's reading, not the major's
 class HistoryEdgesIT {
     @TempDir
     Path tmp;

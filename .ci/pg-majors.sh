@@ -40,7 +40,7 @@ for v in "${versions[@]}"; do
   t=$SECONDS
   # The jar is already packaged: only fetch the clients and run failsafe against this major's server.
   # What does not depend on the server's major runs once, on 15 (the README's default), which keeps the whole run well
-  # inside CI's time: ContainerIT (the image and the chart's pods), ChaosSoakIT (12 seeded kill trials of the run
+  # inside CI's time: ContainerIT (the image and the chart's pods), ChaosSoakIT (8 seeded kill trials of the run
   # lifecycle), OperatorOutputIT and CliContractIT (what the CLI prints), LargeFileIT (a 50 MiB file in a 256 MiB heap). FaultsIT (kills, stops, lost connections,
   # client_connection_check_interval, idle_session_timeout) runs on the oldest, the default and the newest major. Tests
   # tagged one-major (dev.pgshift.testing.OneMajor: what a backup does with its files, ...) run on 15 only.

@@ -2,7 +2,7 @@
 # The chaos soak at any size: N trials (default 100), each a fresh database, a pgshift run killed (mostly SIGKILL, one in
 # five SIGTERM) at a seeded random point weighted so that the backup and each concurrent build are hit, then run again
 # with no manual step and checked (exit 0, every version once, exactly the expected valid indexes, row counts, no orphan
-# backup file, no pgshift session left). Prints each trial and where the signals landed. CI runs 12 (seed 20261124).
+# backup file, no pgshift session left). Prints each trial and where the signals landed. CI runs 8 (seed 20261124).
 #   bench/chaos-soak.sh [N] [SEED] [PG_VERSION]
 set -euo pipefail
 cd "$(dirname "$0")/.."

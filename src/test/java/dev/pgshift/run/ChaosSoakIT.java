@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * printed, so a failing trial can be replayed: {@code -Dsoak.trials=N -Dsoak.seed=S} (bench/chaos-soak.sh N S).
  */
 class ChaosSoakIT {
-    private static final int TRIALS = Integer.getInteger("soak.trials", 12);
+    private static final int TRIALS = Integer.getInteger("soak.trials", 8);
     private static final long SEED = Long.getLong("soak.seed", 20261124L);
 
     @TempDir

@@ -64,7 +64,7 @@ final class BackupFiles {
 
     /** The name of a new backup of this database made at {@code start} by run {@code runId}. */
     String newName(Instant start, String runId) {
-        String readable = server.database().replaceAll("[^A-Za-z0-9_-]", "-");
+        String readable = readable();
         if (readable.length() > 40) {
             readable = readable.substring(0, 40);
         }
@@ -97,9 +97,9 @@ final class BackupFiles {
      */
     void removeLeftovers() {
         Pattern partial = Pattern.compile("\\.\\d{8}T\\d{6}Z_.*_" + key + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
-        Pattern oldPartial = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(oldReadable()) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
+        Pattern oldPartial = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(readable()) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
         Pattern dump = dumpPattern();
-        Pattern oldDump = Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(oldReadable()) + "_[0-9a-f]{8}\\.dump");
+        Pattern oldDump = Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(readable()) + "_[0-9a-f]{8}\\.dump");
         Instant oldCutoff = Instant.now().minus(OLD_LEFTOVER_AGE);
         try (var s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
@@ -194,8 +194,8 @@ final class BackupFiles {
         return Pattern.compile("\\d{8}T\\d{6}Z_.*_" + key + "_[0-9a-f]{8}\\.dump");
     }
 
-    /** The readable part of names before the key existed. */
-    private String oldReadable() {
+    /** The database's name with what a file name should not hold replaced by '-': lossy, and all names had before the key. */
+    private String readable() {
         return server.database().replaceAll("[^A-Za-z0-9_-]", "-");
     }
 

@@ -169,6 +169,49 @@ final class BackupFiles {
         }
     }
 
+    /**
+     * Before connecting (preflight): the backup directory can be made or written to, and has room for a backup as large
+     * as this database's last one, so a run that cannot back up stops at once (exit 4) and not after connecting, taking
+     * the run lock and planning.
+     */
+    static void preflight(Path dir, ConnectionSettings server, boolean mayGoWithout) {
+        Path existing = dir.toAbsolutePath().normalize();
+        while (existing.getParent() != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        String what = "the backup directory " + dir + " (--backup-dir)";
+        if (!Files.isDirectory(existing)) {
+            throw new PgshiftException(ExitCode.BACKUP, what + " cannot be made: " + existing + " is not a directory. Nothing was changed; "
+                    + "point --backup-dir at a directory" + (mayGoWithout ? ", or pass --backup=never to go on without a backup" : ""));
+        }
+        if (!Files.isWritable(existing)) {
+            throw new PgshiftException(ExitCode.BACKUP, what + (existing.equals(dir.toAbsolutePath().normalize()) ? " is not writable"
+                    : " cannot be made: " + existing + " is not writable") + " for this user (a read-only file system, or its permissions). "
+                    + "Nothing was changed; mount a writable volume there, or point --backup-dir at one");
+        }
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            List<Path> mine = new BackupFiles(dir, server).complete();
+            if (!mine.isEmpty()) {
+                long last = Files.size(mine.get(0));
+                long free = Files.getFileStore(dir).getUsableSpace();
+                if (free < last) {
+                    throw new PgshiftException(ExitCode.BACKUP, what + " has " + mib(free) + " free, and the last backup of this database ("
+                            + mine.get(0).getFileName() + ") took " + mib(last) + ". Nothing was changed; free space there (fewer kept "
+                            + "backups: --backup-keep) or point --backup-dir at a larger volume");
+                }
+            }
+        } catch (IOException e) {
+            throw new PgshiftException(ExitCode.BACKUP, "cannot read " + what + ": " + inWords(e) + ". Nothing was changed.");
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
     /** What went wrong with a file, in words: "permission denied", "Not a directory", not a Java exception's class. */
     static String inWords(IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException) {

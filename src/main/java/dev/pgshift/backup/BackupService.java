@@ -60,6 +60,16 @@ public final class BackupService {
     public record Context(String runId, String schemaVersionBefore, List<String> pending, String serverVersion, int serverMajor) {
     }
 
+    /**
+     * Before connecting: the backup directory can be made or written to and has room for this database's last backup;
+     * exit 4 naming what is wrong otherwise.
+     *
+     * @param mayGoWithout whether the command takes --backup=never (its advice says so)
+     */
+    public static void preflight(Path dir, dev.pgshift.config.ConnectionSettings server, boolean mayGoWithout) {
+        BackupFiles.preflight(dir, server, mayGoWithout);
+    }
+
     public BackupManifest backup(Context ctx) {
         try (PgTools tools = PgTools.locate(settings.pgDump(), stop)) {
             return backup(ctx, tools);

@@ -86,7 +86,7 @@ public class PlanCommand implements Callable<Integer> {
                 doc.put("pending", plan.pending().size());
                 doc.put("migrations", plan.migrations());
                 doc.put("warnings", plan.warnings());
-                doc.put("notes", plan.adoption().notes());
+                doc.put("notes", java.util.stream.Stream.concat(plan.adoption().notes().stream(), plan.notes().stream()).toList());
                 doc.put("skipped", plan.skipped());
                 out.println(Json.MAPPER.writeValueAsString(doc));
             } else {

@@ -32,9 +32,15 @@ final class Rendering {
             out.printf("  %-9s %-9s %7s%s%n", p.name(), p.outcome(), seconds(p.duration()),
                     p.detail() != null && p.outcome() != Outcome.FAILED ? "  " + p.detail() : "");
         }
-        String label = "repair".equals(r.command()) ? "repaired" : "applied";
+        String label = switch (r.command()) {
+            case "repair" -> "repaired";
+            case "rollback" -> "rolled back";
+            default -> "applied";
+        };
         if (r.migrations().isEmpty()) {
-            out.printf("  %-9s none%n", label);
+            if (!List.of("verify", "backup", "restore").contains(r.command())) {
+                out.printf("  %-9s none%n", label); // commands that never apply a migration do not say so
+            }
         } else {
             out.printf("  %-9s %d migration(s):%n", label, r.migrations().size());
             for (AppliedMigration m : r.migrations()) {
@@ -118,6 +124,7 @@ final class Rendering {
                     m.mode() == null ? "-" : m.mode(), m.script());
         }
         plan.adoption().notes().forEach(n -> out.println("note: " + n));
+        plan.notes().forEach(n -> out.println("note: " + n));
         plan.skipped().forEach(n -> out.println("skipped: " + n));
         if (!plan.warnings().isEmpty()) {
             out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());

@@ -59,10 +59,18 @@ public final class DatabaseWaiter {
                 }
                 long left = deadline - System.nanoTime();
                 stopSignal.checkStop("while waiting for the database (" + reason + ")");
+                String nobody = nobodyThere(e);
                 if (left <= 0) {
-                    throw new PgshiftException(ExitCode.TEMPORARY, "database " + database.settings().describe()
-                            + " not reachable within " + timeout.toSeconds() + "s (" + attempt + " attempts; last error: " + reason
-                            + "); raise --connect-timeout if it needs longer to start");
+                    throw new PgshiftException(ExitCode.TEMPORARY, nobody != null
+                            ? "no server answered within " + timeout.toSeconds() + "s (" + attempt + " attempts): " + nobody + ". Check the "
+                                    + "host and port (--host, --port, PGHOST/PGPORT or the URL); if the server is only starting and needs longer, "
+                                    + "raise --connect-timeout"
+                            : "database " + database.settings().describe() + " not reachable within " + timeout.toSeconds() + "s (" + attempt
+                                    + " attempts; last error: " + reason + "); raise --connect-timeout if it needs longer to start");
+                }
+                if (attempt == 1 && nobody != null) {
+                    LOG.warnf("%s: waiting up to %ds for a server to start there (--connect-timeout); if one should be running, check the "
+                            + "host and port", nobody, timeout.toSeconds());
                 }
                 long sleep = Math.min(backoffMs, left / 1_000_000 + 1);
                 LOG.infof("waiting for database %s (attempt %d): %s; next try in %d ms", database.settings().describe(), attempt, reason, sleep);
@@ -70,6 +78,23 @@ public final class DatabaseWaiter {
                 backoffMs = Math.min(backoffMs * 2, 5_000);
             }
         }
+    }
+
+    /**
+     * Where no server answers at all, in words: nothing accepts connections at host:port (a server not started yet, or a
+     * mistyped port), or the host name does not resolve (a Service not created yet, or a typo); null for other failures.
+     */
+    private String nobodyThere(SQLException e) {
+        String at = database.settings().host() + ":" + database.settings().port();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return "nothing accepts connections at " + at + " (connection refused)";
+            }
+            if (t instanceof java.net.UnknownHostException) {
+                return "the host name " + dev.pgshift.Printable.escape(database.settings().host()) + " does not resolve";
+            }
+        }
+        return null;
     }
 
     /** pgjdbc's words when the server asks for a password and the connection has none (SQLSTATE 08004). */

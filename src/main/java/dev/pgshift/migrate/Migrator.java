@@ -188,6 +188,14 @@ public final class Migrator {
         try {
             List<String> out = new ArrayList<>();
             boolean missing = false;
+            // An applied migration whose file is gone and a pending one with its description: one file, renamed.
+            Map<String, String> gone = new java.util.HashMap<>();
+            for (MigrationInfo m : info().all()) {
+                if (m.getVersion() != null && m.getState() == MigrationState.MISSING_SUCCESS && !m.getDescription().isEmpty()) {
+                    gone.putIfAbsent(m.getDescription(), m.getVersion().getVersion() + " (" + m.getScript() + ")");
+                }
+            }
+            boolean renamed = false;
             for (MigrationInfo m : info().all()) {
                 if (m.getVersion() == null) {
                     continue;
@@ -204,6 +212,11 @@ public final class Migrator {
                             + "include it (--migrations, --bundled), or, where an older release runs against a database a newer one "
                             + "migrated, that newer release's migrations");
                     missing = true;
+                } else if (state == MigrationState.IGNORED && script != null && gone.containsKey(FlywayBridge.recordedDescription(script))) {
+                    renamed = true;
+                    out.add(script.file().displayPath() + ": has the name of " + gone.get(FlywayBridge.recordedDescription(script))
+                            + ", which was applied and whose file is gone: if it was renamed after it was applied, give it back the name it "
+                            + "was applied under (a renamed migration is a new one, and --out-of-order would run it again)");
                 } else if (state == MigrationState.IGNORED && script != null) {
                     out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
                             + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
@@ -220,7 +233,7 @@ public final class Migrator {
                             + "gives '" + FlywayBridge.recordedDescription(script) + "'; rename it back");
                 }
             }
-            if (missing) {
+            if (missing && !renamed) {
                 out.add("where the missing ones were bundled in pgshift: a --migrations directory replaces the bundled migrations, "
                         + "--bundled=true runs both");
             }
@@ -348,6 +361,14 @@ public final class Migrator {
             String refused = historyNotCreatable(c);
             if (refused != null) {
                 throw new PgshiftException(ExitCode.CONFIG, refused);
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("select not exists (select 1 from pg_namespace where nspname = ?)")) {
+                ps.setString(1, schema);
+                try (var absent = ps.executeQuery()) {
+                    if (absent.next() && absent.getBoolean(1)) {
+                        LOG.infof("creating schema %s for the migration history (--schema)", Identifiers.quote(schema));
+                    }
+                }
             }
             try {
                 new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();

@@ -52,15 +52,17 @@ public final class PrismaAdoption {
     /**
      * @param takeover whether pgshift's history holds no applied migration yet: only then is _prisma_migrations read
      */
-    public static Plan plan(Connection c, String schema, boolean takeover, List<MigrationScript> pending, String adoptThrough,
-            boolean ignoreChecksums) throws SQLException {
-        String table = takeover ? table(c, schema) : null;
-        Map<String, PrismaState> prisma = table == null ? Map.of() : read(c, table);
+    public static Plan plan(Connection c, String schema, boolean takeover, List<MigrationScript> all, List<MigrationScript> pending,
+            String adoptThrough, boolean ignoreChecksums) throws SQLException {
+        String table = table(c, schema);
+        Map<String, PrismaState> recorded = table == null ? Map.of() : read(c, table);
+        List<String> unmatched = unmatched(recorded, all);
+        Map<String, PrismaState> prisma = takeover ? recorded : Map.of();
         if (prisma.isEmpty() && adoptThrough == null) {
-            return Plan.none();
+            return new Plan(List.of(), unmatched);
         }
         List<MigrationScript> adopt = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(unmatched);
         List<String> mismatches = new ArrayList<>();
         boolean stopped = false;
         for (MigrationScript m : pending) {
@@ -81,7 +83,8 @@ public final class PrismaAdoption {
                 if (prismaApplied) {
                     throw new PgshiftException(ExitCode.CONFIG, "Prisma applied " + m.prismaName() + ", but an earlier pending migration ("
                             + pending.get(adopt.size()).file().displayPath() + ") was not applied by Prisma. If it was applied by hand, "
-                            + "pass --adopt-through " + m.version() + "; otherwise the order cannot be kept.");
+                            + "pass --adopt-through " + m.version() + "; otherwise the order cannot be kept" + (unmatched.isEmpty() ? "." : ". Also: "
+                            + String.join("; ", unmatched)));
                 }
                 continue;
             }
@@ -102,6 +105,24 @@ public final class PrismaAdoption {
                     + ". Restore the applied files, or pass --adopt-ignore-checksums if the change is known to be harmless.");
         }
         return new Plan(List.copyOf(adopt), List.copyOf(notes));
+    }
+
+    /**
+     * Rows of _prisma_migrations that record a folder as applied which no folder of the migrations has: a renamed folder
+     * (to pgshift, as to Prisma, a new migration, which would run again) or one removed on purpose.
+     */
+    private static List<String> unmatched(Map<String, PrismaState> recorded, List<MigrationScript> all) {
+        java.util.Set<String> folders = new java.util.HashSet<>();
+        all.forEach(m -> folders.add(m.prismaName()));
+        List<String> out = new ArrayList<>();
+        recorded.forEach((name, state) -> {
+            if (state.applied() && !folders.contains(name)) {
+                out.add("_prisma_migrations records " + dev.pgshift.Printable.escape(name) + " as applied, but no migration folder has that "
+                        + "name: if the folder was renamed, give it its old name back (a renamed folder is a new migration to pgshift "
+                        + "and to Prisma, and runs again); if it was removed on purpose, nothing needs doing");
+            }
+        });
+        return out;
     }
 
     /** Prisma's table, quoted and schema-qualified: in the history schema, else on the search_path; null when there is none. */

@@ -12,9 +12,10 @@ import java.util.List;
  * @param pendingScripts the migrations to run, in order (adopted ones excluded)
  * @param adoption       migrations Prisma (or the team, by hand) already applied, to record without running
  * @param skipped        files of the migration locations that are no migration, each with why
+ * @param notes          what the run will leave that verify reports without failing (a constraint left NOT VALID on purpose)
  */
 public record Plan(List<PlannedMigration> migrations, List<MigrationScript> pendingScripts, PrismaAdoption.Plan adoption,
-        String currentVersion, String database, List<PlanWarning> warnings, List<String> skipped) {
+        String currentVersion, String database, List<PlanWarning> warnings, List<String> skipped, List<String> notes) {
 
     public List<PlannedMigration> pending() {
         return migrations.stream().filter(PlannedMigration::pending).toList();

@@ -35,7 +35,7 @@ final class Planner {
         PrismaAdoption.Plan adoption;
         try {
             boolean takeover = planned.stream().allMatch(PlannedMigration::pending); // no history row of any kind, baseline included
-            adoption = PrismaAdoption.plan(c, settings.schema(), takeover, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
+            adoption = PrismaAdoption.plan(c, settings.schema(), takeover, scripts, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
             if (takeover && adoption.adopt().isEmpty()) {
                 refuseExistingSchemaWithoutHistory(c, settings.schema());
             }
@@ -51,7 +51,12 @@ final class Planner {
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
         List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
-        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped);
+        Set<String> running = toRun.stream().map(MigrationScript::version).collect(Collectors.toSet());
+        List<String> notes = dev.pgshift.verify.VerifyService.leftNotValid(scripts).stream().filter(l -> running.contains(l.version()))
+                .map(l -> l.version() + " leaves constraint " + l.constraint() + " on " + l.table() + " NOT VALID, and no migration "
+                        + "validates it: verify will report it (a warning, not a failure); validate it in a later migration")
+                .toList();
+        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped, notes);
     }
 
     /**

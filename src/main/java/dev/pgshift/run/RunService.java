@@ -151,7 +151,12 @@ public final class RunService {
         RunResult result;
         try {
             // An emergency backup must work whatever state the migration files are in: it reads none of them.
-            List<MigrationScript> scripts = rec.phase("preflight", () -> mode == Mode.BACKUP ? List.<MigrationScript>of() : loadScripts());
+            List<MigrationScript> scripts = rec.phase("preflight", () -> {
+                if (mode == Mode.BACKUP || mode != Mode.VERIFY && settings.backup().mode() != BackupSettings.Mode.NEVER) {
+                    BackupService.preflight(settings.backup().dir(), db.settings(), mode != Mode.BACKUP);
+                }
+                return mode == Mode.BACKUP ? List.<MigrationScript>of() : loadScripts();
+            });
             // Flyway's configuration needs no session: it is built on a second thread while the first session opens, both
             // CPU-bound on a cold JVM (a Job has two cores). A start that cannot reach the database still builds it, so
             // the launcher's class-data archive, made from such a start (pom.xml), holds the classes a run loads first.

@@ -134,18 +134,20 @@ public final class MigrationCatalog {
     }
 
     /**
-     * Prisma applies its folders in folder-name order, whatever the names. Each gets the version
+     * Prisma applies its folders in folder-name order, whatever the names, and so does pgshift. Each gets the version
      * {@code <number>.<n>}: the number is the folder name's leading digits ({@code 20240110120000_init} → 20240110120000,
      * {@code 0_init} → 0, {@code 01_init} → 1), and n counts the folders of that number in name order (several folders
-     * of one timestamp are common). A folder whose name starts with no number follows the folder before it in name
-     * order (its number, the next n). Where name order and number order disagree ({@code 10_b} sorts before
-     * {@code 9_a}), the order would be ambiguous: exit 3 naming both.
+     * of one timestamp are common). A folder whose name starts with no number, or with a number smaller than the one
+     * before it in name order (mixed prefix lengths: {@code 20230912150657_a}, then {@code 202310122339_b}, then
+     * {@code 20241231_c}; or {@code 10_b} before {@code 9_a}), follows the folder before it: that folder's number, the
+     * next n. A folder's version depends only on the folders before it in name order, so the folders added after it
+     * (later names) never change it.
      */
     private static List<Named> prismaVersions(List<MigrationFile> prisma) {
         List<MigrationFile> sorted = prisma.stream().sorted(Comparator.comparing(MigrationCatalog::prismaFolder)).toList();
         List<Named> out = new ArrayList<>();
         BigInteger number = BigInteger.ZERO;
-        MigrationFile numberedBy = null;
+        boolean numbered = false;
         int n = 0;
         for (MigrationFile f : sorted) {
             String folder = prismaFolder(f);
@@ -153,15 +155,14 @@ public final class MigrationCatalog {
             String description = folder;
             if (m.matches()) {
                 BigInteger mine = new BigInteger(m.group(1));
-                if (numberedBy != null && mine.compareTo(number) < 0) {
-                    throw new PgshiftException(ExitCode.CONFIG, "ambiguous migration order: Prisma applies folders in name order, so "
-                            + numberedBy.displayPath() + " runs before " + f.displayPath() + ", but their numbers (" + number + ", " + mine
-                            + ") say the opposite. Rename one so that name order and number order agree (e.g. zero-pad the numbers).");
-                }
-                n = mine.equals(number) && numberedBy != null ? n + 1 : 1;
-                number = mine;
-                numberedBy = f;
                 description = m.group(2) == null ? "" : m.group(2);
+                if (!numbered || mine.compareTo(number) > 0) {
+                    n = 1;
+                    number = mine;
+                    numbered = true;
+                } else {
+                    n++; // the same number, or a smaller one that name order puts later: it follows
+                }
             } else {
                 n++;
             }
@@ -235,7 +236,8 @@ public final class MigrationCatalog {
         }
         if (!problems.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "ambiguous migration order: " + String.join("; ", problems)
-                    + ". Rename one of them so that each migration has its own version.");
+                    + ". Rename the one no database has applied yet (renaming an applied migration makes it a new one, run again) so "
+                    + "that each migration has its own version.");
         }
     }
 

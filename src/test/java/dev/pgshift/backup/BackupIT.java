@@ -265,9 +265,53 @@ class BackupIT {
         env.put("PGSHIFT_BACKUP_DIR", file.resolve("backups").toString());
         Result r = PgshiftProcess.run(List.of("run"), env);
         assertEquals(4, r.exitCode(), r.toString());
-        assertTrue(r.stderr().contains("cannot create the backup directory " + file.resolve("backups") + " (--backup-dir): Not a directory"), r.stderr());
+        assertTrue(r.stderr().contains("the backup directory " + file.resolve("backups") + " (--backup-dir) cannot be made: " + file
+                + " is not a directory. Nothing was changed; point --backup-dir at a directory, or pass --backup=never"), r.stderr());
         assertFalse(r.stderr().contains("Exception"), "in words, not a Java exception's class: " + r.stderr());
+        assertTrue(r.stdout().contains("failed in preflight"), "found before connecting, taking the lock and planning: " + r.stdout());
         assertEquals(List.of("1"), db.appliedVersions());
+        env.put("PGPORT", "1"); // nothing listens: the directory is checked first, without a wait for the server
+        Result noServer = PgshiftProcess.run(List.of("backup", "--connect-timeout", "60s"), env);
+        assertEquals(4, noServer.exitCode(), noServer.toString());
+        assertTrue(noServer.stderr().contains(file + " is not a directory. Nothing was changed; point --backup-dir at a directory"),
+                noServer.stderr());
+        assertFalse(noServer.stderr().contains("--backup=never"), "pgshift backup takes no --backup=never: " + noServer.stderr());
+    }
+
+    /**
+     * A backup volume with less room than this database's last backup took: exit 4 before connecting, with both sizes
+     * (it was found by pg_dump running out of space, after connect, lock and plan).
+     */
+    @Test
+    @Tag(OneMajor.TAG)
+    void aBackupVolumeSmallerThanTheLastBackupIsRefusedInPreflight() throws Exception {
+        TestDb db = setUp("diskshort");
+        db.execute("INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text), g FROM generate_series(1001, 40000) g");
+        Path volume = Files.createDirectories(tmp.resolve("short-volume"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", volume.toString()).redirectErrorStream(true).start();
+        String said = new String(mount.getInputStream().readAllBytes()).strip();
+        assertEquals(0, mount.waitFor(), "this test mounts an 8 MiB tmpfs as the backup volume and needs root for it: " + said);
+        try {
+            Map<String, String> env = env(db);
+            env.put("PGSHIFT_BACKUP_DIR", volume.toString());
+            assertEquals(0, PgshiftProcess.run(List.of("backup"), env).exitCode());
+            long last;
+            try (Stream<Path> s = Files.list(volume)) {
+                last = s.filter(p -> p.toString().endsWith(".dump")).findFirst().orElseThrow().toFile().length();
+            }
+            long free = Files.getFileStore(volume).getUsableSpace();
+            Files.write(volume.resolve("filler"), new byte[(int) (free - last / 2)]);
+            Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
+            Result r = PgshiftProcess.run(List.of("run"), env);
+            assertEquals(4, r.exitCode(), r.toString());
+            assertTrue(r.stderr().matches("(?s).*the backup directory " + java.util.regex.Pattern.quote(volume.toString()) + " \\(--backup-dir\\) "
+                    + "has [0-9.]+ MiB free, and the last backup of this database \\(.*\\.dump\\) took [0-9.]+ MiB\\. Nothing was changed.*"),
+                    r.stderr());
+            assertTrue(r.stdout().contains("failed in preflight"), r.stdout());
+            assertEquals(List.of("1"), db.appliedVersions());
+        } finally {
+            new ProcessBuilder("umount", volume.toString()).inheritIO().start().waitFor();
+        }
     }
 
     /**

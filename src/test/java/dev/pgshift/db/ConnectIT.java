@@ -61,8 +61,17 @@ class ConnectIT {
         long start = System.nanoTime();
         Result r = PgshiftProcess.run(List.of("run", "--connect-timeout", "3s"), env);
         assertEquals(75, r.exitCode(), r.toString());
-        assertTrue(r.stderr().contains("not reachable within 3s"), r.stderr());
+        // a mistyped port looks like a server not started yet: both are said, with what to check (it said only "raise --connect-timeout")
+        assertTrue(r.stderr().contains("nothing accepts connections at localhost:" + port + " (connection refused): waiting up to 3s for a "
+                + "server to start there (--connect-timeout); if one should be running, check the host and port"), r.stderr());
+        assertTrue(r.stderr().contains("pgshift: no server answered within 3s"), r.stderr());
+        assertTrue(r.stderr().contains("nothing accepts connections at localhost:" + port + " (connection refused). Check the host and port (--host, --port, "
+                + "PGHOST/PGPORT or the URL)"), r.stderr());
         assertTrue((System.nanoTime() - start) / 1e9 < 30);
+        Result unknown = PgshiftProcess.run(List.of("plan", "--host", "no-such-host.invalid", "--connect-timeout", "2s"), env);
+        assertEquals(75, unknown.exitCode(), unknown.toString());
+        assertTrue(unknown.stderr().contains("pgshift: no server answered within 2s"), unknown.stderr());
+        assertTrue(unknown.stderr().contains("the host name no-such-host.invalid does not resolve. Check the host and port"), unknown.stderr());
     }
 
     @Test

@@ -128,11 +128,16 @@ class SqlEngineIT {
                 + "DO $$ BEGIN PERFORM 1; END $$;\n"
                 + "CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $body$ BEGIN RETURN $$;$$; END $body$;\n");
         assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        Result verify = PgshiftProcess.run(args("verify"), db.env());
+        assertEquals(0, verify.exitCode(), verify.toString());
+        assertFalse(verify.stdout().contains("  applied "), "verify applies nothing and does not list it: " + verify.stdout());
         db.execute("INSERT INTO t VALUES (7)");
         assertEquals("2", db.scalar("select count(*) from audit"));
         Result r = PgshiftProcess.run(args("rollback", "--to", "1"), db.env());
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals(List.of("1"), db.appliedVersions());
+        assertTrue(r.stdout().contains("  rolled back 1 migration(s):"), "a rollback's list is what it rolled back: " + r.stdout());
+        assertFalse(r.stdout().contains("  applied "), r.stdout());
         assertEquals("r2", db.scalar("select string_agg(rulename, ',') from pg_rules where tablename = 't'"));
         assertEquals(";", db.scalar("select f()"));
     }

@@ -169,10 +169,40 @@ class MigrationCatalogTest {
         assertEquals("10_step", s.get(9).prismaName());
     }
 
+    /**
+     * papermark's folders mix 14-, 12- and 8-digit prefixes; Prisma applies them in name order, and so must pgshift
+     * (it refused them: "ambiguous migration order ... Rename one", advice that made it run a renamed folder again).
+     */
     @Test
-    void nameOrderAndNumberOrderThatDisagreeAreRefusedNamingBoth() {
-        PgshiftException e = refused(List.of(f("9_a/migration.sql"), f("10_b/migration.sql")));
-        assertTrue(e.getMessage().contains("/migrations/10_b/migration.sql runs before /migrations/9_a/migration.sql"), e.getMessage());
+    void foldersWhoseNumbersDisagreeWithNameOrderRunInNameOrder() {
+        List<String> names = List.of("20230912150657_initialize", "202310122339_NewColumnInLinkTable", "20231015000000_next",
+                "20241231120000_evening", "20241231_eight_digits", "20250105000000_later", "9_a", "10_b");
+        List<MigrationFile> files = new java.util.ArrayList<>();
+        for (String n : names) {
+            files.add(f(n + "/migration.sql"));
+        }
+        java.util.Collections.reverse(files); // the order files are found in does not matter
+        List<MigrationScript> s = MigrationCatalog.order(files);
+        assertEquals(List.of("10_b", "20230912150657_initialize", "202310122339_NewColumnInLinkTable", "20231015000000_next",
+                "20241231120000_evening", "20241231_eight_digits", "20250105000000_later", "9_a"),
+                s.stream().map(MigrationScript::prismaName).toList(), "Prisma's order: by name");
+        assertEquals(List.of("10.1", "20230912150657.1", "20230912150657.2", "20231015000000.1", "20241231120000.1", "20241231120000.2",
+                "20250105000000.1", "20250105000000.2"), s.stream().map(MigrationScript::version).toList());
+    }
+
+    /** A folder's version, once recorded, must not change when folders with later names are added. */
+    @Test
+    void addingFoldersWithLaterNamesNeverChangesTheVersionsOfEarlierOnes() {
+        List<String> names = List.of("0_init", "01_x", "20230912150657_a", "202310122339_b", "2023101223_c", "20231201_d", "20231201_e",
+                "20240101000000_f", "3_g", "a_no_number", "b_no_number").stream().sorted().toList();
+        java.util.Map<String, String> first = new java.util.HashMap<>();
+        for (int k = 1; k <= names.size(); k++) {
+            List<MigrationFile> files = names.subList(0, k).stream().map(n -> f(n + "/migration.sql")).toList();
+            for (MigrationScript m : MigrationCatalog.order(files)) {
+                String was = first.putIfAbsent(m.prismaName(), m.version());
+                assertEquals(was == null ? m.version() : was, m.version(), m.prismaName() + " after adding " + names.get(k - 1));
+            }
+        }
     }
 
     @Test

@@ -102,14 +102,22 @@ class VerifyReportIT {
         TestDb db = PgServer.get().newDatabase("notvalid");
         dir = Files.createDirectories(tmp.resolve("m"));
         Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id int PRIMARY KEY, val int NOT NULL);\n"
-                + "ALTER TABLE t ADD CONSTRAINT t_val_positive CHECK (val > 0) NOT VALID;\n");
+                + "ALTER TABLE t ADD CONSTRAINT t_val_positive CHECK (val > 0) NOT VALID;\n"
+                + "CREATE SCHEMA \"Sales\";\nCREATE TABLE \"Sales\".\"Orders\" (amount int);\n"
+                + "ALTER TABLE \"Sales\".\"Orders\" ADD CONSTRAINT \"Orders_Amount_Positive\" CHECK (amount > 0) NOT VALID;\n");
         Path report = tmp.resolve("r.json");
+        Result plan = PgshiftProcess.run(args("plan"), db.env());
+        assertEquals(0, plan.exitCode(), plan.toString());
+        assertTrue(plan.stdout().contains("note: 1 leaves constraint t_val_positive on t NOT VALID, and no migration validates it: verify "
+                + "will report it (a warning, not a failure)"), "plan says what run will report: " + plan.stdout());
+        assertTrue(plan.stdout().contains("note: 1 leaves constraint Orders_Amount_Positive on \"Sales\".\"Orders\" NOT VALID"), plan.stdout());
         Result run = PgshiftProcess.run(args("run", "--report-file", report.toString()), db.env());
         assertEquals(0, run.exitCode(), run.toString());
         JsonNode c = check(report, "not-valid-constraints");
         assertEquals("WARNED", c.get("outcome").asText(), c.toString());
         assertTrue(c.get("detail").asText().contains("t_val_positive on t (left NOT VALID by 1; validate it in a later migration)"), c.toString());
         assertTrue(run.stdout().contains("left NOT VALID by 1"), run.stdout());
+        assertTrue(c.get("detail").asText().contains("Orders_Amount_Positive on \"Sales\".\"Orders\" (left NOT VALID by 1;"), c.toString());
         ReportSchema.assertValid(Files.readString(report));
 
         db.execute("ALTER TABLE t ADD CONSTRAINT t_by_hand CHECK (id > 0) NOT VALID");
@@ -119,7 +127,8 @@ class VerifyReportIT {
                 check(report, "not-valid-constraints").toString());
         assertEquals(0, verify(db, report, "--allow-not-valid", "t_by_hand").exitCode());
 
-        Files.writeString(dir.resolve("V2__validate.sql"), "ALTER TABLE t VALIDATE CONSTRAINT t_val_positive;\n");
+        Files.writeString(dir.resolve("V2__validate.sql"), "ALTER TABLE t VALIDATE CONSTRAINT t_val_positive;\n"
+                + "ALTER TABLE \"Sales\".\"Orders\" VALIDATE CONSTRAINT \"Orders_Amount_Positive\";\n");
         db.execute("ALTER TABLE t DROP CONSTRAINT t_by_hand");
         Result validated = PgshiftProcess.run(args("run", "--report-file", report.toString()), db.env());
         assertEquals(0, validated.exitCode(), validated.toString());
@@ -184,10 +193,10 @@ class VerifyReportIT {
         Files.writeString(dir.resolve("V2__boom.sql"), "SELECT 1/0;\n");
         reports.put(5, runReport(db, args("run"), 5, null));
         Files.delete(dir.resolve("V2__boom.sql"));
-        // 4: a backup that cannot be written
+        // 4: a backup that fails (a backup directory that cannot be made is found in preflight, before the database is
+        // reached: reported, and in no database's history)
         Files.writeString(dir.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
-        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
-        reports.put(4, runReport(db, args("run", "--backup-dir", file.resolve("sub").toString()), 4, null));
+        reports.put(4, runReport(db, args("run", "--pg-dump", "/bin/false"), 4, null));
         // 6: verification
         db.execute("ALTER TABLE t ADD CONSTRAINT t_pos CHECK (id > 0) NOT VALID"); // by hand: no migration of the set made it
         Files.writeString(dir.resolve("V3__more.sql"), "CREATE TABLE more3 (id int);\n");

@@ -118,7 +118,17 @@ class OperatorOutputIT {
             assertEquals(3, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("the database already has objects (public.orders_seq) but no migration history"), r.stderr());
         }
-        assertEquals(23, seen.size(), "every scenario ran: " + seen);
+        TestDb created = fresh("wcreated");
+        write("V1__t.sql", "CREATE TABLE t (id int);\n");
+        Result schema = pgshift(created, "run", "--schema", "NewSchema");
+        assertEquals(0, schema.exitCode(), schema.toString());
+        assertTrue(schema.stderr().contains("creating schema \"NewSchema\" for the migration history (--schema)"), schema.stderr());
+        write("V2__u.sql", "CREATE TABLE u (id int);\n");
+        Path notADirectory = Files.writeString(tmp.resolve("a-file"), "x");
+        assertEquals(4, pgshift(created, "run", "--schema", "NewSchema", "--backup-dir", notADirectory.resolve("b").toString()).exitCode(),
+                "backup directory");
+        assertEquals(75, pgshift(created, "plan", "--port", "1").exitCode(), "nothing listens");
+        assertEquals(26, seen.size(), "every scenario ran: " + seen);
     }
 
     @Test

@@ -216,4 +216,43 @@ class PrismaHistoriesIT {
         assertEquals("4", psql.scalar("select count(*) from app.flyway_schema_history where success and version is not null"));
         assertEquals(before, schemaOf(psql, "app"), "adopted from app._prisma_migrations, nothing ran");
     }
+
+    /**
+     * papermark's history mixes 14-, 12- and 8-digit prefixes; Prisma applies its folders in name order (the 12-digit
+     * folder adds a column to the table the 14-digit one before it makes). pgshift refused it ("ambiguous migration
+     * order ... Rename one"); renaming an applied folder made it run again and fail. Now: name order, the same schema as
+     * psql's, adoption; and a folder renamed after Prisma applied it is named by plan.
+     */
+    @Test
+    void foldersWithMixedPrefixLengthsRunInNameOrderAndARenamedAppliedFolderIsNamed() throws Exception {
+        Path dir = history("mixed-prefixes", false);
+        TestDb fresh = PgServer.get().newDatabase("mixedprefix");
+        Result r = PgshiftProcess.run(args(dir, "run"), fresh.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of("20230912150657.1", "20230912150657.2", "20231015000000.1", "20231015000000.2"), fresh.appliedVersions());
+        TestDb psql = PgServer.get().newDatabase("mixedprefixpsql");
+        applyWithPsql(psql, dir, null);
+        assertEquals(schemaOf(psql, "public"), schemaOf(fresh, "public"));
+
+        prismaLedger(psql, dir, "public", null);
+        Path applied = dir.resolve("202310122339_NewColumnInLinkTable");
+        Path renamed = dir.resolve("20231012233900_NewColumnInLinkTable");
+        Files.move(applied, renamed);
+        Result before = PgshiftProcess.run(args(dir, "plan"), psql.env());
+        assertTrue(before.all().contains("_prisma_migrations records 202310122339_NewColumnInLinkTable as applied, but no migration "
+                + "folder has that name: if the folder was renamed, give it its old name back"), before.toString());
+        assertTrue(!before.all().contains("Rename"), "no advice to rename: " + before);
+        Files.move(renamed, applied);
+
+        Result adopt = PgshiftProcess.run(args(dir, "run"), psql.env());
+        assertEquals(0, adopt.exitCode(), adopt.toString());
+        assertEquals(4, psql.appliedVersions().size());
+        Files.move(applied, renamed);
+        Result after = PgshiftProcess.run(args(dir, "plan"), psql.env());
+        assertEquals(3, after.exitCode(), after.toString());
+        assertTrue(after.stderr().contains(renamed.getFileName() + "/migration.sql: has the name of 20230912150657.2 (V20230912150657.2__"
+                + "NewColumnInLinkTable.sql), which was applied and whose file is gone: if it was renamed after it was applied, give it back "
+                + "the name it was applied under"), after.toString());
+        assertTrue(!after.all().contains("apply it with --out-of-order"), "--out-of-order would run it again: " + after);
+    }
 }

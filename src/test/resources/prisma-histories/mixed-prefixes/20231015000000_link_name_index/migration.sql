@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Link_name_idx" ON "Link"("name");

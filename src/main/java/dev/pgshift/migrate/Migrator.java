@@ -217,6 +217,10 @@ public final class Migrator {
                     out.add(script.file().displayPath() + ": has the name of " + gone.get(FlywayBridge.recordedDescription(script))
                             + ", which was applied and whose file is gone: if it was renamed after it was applied, give it back the name it "
                             + "was applied under (a renamed migration is a new one, and --out-of-order would run it again)");
+                } else if (state == MigrationState.IGNORED && script != null && bundled(script)) {
+                    out.add(script.file().displayPath() + ": bundled in this pgshift build (the example set, unless the image was built with "
+                            + "its own), and older than the newest applied migration: the database has a history of other migrations; give "
+                            + "yours with -m DIR (--migrations). Only if the bundled set is this database's: apply it with --out-of-order");
                 } else if (state == MigrationState.IGNORED && script != null) {
                     out.add(script.file().displayPath() + ": version " + v + " is older than the newest applied migration and was never "
                             + "applied (merged out of order): apply it with --out-of-order, as Prisma would, or give it a version after the "
@@ -233,7 +237,10 @@ public final class Migrator {
                             + "gives '" + FlywayBridge.recordedDescription(script) + "'; rename it back");
                 }
             }
-            if (missing && !renamed) {
+            if (missing && !byVersion.isEmpty() && byVersion.values().stream().allMatch(Migrator::bundled)) {
+                out.add("the migrations given are only those bundled in this pgshift build (the example set, unless the image was built with "
+                        + "its own), as no --migrations was given: give this database's with -m DIR");
+            } else if (missing && !renamed) {
                 out.add("where the missing ones were bundled in pgshift: a --migrations directory replaces the bundled migrations, "
                         + "--bundled=true runs both");
             }
@@ -241,6 +248,11 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    /** Whether a migration is one of those bundled in pgshift (the Character Creation Platform's example set). */
+    private static boolean bundled(MigrationScript m) {
+        return m.file().location().startsWith("classpath:");
     }
 
     /** Versions applied successfully. */

@@ -131,6 +131,33 @@ class OperatorOutputIT {
         assertEquals(26, seen.size(), "every scenario ran: " + seen);
     }
 
+    /**
+     * A database with its own history, and -m forgotten: the bundled example set is what pgshift read. It said "apply it
+     * with --out-of-order" for each bundled file (following it applies the demo schema) and that missing ones "were
+     * bundled"; it says now that the bundled set is all that was given, and to give the database's own with -m.
+     */
+    @Test
+    void forgettingMigrationsOnADatabaseWithItsOwnHistoryPointsAtMinusM() throws Exception {
+        for (String version : List.of("1", "99990101000000")) {
+            TestDb db = fresh("wforgot" + version.length());
+            write("V" + version + "__own.sql", "CREATE TABLE own (id int);\n");
+            assertEquals(0, pgshift(db, "run").exitCode());
+            for (String command : List.of("plan", "run")) {
+                Result r = PgshiftProcess.run(List.of(command, "--connect-timeout", "5s"), db.env());
+                assertEquals(3, r.exitCode(), r.toString());
+                assertTrue(r.stderr().contains("the migrations given are only those bundled in this pgshift build"), r.stderr());
+                assertTrue(r.stderr().contains("give this database's with -m DIR"), r.stderr());
+                assertFalse(r.stderr().contains("--bundled=true runs both"), r.stderr());
+                if (version.length() > 1) {
+                    assertTrue(r.stderr().contains("bundled in this pgshift build (the example set, unless the image was built with its own), "
+                            + "and older than the newest applied migration"), r.stderr());
+                }
+                assertFalse(r.stderr().contains("apply it with --out-of-order, as Prisma would"), r.stderr());
+            }
+            assertEquals(List.of(version), db.appliedVersions());
+        }
+    }
+
     @Test
     void inJsonLogModeEveryLineOnStderrIsJson() throws Exception {
         TestDb db = fresh("jsonlines");

@@ -173,8 +173,10 @@ public final class BackupService {
                 }
                 stop.checkStop(DURING_BACKUP); // a stop ends pg_dump: its exit status says nothing then
                 if (p.exitValue() != 0) {
-                    throw new PgshiftException(ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): " + Files.readString(errors).strip()
-                            + ". Nothing was migrated.");
+                    String said = Files.readString(errors).strip();
+                    boolean lost = PgTools.lostConnection(said);
+                    throw new PgshiftException(lost ? ExitCode.TEMPORARY : ExitCode.BACKUP, "pg_dump failed (exit " + p.exitValue() + "): "
+                            + said + (lost ? "; the connection to the database was lost or refused: run again" : "") + ". Nothing was migrated.");
                 }
                 long dumped = System.nanoTime();
                 LOG.debugf("pg_dump took %d ms, %d bytes read back by then", (dumped - started) / 1_000_000, check.bytesRead());

@@ -139,8 +139,17 @@ public final class PgTools implements AutoCloseable {
 
     /** pg_dump with {@code args}, connected through its environment. */
     ProcessBuilder dump(List<String> args, ConnectionSettings c, String database) {
-        return command(pgDump, args, c, database);
+        List<String> all = new ArrayList<>(List.of("--dbname=" + KEEPALIVES)); // the database: PGDATABASE
+        all.addAll(args);
+        return command(pgDump, all, c, database);
     }
+
+    /**
+     * libpq's side of a dead connection, as pgshift's own sessions have it (KeepaliveSocketFactory): keepalive probes
+     * after 30 s of silence, every 10 s, 3 unanswered; unacknowledged data given up on after a minute. libpq reads these
+     * from a connection string only.
+     */
+    static final String KEEPALIVES = "keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3 tcp_user_timeout=60000";
 
     ProcessBuilder restore(List<String> args, ConnectionSettings c, String database) {
         return command(pgRestore, args, c, database);
@@ -171,6 +180,9 @@ public final class PgTools implements AutoCloseable {
         env.put("PGSSLMODE", c.sslMode());
         env.put("PGAPPNAME", stop.applicationName());
         env.put("PGOPTIONS", Database.serverOptions(java.time.Duration.ZERO)); // as the run's own sessions; no lock_timeout
+        env.put("PGCONNECT_TIMEOUT", "30"); // a connection never completed (a proxy forwarding nothing) fails
+        env.remove("LC_ALL");
+        env.put("LC_MESSAGES", "C"); // libpq's words, in which a lost connection is recognised (lostConnection)
         if (c.sslRootCert() != null) {
             env.put("PGSSLROOTCERT", c.sslRootCert().toString());
         }
@@ -200,7 +212,7 @@ public final class PgTools implements AutoCloseable {
      * another database, or another server), so it is always a connection string naming only the database, quoted.
      */
     static String dbnameArgument(String database) {
-        return "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        return "--dbname=dbname='" + database.replace("\\", "\\\\").replace("'", "\\'") + "' " + KEEPALIVES;
     }
 
     /**
@@ -304,7 +316,9 @@ public final class PgTools implements AutoCloseable {
                 out = kept.toString(StandardCharsets.UTF_8);
             }
             if (p.exitValue() != 0) {
-                throw new PgshiftException(ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): " + out.strip());
+                boolean lost = lostConnection(out);
+                throw new PgshiftException(lost ? ExitCode.TEMPORARY : ExitCode.BACKUP, what + " failed (exit " + p.exitValue() + "): "
+                        + out.strip() + (lost ? "; the connection to the database was lost or refused: run again" : ""));
             }
             return out;
         } catch (InterruptedException e) {
@@ -316,6 +330,21 @@ public final class PgTools implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Whether a client tool failed because its connection went away or was refused for the moment (the server
+     * restarted or shut down, an administrator ended the session, no connection slot was free): libpq's and the
+     * server's words, which the children write in English (LC_MESSAGES=C). Such a run is retried (exit 75), not failed.
+     */
+    static boolean lostConnection(String output) {
+        return LOST.matcher(output).find() && !output.contains("authentication failed") && !output.contains("permission denied");
+    }
+
+    private static final java.util.regex.Pattern LOST = java.util.regex.Pattern.compile("server closed the connection unexpectedly"
+            + "|terminating connection due to|no connection to the server|could not receive data from server|could not send data to server"
+            + "|SSL SYSCALL error|too many clients already|remaining connection slots are reserved|the database system is (?:starting up|"
+            + "shutting down|in recovery mode|not yet accepting connections)|Connection refused|Connection timed out|connection to server was lost"
+            + "|server conn crashed|timeout expired");
 
     /** {@code tool --version}: a minute at most (a hung wrapper script must not hold the run). */
     private static String versionOf(Path tool, StopSignal stop) {

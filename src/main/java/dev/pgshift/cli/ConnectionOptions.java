@@ -44,6 +44,11 @@ public final class ConnectionOptions implements SettingFlags {
             + "connections, then exit 75 (default 60s; env PGSHIFT_CONNECT_TIMEOUT)")
     String connectTimeout;
 
+    @Option(names = "--network-timeout", paramLabel = "DURATION", description = "end the run (exit 75) when the server has answered "
+            + "nothing for this long: a half-open connection or a partitioned network; a long, healthy statement is never cut "
+            + "(default 60s; env PGSHIFT_NETWORK_TIMEOUT)")
+    String networkTimeout;
+
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (key=value, keys as the long flags without dashes; "
             + "env PGSHIFT_CONFIG)")
     Path config;
@@ -75,5 +80,6 @@ public final class ConnectionOptions implements SettingFlags {
         SettingFlags.put(flags, Setting.SSL_ROOT_CERT, sslRootCert);
         SettingFlags.put(flags, Setting.SCHEMA, schema);
         SettingFlags.put(flags, Setting.CONNECT_TIMEOUT, connectTimeout);
+        SettingFlags.put(flags, Setting.NETWORK_TIMEOUT, networkTimeout);
     }
 }

@@ -17,6 +17,7 @@ public enum Setting {
     MIGRATIONS("--migrations", "PGSHIFT_MIGRATIONS", "migrations", null, "extra migration directories (comma-separated in env/file)"),
     BUNDLED("--bundled", "PGSHIFT_BUNDLED", "bundled", null, "include the migrations bundled in the application (default: only when no --migrations directory is given)"),
     CONNECT_TIMEOUT("--connect-timeout", "PGSHIFT_CONNECT_TIMEOUT", "connect-timeout", "60s", "how long to wait for the database to accept connections"),
+    NETWORK_TIMEOUT("--network-timeout", "PGSHIFT_NETWORK_TIMEOUT", "network-timeout", "60s", "give up on a server that answers nothing for this long (a half-open connection, a partitioned network)"),
     LOCK_WAIT("--lock-wait", "PGSHIFT_LOCK_WAIT", "lock-wait", "5m", "how long to wait for another pgshift run to release the run lock"),
     SCHEMA("--schema", "PGSHIFT_SCHEMA", "schema", "public", "schema holding the migration history table"),
     LOCK_TIMEOUT("--lock-timeout", "PGSHIFT_LOCK_TIMEOUT", "lock-timeout", "5s", "lock_timeout for ordinary DDL (not for concurrent builds)"),

@@ -11,6 +11,7 @@ public record Settings(
         List<Path> migrationDirs,
         boolean bundled,
         Duration connectTimeout,
+        Duration networkTimeout,
         Duration lockWait,
         String schema,
         Duration lockTimeout,
@@ -28,7 +29,7 @@ public record Settings(
     public Settings forRehearsal(String scratchDatabase) {
         BackupSettings noBackup = new BackupSettings(BackupSettings.Mode.NEVER, backup.dir(), backup.keep(), backup.maxAge(), backup.scope(),
                 backup.pgDump(), false);
-        return new Settings(connection.withDatabase(scratchDatabase), migrationDirs, bundled, connectTimeout, lockWait, schema, lockTimeout,
+        return new Settings(connection.withDatabase(scratchDatabase), migrationDirs, bundled, connectTimeout, networkTimeout, lockWait, schema, lockTimeout,
                 lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums, outOfOrder);
     }
 }

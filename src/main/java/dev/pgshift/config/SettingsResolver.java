@@ -218,6 +218,7 @@ public final class SettingsResolver {
         }
         return new Settings(connection, dirs, bundled,
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
+                positive(Setting.NETWORK_TIMEOUT, parseDuration(Setting.NETWORK_TIMEOUT, v.get(Setting.NETWORK_TIMEOUT))),
                 parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
                 parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
                 parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v),
@@ -227,6 +228,15 @@ public final class SettingsResolver {
                 v.getOrDefault(Setting.TERMINATION_LOG, "").isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
                 v.get(Setting.ADOPT_THROUGH), parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
                 parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)));
+    }
+
+    /** A timeout of at least a second: the network timeout cannot be switched off (a run must never hang for good). */
+    private static Duration positive(Setting s, Duration d) {
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + d.toSeconds() + "s' for " + s.displayName() + ": at least 1s (a run "
+                    + "must notice a server that stopped answering; a long, healthy statement is never cut by it)");
+        }
+        return d;
     }
 
     private static java.util.Set<String> names(String value) {

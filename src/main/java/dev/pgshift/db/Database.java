@@ -17,7 +17,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * Every session also asks the server to notice a vanished client within seconds (client_connection_check_interval): a
  * killed run's statement ends instead of running on with its locks; and to never end the session for idleness
  * (idle_session_timeout, idle_in_transaction_session_timeout set on the database or role do not apply to it): the run
- * lock's session is idle by design. TCP keepalives are on. Once the run is stopped no new session is opened, except the
+ * lock's session is idle by design. TCP keepalives are on, probing after 30 s of silence on both ends
+ * ({@link KeepaliveSocketFactory}, tcp_keepalives_* and tcp_user_timeout on the server's side). Once the run is stopped no new session is opened, except the
  * ones that record what happened ({@link #cleanupConnection()}).
  */
 public final class Database implements DataSource {
@@ -28,10 +29,18 @@ public final class Database implements DataSource {
     }
     /** How soon the server notices that a run's process is gone while its statement runs (PostgreSQL 14+, Linux servers). */
     static final int CONNECTION_CHECK_MS = 2_000;
+    /**
+     * The most one connection attempt may take, startup and authentication included (the network timeout where
+     * shorter): a waiting run tries again, and a stopped run's attempt to record itself ends within Kubernetes' grace.
+     */
+    static final int LOGIN_TIMEOUT_SECONDS = 15;
+    /** The same, once the server has left the run unanswered ({@link StopSignal#unanswered()}). */
+    static final int UNANSWERED_LOGIN_TIMEOUT_SECONDS = 3;
 
     private final ConnectionSettings settings;
     private final StopSignal stopSignal;
     private final PGSimpleDataSource delegate;
+    private final java.time.Duration networkTimeout;
     /** Whether this view opens sessions after a stop too ({@link #afterStop()}). */
     private final boolean afterStop;
     /** The session {@link #lend} gives this thread's next {@link #getConnection()} instead of a new one. */
@@ -41,20 +50,31 @@ public final class Database implements DataSource {
         this.settings = of.settings;
         this.stopSignal = of.stopSignal;
         this.delegate = of.delegate;
+        this.networkTimeout = of.networkTimeout;
         this.afterStop = true;
     }
 
     /** The database the resolved settings name, with their lock_timeout: what every command connects to. */
     public static Database of(Settings settings, StopSignal stopSignal) {
-        return new Database(settings.connection(), settings.lockTimeout(), stopSignal);
+        return new Database(settings.connection(), settings.lockTimeout(), settings.networkTimeout(), stopSignal);
+    }
+
+    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, StopSignal stopSignal) {
+        this(settings, lockTimeout, java.time.Duration.ofSeconds(60), stopSignal);
+    }
+
+    /** How long a server may answer nothing before the run gives up on it (--network-timeout). */
+    public java.time.Duration networkTimeout() {
+        return networkTimeout;
     }
 
     /**
      * @param lockTimeout the session's lock_timeout: ordinary DDL waiting longer for a lock gives up instead of queueing
      *                    every query of the application behind it. Concurrent builds switch it off on their session.
      */
-    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, StopSignal stopSignal) {
+    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, java.time.Duration networkTimeout, StopSignal stopSignal) {
         this.settings = settings;
+        this.networkTimeout = networkTimeout;
         this.stopSignal = stopSignal;
         this.delegate = new PGSimpleDataSource();
         this.afterStop = false;
@@ -80,7 +100,10 @@ public final class Database implements DataSource {
         // session. Every server pgshift supports is far newer than 9.0, where the startup packet learned them.
         delegate.setAssumeMinServerVersion("9.0");
         delegate.setConnectTimeout(10);
+        // A connection the server never completes (a proxy that accepts and forwards nothing) fails instead of hanging.
+        delegate.setLoginTimeout((int) Math.max(1, Math.min(networkTimeout.toSeconds(), LOGIN_TIMEOUT_SECONDS)));
         delegate.setTcpKeepAlive(true);
+        delegate.setSocketFactory(KeepaliveSocketFactory.class.getName());
         delegate.setOptions(serverOptions(lockTimeout));
         // Server-side notices must not be mistaken for errors; keep pgjdbc's defaults otherwise.
     }
@@ -88,7 +111,11 @@ public final class Database implements DataSource {
     /** The settings every session of the run starts with (also given to pg_dump and pg_restore in PGOPTIONS). */
     public static String serverOptions(java.time.Duration lockTimeout) {
         return "-c lock_timeout=" + lockTimeout.toMillis() + " -c client_connection_check_interval=" + CONNECTION_CHECK_MS
-                + " -c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0";
+                + " -c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0"
+                // the server's side of a dead connection: keepalive probes, and unacknowledged data given up on after a minute
+                + " -c tcp_keepalives_idle=" + KeepaliveSocketFactory.IDLE_SECONDS + " -c tcp_keepalives_interval="
+                + KeepaliveSocketFactory.INTERVAL_SECONDS + " -c tcp_keepalives_count=" + KeepaliveSocketFactory.COUNT
+                + " -c tcp_user_timeout=60000";
     }
 
     public StopSignal stopSignal() {
@@ -152,10 +179,18 @@ public final class Database implements DataSource {
 
     /** A new session also after a stop: for recording what the run did and removing what it half made. */
     public Connection cleanupConnection() throws SQLException {
+        if (stopSignal.unanswered()) {
+            delegate.setLoginTimeout(UNANSWERED_LOGIN_TIMEOUT_SECONDS); // the server did not answer the run: one short try
+        }
         Connection connection = delegate.getConnection();
         // Registered for SIGTERM; closed sessions are skipped there, so no wrapper (and no reflection) is needed.
         stopSignal.register(connection);
         return connection;
+    }
+
+    /** A session no stop cancels nor closes: the {@link Heartbeat}'s own. */
+    Connection unregisteredConnection() throws SQLException {
+        return delegate.getConnection();
     }
 
     @Override

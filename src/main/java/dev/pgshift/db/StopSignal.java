@@ -56,12 +56,68 @@ public final class StopSignal {
      * wakes every wait.
      */
     public void stop(String reason) {
-        if (stoppedBy != null) {
+        if (!markStopped(reason)) {
             return;
         }
-        stoppedBy = reason;
         LOG.warnf("received %s: cancelling the running statement and stopping", reason);
-        cancelAll();
+        // The cancel requests go out on a thread of their own: each opens a connection, which a dead network holds for
+        // seconds. Where the server has not answered within the grace period (a half-open connection: no cancel arrives,
+        // no reply comes), the run's sockets are closed, so a read stuck on one ends and the run reports and exits 75.
+        daemon("pgshift-cancel", this::cancelAll);
+        daemon("pgshift-stop-grace", () -> {
+            try {
+                Thread.sleep(STOP_GRACE.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            unanswered = true; // connections opened from now on (to record the run) get one short try
+            if (abortAll() > 0) {
+                LOG.warnf("the server did not answer the cancel within %ds: closed the run's connections", STOP_GRACE.toSeconds());
+            }
+        });
+        endChildren();
+    }
+
+    /** How long after SIGTERM the run's connections are closed where their statement has not ended (a half-open connection). */
+    static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(5);
+
+    /**
+     * The server answered nothing for the network timeout (a half-open connection, a partitioned network): the run is
+     * stopped as by a signal, its sockets closed at once (a cancel would not arrive either) and its child processes ended.
+     */
+    public void lost(String reason) {
+        if (!markStopped(reason)) {
+            return;
+        }
+        lost = true;
+        unanswered = true;
+        LOG.errorf("%s: closing the run's connections and stopping", reason);
+        abortAll();
+        endChildren();
+    }
+
+    private volatile boolean lost;
+    private volatile boolean unanswered;
+
+    /** Whether the server left the run unanswered: lost, or a statement still running when the stop's grace ran out. */
+    public boolean unanswered() {
+        return unanswered;
+    }
+
+    /** Whether the run stopped because the server stopped answering ({@link #lost}), not because it was asked to. */
+    public boolean lostConnection() {
+        return lost;
+    }
+
+    private synchronized boolean markStopped(String reason) {
+        if (stoppedBy != null) {
+            return false;
+        }
+        stoppedBy = reason;
+        return true;
+    }
+
+    private void endChildren() {
         for (Process p : children) {
             p.descendants().forEach(ProcessHandle::destroy);
             p.destroy();
@@ -69,6 +125,28 @@ public final class StopSignal {
         synchronized (wakeUp) {
             wakeUp.notifyAll();
         }
+    }
+
+    private static void daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Closes the socket of every open session of the run (Connection.abort): a read blocked on one fails at once. */
+    private int abortAll() {
+        int n = 0;
+        for (Connection c : connections) {
+            try {
+                if (!c.isClosed()) {
+                    c.abort(Runnable::run);
+                    n++;
+                }
+            } catch (SQLException | RuntimeException e) {
+                LOG.debugf("abort failed: %s", e.getMessage());
+            }
+        }
+        return n;
     }
 
     private void cancelAll() {
@@ -94,8 +172,16 @@ public final class StopSignal {
 
     /** The failure of a stopped run: exit 75 and outcome STOPPED. {@code where} says what was stopped ("before V3 ..."). */
     public Stopped stoppedException(String where) {
-        return new Stopped("stopped by " + stoppedBy + (where == null || where.isEmpty() ? "" : " " + where));
+        String w = where == null ? "" : where;
+        if (unanswered) {
+            // no cancel reached the server: what became of the statement is for the next run to find out
+            w = w.replace(CANCELLED, "the connection was lost while a statement ran; the next run finds out how far it got and goes on");
+        }
+        return new Stopped((lost ? "" : "stopped by ") + stoppedBy + (w.isEmpty() ? "" : " " + w));
     }
+
+    /** How a failure says that the run's statement was cancelled by the stop. */
+    public static final String CANCELLED = "the running statement was cancelled";
 
     /** Throws {@link #stoppedException} when the run was asked to stop. */
     public void checkStop(String where) {

@@ -68,7 +68,7 @@ public final class Failures {
     static PgshiftException ofStatement(MigrationFile file, SqlStatement s, SQLException e, StopSignal stop, String left) {
         String where = file.displayPath() + ":" + s.line();
         if (stop.stopped()) {
-            return stop.stoppedException("during " + where + ": the running statement was cancelled");
+            return stop.stoppedException("during " + where + ": " + StopSignal.CANCELLED);
         }
         StringBuilder m = new StringBuilder(where).append(": ").append(s.excerpt(100)).append("\n  failed: ").append(describe(e));
         ServerErrorMessage server = e instanceof PSQLException p ? p.getServerErrorMessage() : null;
@@ -87,7 +87,7 @@ public final class Failures {
     /** A failure around the user's SQL (pgshift's bookkeeping, Flyway's): {@code context}, then the server's words. */
     public static PgshiftException of(String context, Throwable e, StopSignal stop) {
         if (stop != null && stop.stopped()) {
-            return stop.stoppedException(context + ": the running statement was cancelled");
+            return stop.stoppedException(context + ": " + StopSignal.CANCELLED);
         }
         ExitCode code = exitCode(e);
         String text = e instanceof SQLException s ? describe(s) : oneLine(e.getMessage());

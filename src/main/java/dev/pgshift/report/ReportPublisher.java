@@ -52,12 +52,19 @@ public final class ReportPublisher {
         Connection c = null;
         try {
             c = connection.get();
+        } catch (RuntimeException e) {
+            LOG.errorf("cannot record the run in %s.%s: %s (the report file and the summary have it)", HistoryTable.SCHEMA,
+                    HistoryTable.TABLE, e.getMessage());
+            return;
+        }
+        try {
             if (c != null) {
                 new HistoryTable().write(c, report);
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.errorf("cannot record the run in %s.%s (the user needs CREATE on the database, or create schema %s for it): %s",
-                    HistoryTable.SCHEMA, HistoryTable.TABLE, HistoryTable.SCHEMA, e.getMessage());
+            boolean lost = e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08");
+            LOG.errorf("cannot record the run in %s.%s (%s): %s", HistoryTable.SCHEMA, HistoryTable.TABLE, lost ? "the connection was lost"
+                    : "the user needs CREATE on the database, or create schema " + HistoryTable.SCHEMA + " for it", e.getMessage());
         } finally {
             if (c != null) {
                 try {

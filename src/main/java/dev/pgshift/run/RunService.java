@@ -4,6 +4,7 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.BackupService;
+import dev.pgshift.db.Heartbeat;
 import dev.pgshift.backup.ScratchDatabases;
 import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
@@ -97,7 +98,7 @@ public final class RunService {
         try {
             List<MigrationScript> scripts = loadScripts();
             Database db = database();
-            try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
+            try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout()); Heartbeat beat = Heartbeat.start(db)) {
                 return body.apply(db, c, scripts);
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
@@ -148,6 +149,7 @@ public final class RunService {
         // The run's first session: plan, verify and the run's history row (closed after it); the run lock and the
         // migrations have their own.
         Connection[] main = {null};
+        Heartbeat[] beat = {null};
         RunResult result;
         try {
             // An emergency backup must work whatever state the migration files are in: it reads none of them.
@@ -175,6 +177,7 @@ public final class RunService {
             }
             main[0] = session;
             reached[0] = true;
+            beat[0] = Heartbeat.start(db);
             rec.database(db.settings().describe(), serverVersion(session), tls(session, db.settings().sslMode()));
             if (mode == Mode.VERIFY) {
                 verify(rec, session, await(prepared), scripts, latest(scripts));
@@ -218,6 +221,9 @@ public final class RunService {
             result = rec.failed(new PgshiftException(ExitCode.INTERNAL, "internal error: " + e
                     + " (a bug in pgshift: please report it with the log; the run stopped where the report says)", e));
         }
+        if (beat[0] != null) {
+            beat[0].close();
+        }
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
             if (!reached[0] || mode == Mode.BACKUP) {
                 return null; // backup writes nothing into the database
@@ -229,7 +235,15 @@ public final class RunService {
             }
             Database.closeQuietly(session);
             try {
-                return db.cleanupConnection(); // after a stop or a lost session: a new one, to record what happened
+                if (!stop.stopped()) {
+                    // A lost session (a restarted server): the row is written once the database answers again, within the
+                    // connect timeout, as the run waited for it at the start.
+                    LOG.info("the run's session is gone: reconnecting to record the run in the history");
+                    return new DatabaseWaiter(db, stop).connect(settings.connectTimeout());
+                }
+                return db.cleanupConnection(); // after a stop: one try, to record what happened
+            } catch (PgshiftException e) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database unreachable: " + e.getMessage(), e);
             }

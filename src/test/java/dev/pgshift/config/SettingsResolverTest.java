@@ -214,6 +214,10 @@ class SettingsResolverTest {
         flags.put(Setting.CONNECT_TIMEOUT, "soon");
         assertTrue(fails().getMessage().contains("--connect-timeout"));
         flags.remove(Setting.CONNECT_TIMEOUT);
+        env.put("PGSHIFT_NETWORK_TIMEOUT", "0s"); // a run must never wait on a silent server for good
+        assertTrue(fails().getMessage().contains("PGSHIFT_NETWORK_TIMEOUT': at least 1s") || fails().getMessage().contains("--network-timeout"),
+                fails().getMessage());
+        env.remove("PGSHIFT_NETWORK_TIMEOUT");
         flags.put(Setting.MIGRATIONS, tmp.resolve("missing").toString());
         assertTrue(fails().getMessage().contains("--migrations"));
         flags.remove(Setting.MIGRATIONS);

@@ -275,6 +275,17 @@ public final class StopSignal {
         return applying;
     }
 
+    private volatile long statementFailedAfter;
+
+    /** How long the run's last failed statement ran before it failed (nanoseconds; 0: none failed since the last began). */
+    public void statementFailedAfter(long nanos) {
+        this.statementFailedAfter = nanos;
+    }
+
+    public long statementFailedAfter() {
+        return statementFailedAfter;
+    }
+
     /** The session last seen blocking this run's statements (pid, application, state, query), for the final error. */
     public void blockedBy(String description) {
         this.lastBlocker = description;

@@ -24,8 +24,9 @@ import org.jboss.logging.Logger;
  * <p>
  * What it keeps from Flyway's: Flyway's advisory lock on the history table, held for the whole loop, so a Flyway (or an
  * older pgshift) migrating the same schema waits for it and it for them; a transactional migration's history row in its
- * own transaction; a file with its own transactions that failed after committing part of itself recorded as failed
- * (the next run refuses it until repaired); a concurrent step that failed left unrecorded (it resumes).
+ * own transaction; a file with its own transactions that committed part of itself recorded as failed, with how far it
+ * got, in the transaction of each commit (the next run resumes there); a concurrent step that failed left unrecorded
+ * (it resumes).
  */
 final class ApplyLoop {
     private static final Logger LOG = Logger.getLogger(Migrator.class); // the migrate stage speaks for it
@@ -37,13 +38,17 @@ final class ApplyLoop {
     private final StopSignal stop;
     private final Duration lockWait;
     private final Consumer<String> started;
+    /** For a file with its own transactions an earlier run left part-way: how many of its statements it committed; else null. */
+    private final java.util.function.Function<String, Long> resume;
 
     /**
      * @param lockWait how long Flyway's lock on the history may be held by another session (polled once a second, as
      *                 Flyway does), and how long a step waits for an index build of a dead run
      * @param started  told each version whose execution begins, in order
      */
-    ApplyLoop(Database db, String schema, StopSignal stop, Duration lockWait, Consumer<String> started) {
+    ApplyLoop(Database db, String schema, StopSignal stop, Duration lockWait, Consumer<String> started,
+            java.util.function.Function<String, Long> resume) {
+        this.resume = resume;
         this.db = db;
         this.schema = schema;
         this.stop = stop;
@@ -135,25 +140,27 @@ final class ApplyLoop {
             case OWN -> {
                 stop.checkRunLock("before " + where);
                 StatementRunner.sessionAsPsqlGivesIt(c);
-                boolean[] marked = {false};
+                Long resumeAt = resume.apply(m.version());
+                if (resumeAt != null) {
+                    LOG.infof("resuming %s after its first %d statement(s), which an earlier run committed", where, resumeAt);
+                }
+                boolean[] recorded = {resumeAt != null};
                 try {
-                    runner.runOwnTransactions(c, m.statements(), () -> {
-                        markStarted(m, installedBy);
-                        marked[0] = true;
+                    runner.runOwnTransactions(c, m.statements(), resumeAt == null ? 0 : resumeAt, (session, done) -> {
+                        // In the transaction about to commit: its work and the record of it commit together.
+                        stop.checkRunLock("before committing part of " + where + "; that part rolled back");
+                        FlywayBridge.recordProgress(session, schema, m, done, installedBy, recorded[0]);
+                        recorded[0] = true;
                     });
                 } catch (StatementRunner.PartlyCommitted e) {
-                    throw e; // its row, written as failed before its first commit, stays: the next run refuses the file
-                } catch (RuntimeException e) {
-                    if (marked[0]) {
-                        unmarkIfNothingCommitted(c, m, e);
-                    }
-                    throw e;
+                    throw new StatementRunner.PartlyCommitted(e.exitCode(), e.getMessage().replace(" VERSION ", " " + m.version() + " "),
+                            e.getCause());
                 }
                 StatementRunner.resetIdentity(c);
                 c.setAutoCommit(false);
                 try {
                     PrismaAdoption.recordApplied(c, schema, m);
-                    if (marked[0]) {
+                    if (recorded[0]) {
                         FlywayBridge.recordSucceeded(c, schema, m, millisSince(start));
                     } else {
                         FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
@@ -172,43 +179,6 @@ final class ApplyLoop {
                 PrismaAdoption.recordApplied(c, schema, m);
                 FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
             }
-        }
-    }
-
-    /**
-     * Before a file with its own transactions commits for the first time, its row is written as failed, as Flyway records
-     * a file that failed part-way, and it stands until the file has run to its end ({@link FlywayBridge#recordSucceeded}):
-     * whatever ends the run in between (a failure, SIGTERM, SIGKILL, a lost node) leaves the record, and the next run
-     * refuses to run the file again from its first statement (Migrator#clearFailedSteps). On a session of its own: the
-     * file's session is inside the file's transaction. If the row cannot be written, the file commits nothing.
-     */
-    private void markStarted(MigrationScript m, String installedBy) {
-        try (Connection c = db.cleanupConnection()) {
-            c.setAutoCommit(true);
-            FlywayBridge.recordApplied(c, schema, m, 0, false, installedBy);
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "cannot record that " + m.file().displayPath() + " is about to commit "
-                    + "(its row in the migration history): " + Failures.oneLine(e.getMessage()), e);
-        }
-    }
-
-    /**
-     * The file failed before anything of it committed (its session answers, so the server reported the failure): its row
-     * goes again, and the file runs again once fixed. A session that no longer answers may have committed: the row stays.
-     */
-    private void unmarkIfNothingCommitted(Connection session, MigrationScript m, RuntimeException failure) {
-        try {
-            if (!session.isValid(5)) {
-                return;
-            }
-        } catch (SQLException e) {
-            return;
-        }
-        try (Connection c = db.cleanupConnection()) {
-            c.setAutoCommit(true);
-            FlywayBridge.removeFailed(c, schema, m);
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
         }
     }
 

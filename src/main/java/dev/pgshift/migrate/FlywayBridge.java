@@ -265,7 +265,40 @@ final class FlywayBridge implements MigrationResolver {
         }
     }
 
-    /** {@code m}'s failed row ({@link ApplyLoop}: written before its first commit) now records its success, as of now. */
+    /**
+     * How far a file with its own transactions got: its row, failed until the file ends, with the number of its
+     * statements committed as {@code -(done + 1)} in execution_time (a negative time no Flyway writes). Written on the
+     * file's session inside the transaction about to commit, so the record and the work commit together.
+     *
+     * @param exists whether the row was written already (by an earlier commit of the file, or an earlier run)
+     */
+    static void recordProgress(Connection c, String schema, MigrationScript m, long done, String installedBy, boolean exists)
+            throws SQLException {
+        int encoded = (int) -(done + 1);
+        try (java.sql.Statement st = c.createStatement()) {
+            // as the connection's own role, for this transaction only: a SET ROLE of the file's stays the session's
+            st.execute("set local session authorization default; set local role none");
+        }
+        if (!exists) {
+            recordApplied(c, schema, m, encoded, false, installedBy);
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("update " + Migrator.historyTable(schema) + " set execution_time = ? "
+                + "where version = ? and not success")) {
+            ps.setInt(1, encoded);
+            ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
+            if (ps.executeUpdate() != 1) {
+                throw new SQLException("the row recording how far " + m.file().displayPath() + " got is gone from the history");
+            }
+        }
+    }
+
+    /** The statements a failed row's file committed, from its execution_time ({@link #recordProgress}); null for any other row. */
+    static Long progress(int executionTime) {
+        return executionTime < 0 ? (long) -executionTime - 1 : null;
+    }
+
+    /** {@code m}'s failed row ({@link #recordProgress}) now records its success, as of now. */
     static void recordSucceeded(Connection c, String schema, MigrationScript m, int millis) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("update " + Migrator.historyTable(schema) + " set success = true, execution_time = ?, "
                 + "installed_on = now() where version = ? and not success")) {

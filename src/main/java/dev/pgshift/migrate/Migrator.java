@@ -45,6 +45,11 @@ public final class Migrator {
     private final Map<String, MigrationScript> byVersion;
     private final StopSignal stop;
     private final String schema;
+    /**
+     * Files with their own transactions that an earlier run left part-way, with how many of their statements it
+     * committed (their failed row says so, {@link FlywayBridge#recordProgress}): they resume there.
+     */
+    private final Map<String, Long> resumable = new java.util.concurrent.ConcurrentHashMap<>();
     private final ApplyLoop loop;
     /** The versions whose execution this process began, in order: what was applied when the history cannot be read. */
     private final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -84,7 +89,7 @@ public final class Migrator {
         this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.config = configure(dataSource, scripts, schema, builderWait, outOfOrder);
         this.flyway = config.load();
-        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add);
+        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add, resumable::get);
     }
 
     /** Flyway's configuration for pgshift's stream in {@code schema}. */
@@ -128,8 +133,10 @@ public final class Migrator {
                     continue;
                 }
                 MigrationScript script = byVersion.get(m.getVersion().getVersion());
+                String state = m.getState() == MigrationState.FAILED && resumable.containsKey(m.getVersion().getVersion()) ? "resume"
+                        : state(m.getState());
                 out.add(new PlannedMigration(m.getVersion().getVersion(), m.getDescription(),
-                        script != null ? script.file().displayPath() : m.getScript(), state(m.getState()),
+                        script != null ? script.file().displayPath() : m.getScript(), state,
                         script != null ? script.mode().label() : null, null));
             }
             return new Status(List.copyOf(out), version(info.current()));
@@ -255,6 +262,19 @@ public final class Migrator {
         return m.file().location().startsWith("classpath:");
     }
 
+    /** The line of the last of {@code script}'s first {@code done} statements (0 for none). */
+    private static int lineAfter(MigrationScript script, long done) {
+        long k = 0;
+        int line = 0;
+        for (dev.pgshift.source.SqlStatement s : script.statements()) {
+            if (++k > done) {
+                break;
+            }
+            line = s.line();
+        }
+        return line;
+    }
+
     /** Versions applied successfully. */
     public Set<String> appliedVersions() {
         return applied().versions();
@@ -314,14 +334,25 @@ public final class Migrator {
                             + "checksum Flyway records for their files: Flyway and pgshift now read them alike", upgraded);
                 }
             }
-            var failed = st.executeQuery("select version, script from " + historyTable(schema) + " where not success");
+            var failed = st.executeQuery("select version, script, execution_time, checksum from " + historyTable(schema) + " where not success");
             List<String> versions = new ArrayList<>();
+            resumable.clear();
             while (failed.next()) {
                 String v = failed.getString(1);
                 MigrationScript script = byVersion.get(v);
                 if (script != null && script.mode() == ExecutionMode.OWN) {
+                    Long done = FlywayBridge.progress(failed.getInt(3));
+                    boolean unchanged = failed.getInt(4) == FlywayBridge.checksum(script.file().content());
+                    if (done != null && unchanged) {
+                        resumable.put(v, done);
+                        LOG.infof("%s committed %d of its statements in an earlier run (up to line %d): it %s after them", script.file().displayPath(),
+                                done, lineAfter(script, done), clear ? "resumes" : "would resume");
+                        continue;
+                    }
                     throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
-                            + "transactions had committed part of it, so it cannot simply run again. Bring the database to where it was "
+                            + "transactions had committed part of it, " + (done != null ? "and it was edited since (pgshift resumes a file "
+                                    + "only as it was: restore it to have the run go on after what committed)" : "and that run recorded no "
+                                    + "point to resume from (an older pgshift)") + ". Otherwise bring the database to where it was "
                             + "before the file, then run: " + repairCommand("--rolled-back", v) + " (the file runs again on the next run); or "
                             + "finish what the file does by hand, then run: " + repairCommand("--applied", v));
                 }
@@ -330,7 +361,11 @@ public final class Migrator {
                         failed.getString(2));
             }
             if (!versions.isEmpty() && clear) {
-                st.executeUpdate("delete from " + historyTable(schema) + " where not success");
+                try (java.sql.PreparedStatement ps = c.prepareStatement("delete from " + historyTable(schema) + " where not success "
+                        + "and version = any (?)")) {
+                    ps.setArray(1, c.createArrayOf("text", versions.toArray()));
+                    ps.executeUpdate();
+                }
                 info = null;
             }
         } catch (SQLException e) {
@@ -429,28 +464,6 @@ public final class Migrator {
         }
     }
 
-    /** After a failure that committed nothing of a file with its own transactions, its failed record is dropped: it can run again. */
-    private void forgetCleanFailures(RuntimeException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof StatementRunner.PartlyCommitted) {
-                return;
-            }
-        }
-        List<String> own = byVersion.values().stream().filter(m -> m.mode() == ExecutionMode.OWN).map(MigrationScript::version).toList();
-        if (own.isEmpty()) {
-            return;
-        }
-        try (Connection c = dataSource.cleanupConnection(); java.sql.PreparedStatement ps = c.prepareStatement("delete from "
-                + historyTable(schema) + " where not success and version = any (?)")) {
-            c.setAutoCommit(true);
-            ps.setArray(1, c.createArrayOf("text", own.toArray()));
-            ps.executeUpdate();
-            info = null;
-        } catch (SQLException ignored) {
-            // the connection is gone; the next run reports the failed record
-        }
-    }
-
     /**
      * Applies pending migrations up to {@code target} (null: all). A migration that hits lock_timeout or a deadlock is
      * rolled back and retried with backoff, up to {@code retries} times; then exit 75 with that migration not applied.
@@ -470,14 +483,13 @@ public final class Migrator {
                             // Looked at again under the history's lock: what another tool (a Flyway CLI) applied while
                             // this run waited for the lock is not pending any more.
                             info = null;
-                            flyway.validate(); // all of Flyway's checks of the history against the files, as its migrate makes them
+                            validate(); // all of Flyway's checks of the history against the files, as its migrate makes them
                             before.set(0, appliedVersions());
                             return pending(target);
                         });
                     }
                     return;
                 } catch (FlywayException | PgshiftException e) {
-                    forgetCleanFailures(e);
                     String state = Failures.sqlState(e);
                     if (!Failures.lockConflict(state) || stop.stopped()) {
                         throw translate(e);
@@ -494,7 +506,8 @@ public final class Migrator {
                     attempt++;
                     long backoff = Math.min(1000L << (attempt - 1), 30_000L);
                     LOG.warnf("%s after %.1f s (attempt %d of %d): %s; rolled back, retrying in %d ms", what,
-                            (System.nanoTime() - attemptStart) / 1e9, attempt, retries + 1, Failures.oneLine(e.getMessage()), backoff);
+                            (stop.statementFailedAfter() > 0 ? stop.statementFailedAfter() : System.nanoTime() - attemptStart) / 1e9,
+                            attempt, retries + 1, Failures.oneLine(e.getMessage()), backoff);
                     stop.sleep(backoff);
                     stop.checkStop("while waiting to retry after a " + what + "; the migration that hit it was rolled back");
                     info = null;
@@ -507,10 +520,31 @@ public final class Migrator {
         }
     }
 
+    /**
+     * Flyway's validation, but for the failed row of a file with its own transactions left part-way ({@link #resumable}),
+     * which is no failure to pgshift: the file resumes. (Flyway's ignore patterns know no "failed".)
+     */
+    private void validate() {
+        org.flywaydb.core.api.output.ValidateResult result = flyway.validateWithResult();
+        if (result.validationSuccessful) {
+            return;
+        }
+        boolean others = result.invalidMigrations == null || result.invalidMigrations.isEmpty() || result.invalidMigrations.stream()
+                .anyMatch(o -> !(o.errorDetails != null && o.errorDetails.errorCode == org.flywaydb.core.api.CoreErrorCode.FAILED_VERSIONED_MIGRATION
+                        && o.version != null && resumable.keySet().stream().anyMatch(v -> MigrationVersion.fromVersion(v)
+                                .equals(MigrationVersion.fromVersion(o.version)))));
+        if (others) {
+            flyway.validate(); // throws, in Flyway's words, which translate() turns into pgshift's
+        }
+    }
+
     /** The pending migrations up to {@code target} (null: all), in the order Flyway applies them. */
     private List<MigrationScript> pending(String target) {
         MigrationVersion last = target == null ? null : MigrationVersion.fromVersion(target);
         List<MigrationScript> out = new ArrayList<>();
+        // a file left part-way first: it was the last one an earlier run applied
+        resumable.keySet().stream().map(MigrationVersion::fromVersion).sorted()
+                .filter(v -> last == null || v.compareTo(last) <= 0).forEach(v -> out.add(byVersion.get(v.getVersion())));
         for (MigrationInfo m : info().pending()) {
             if (m.getVersion() != null && (last == null || m.getVersion().compareTo(last) <= 0)) {
                 out.add(byVersion.get(m.getVersion().getVersion()));

@@ -60,7 +60,7 @@ public final class RollbackRunner {
                     }
                     case OWN -> {
                         StatementRunner.sessionAsPsqlGivesIt(c);
-                        runner.runOwnTransactions(c, r.statements(), () -> { });
+                        runner.runOwnTransactions(c, r.statements(), 0, null); // a rollback script is not resumed
                         deleteRow(c, m.version());
                         PrismaAdoption.recordRolledBack(c, schema, m);
                     }

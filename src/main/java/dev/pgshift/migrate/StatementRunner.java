@@ -71,80 +71,148 @@ final class StatementRunner {
         }
     }
 
+    /** Told, inside each transaction of a file with its own transactions, right before it commits, how many of the file's statements it completes. */
+    @FunctionalInterface
+    interface Progress {
+        void committing(Connection c, long done) throws SQLException;
+    }
+
     /**
-     * A file with its own BEGIN/COMMIT runs in autocommit as psql runs it. On a failure inside one of its transaction
-     * blocks that block is rolled back; what committed before stays, and the message says so.
+     * A file with its own BEGIN/COMMIT runs as psql runs it, one transaction at a time, and resumably: right before each
+     * COMMIT that ends one of its blocks, {@code progress} records (on the same session, in the same transaction) how
+     * many of the file's statements are then done, so the record and the work commit together or not at all. A
+     * statement outside any block, which psql runs in a transaction of its own, runs in one of pgshift's with its record
+     * (a statement that refuses a transaction block, VACUUM say, runs alone and is recorded right after it). The first
+     * {@code skip} statements, committed by an earlier run, are not run again. On a failure inside a block that block is
+     * rolled back; what committed before stays, and the next run resumes after it. {@code progress} null: nothing is
+     * recorded and nothing resumes (a rollback script).
      */
-    void runOwnTransactions(Connection c, Iterable<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
+    void runOwnTransactions(Connection c, Iterable<SqlStatement> statements, long skip, Progress progress) throws SQLException {
         try {
-            runOwnTransactionsOf(c, statements, beforeFirstCommit);
+            runOwnTransactionsOf(c, statements, skip, progress);
         } finally {
             stop.applying(null);
         }
     }
 
-    private void runOwnTransactionsOf(Connection c, Iterable<SqlStatement> statements, Runnable beforeFirstCommit) throws SQLException {
+    private void runOwnTransactionsOf(Connection c, Iterable<SqlStatement> statements, long skip, Progress progress) throws SQLException {
         c.setAutoCommit(true);
         SqlStatement lastCommitted = null;
+        long committed = skip;
+        long index = 0;
         boolean inBlock = false;
-        boolean marked = false;
         for (SqlStatement s : statements) {
+            if (++index <= skip) {
+                continue;
+            }
+            boolean wrapped = false;
             try {
                 checkStop(s); // a stop between statements after a commit leaves the file part-applied, like a failure
-                if (!marked && commits(s, inBlock)) {
-                    beforeFirstCommit.run();
-                    marked = true;
+                if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
+                    String w = s.words().get(0);
+                    boolean ends = inBlock && (w.equals("COMMIT") || w.equals("END"));
+                    if (ends) {
+                        record(c, progress, s, index);
+                    }
+                    run(c, s, ExecutionMode.OWN);
+                    inBlock = w.equals("BEGIN") || w.equals("START") || w.equals("SAVEPOINT") || w.equals("RELEASE") || inBlock && w.equals("ROLLBACK")
+                            && s.words().contains("TO");
+                    if (ends) {
+                        committed = index;
+                        lastCommitted = s;
+                    }
+                } else if (inBlock) {
+                    run(c, s, ExecutionMode.OWN);
+                } else {
+                    wrapped = true;
+                    runInItsOwnTransaction(c, s, index, progress);
+                    wrapped = false;
+                    committed = index;
+                    lastCommitted = s;
                 }
-                run(c, s, ExecutionMode.OWN);
             } catch (PgshiftException e) {
-                if (inBlock) {
+                if (inBlock || wrapped) {
                     try (Statement st = c.createStatement()) {
                         st.execute("rollback");
                     } catch (SQLException ignored) {
                         // the connection is gone: the server rolled the block back
                     }
                 }
-                if (lastCommitted == null) {
-                    throw new PgshiftException(e.exitCode(), e.getMessage() + "\n  nothing of this file was committed", e.getCause());
+                if (committed == 0) {
+                    // a lost connection may have taken a COMMIT with it: the history, written in that commit, will tell
+                    throw new PgshiftException(e.exitCode(), e.getMessage() + (e.exitCode() == ExitCode.TEMPORARY && progress != null
+                            ? "\n  the next run reads in the history how far the file got and goes on from there"
+                            : "\n  nothing of this file was committed"), e.getCause());
                 }
-                throw new PartlyCommitted(e.exitCode(), e.getMessage() + "\n  Statements up to line " + lastCommitted.line()
-                        + " were committed by the file's own transactions and stay applied: the file cannot simply run again");
-            }
-            if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
-                String w = s.words().get(0);
-                inBlock = w.equals("BEGIN") || w.equals("START") || w.equals("SAVEPOINT") || w.equals("RELEASE") || inBlock && w.equals("ROLLBACK")
-                        && s.words().contains("TO");
-                if (w.equals("COMMIT") || w.equals("END")) {
-                    lastCommitted = s;
-                }
-            } else if (!inBlock) {
-                lastCommitted = s;
+                String done = lastCommitted == null ? "An earlier run committed part of the file"
+                        : "Statements up to line " + lastCommitted.line() + " were committed by the file's own transactions";
+                throw new PartlyCommitted(e.exitCode(), e.getMessage() + "\n  " + done + (progress == null
+                        ? " and stay applied: the file cannot simply run again"
+                        : " and stay applied; the next run resumes after them (with the part that failed). If that part cannot succeed as "
+                                + "written, bring the database to where it was before the file and run "
+                                + Migrator.repairCommand("--rolled-back", "VERSION") + "; or finish the file by hand and run "
+                                + Migrator.repairCommand("--applied", "VERSION")), e.getCause());
             }
         }
     }
 
-    /** Whether {@code s}, run in autocommit, commits: a COMMIT ending a block, or any statement outside a block but BEGIN. */
-    private static boolean commits(SqlStatement s, boolean inBlock) {
-        if (s.kind() != SqlStatement.Kind.TRANSACTION_CONTROL) {
-            return !inBlock;
+    /** Progress recorded inside the transaction about to commit: a failure to record rolls the transaction back. */
+    private void record(Connection c, Progress progress, SqlStatement s, long done) {
+        if (progress == null) {
+            return;
         }
-        String w = s.words().get(0);
-        return inBlock ? w.equals("COMMIT") || w.equals("END") : !(w.equals("BEGIN") || w.equals("START"));
+        try {
+            progress.committing(c, done);
+        } catch (SQLException e) {
+            throw Failures.of("recording the progress of " + where(s) + " in the migration history", e, stop);
+        }
+    }
+
+    /** A statement outside the file's blocks, in a transaction with the record of it (alone, and recorded after it, where it refuses one). */
+    private void runInItsOwnTransaction(Connection c, SqlStatement s, long done, Progress progress) {
+        try (Statement st = c.createStatement()) {
+            st.execute("begin");
+        } catch (SQLException e) {
+            throw failure(s, e, ExecutionMode.OWN);
+        }
+        try {
+            run(c, s, ExecutionMode.OWN);
+        } catch (PgshiftException e) {
+            if (!"25001".equals(Failures.sqlState(e))) {
+                throw e;
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("rollback"); // it cannot run inside a transaction block: alone, as psql runs it
+            } catch (SQLException r) {
+                throw failure(s, r, ExecutionMode.OWN);
+            }
+            run(c, s, ExecutionMode.OWN);
+            record(c, progress, s, done);
+            return;
+        }
+        record(c, progress, s, done);
+        try (Statement st = c.createStatement()) {
+            st.execute("commit");
+        } catch (SQLException e) {
+            throw failure(s, e, ExecutionMode.OWN);
+        }
     }
 
     /**
-     * A file with its own transactions failed after committing part of itself: never retried (no SQLSTATE travels with
-     * it), and its failed record stops the next run until someone decides what the database should hold.
+     * A file with its own transactions failed after committing part of itself. Its row in the history records how far
+     * it got; the next run (or this run's retry after a lock timeout) resumes there.
      */
     static final class PartlyCommitted extends PgshiftException {
-        PartlyCommitted(ExitCode code, String message) {
-            super(code, message);
+        PartlyCommitted(ExitCode code, String message, Throwable cause) {
+            super(code, message, cause);
         }
     }
 
     /** Runs one statement; the run's progress log (SessionMonitor) names it while it runs. */
     void run(Connection c, SqlStatement s, ExecutionMode mode) {
-        stop.applying(new StopSignal.Applying(file.displayPath(), s.line(), ++statements, started, System.nanoTime()));
+        long begun = System.nanoTime();
+        stop.applying(new StopSignal.Applying(file.displayPath(), s.line(), ++statements, started, begun));
+        stop.statementFailedAfter(0);
         try {
             if (s.copyData() != null) {
                 c.unwrap(PGConnection.class).getCopyAPI().copyIn(s.text(), new StringReader(s.copyData()));
@@ -156,6 +224,7 @@ final class StatementRunner {
                 }
             }
         } catch (SQLException e) {
+            stop.statementFailedAfter(System.nanoTime() - begun);
             throw failure(s, e, mode);
         } catch (IOException e) {
             throw new PgshiftException(ExitCode.MIGRATION, where(s) + ": COPY data could not be read: " + e.getMessage(), e);

@@ -34,7 +34,7 @@ final class Planner {
         List<MigrationScript> pending = scripts.stream().filter(s -> pendingVersions.contains(s.version())).toList();
         PrismaAdoption.Plan adoption;
         try {
-            boolean takeover = planned.stream().allMatch(PlannedMigration::pending); // no history row of any kind, baseline included
+            boolean takeover = planned.stream().allMatch(m -> m.state().equals("pending")); // no history row of any kind, baseline included
             adoption = PrismaAdoption.plan(c, settings.schema(), takeover, scripts, pending, settings.adoptThrough(), settings.adoptIgnoreChecksums());
             if (takeover && adoption.adopt().isEmpty()) {
                 refuseExistingSchemaWithoutHistory(c, settings.schema());

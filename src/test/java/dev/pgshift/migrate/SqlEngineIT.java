@@ -198,11 +198,23 @@ class SqlEngineIT {
         assertFalse(r.stderr().contains("rolled back: nothing of"), r.stderr());
         assertEquals("{A,B}", db.scalar("select enum_range(null::\"Status\")::text"), "what the file committed is there");
         assertNoFlywayWording(r);
+        assertTrue(r.stderr().contains("the next run resumes after them (with the part that failed)"), r.stderr());
+        assertEquals("resume", plan(db).get("migrations").get(1).get("state").asText(), "plan says the file resumes");
+        // The next run goes on after what committed (the enum change and ADD COLUMN note are not run again) and meets the
+        // same failing statement: the file as written cannot succeed.
         Result again = PgshiftProcess.run(args("migrate"), db.env());
-        assertEquals(3, again.exitCode(), "a partly committed file is not run a second time: " + again);
-        assertTrue(again.stderr().contains("V2__enum.sql failed in an earlier run after its own transactions had committed part of it"),
+        assertEquals(5, again.exitCode(), again.toString());
+        assertTrue(again.stderr().contains("V2__enum.sql committed 8 of its statements in an earlier run (up to line 11): it resumes after them"),
                 again.stderr());
+        assertTrue(again.stderr().contains("V2__enum.sql:12: ALTER TABLE nowhere ADD COLUMN x int"), again.stderr());
         assertEquals("{A,B}", db.scalar("select enum_range(null::\"Status\")::text"));
+        assertEquals("1", db.scalar("select count(*) from information_schema.columns where table_name = 't' and column_name = 'note'"));
+        // Edited after it committed part of itself: not resumed (what ran may differ from the file now), repair says how.
+        write("V2__enum.sql", Files.readString(dir.resolve("V2__enum.sql")).replace("nowhere", "t"));
+        Result edited = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(3, edited.exitCode(), edited.toString());
+        assertTrue(edited.stderr().contains("and it was edited since (pgshift resumes a file only as it was: restore it"), edited.stderr());
+        assertTrue(edited.stderr().contains("pgshift repair --applied 2"), edited.stderr());
     }
 
     @Test

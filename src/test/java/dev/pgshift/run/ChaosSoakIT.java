@@ -38,15 +38,15 @@ class ChaosSoakIT {
 
     /** Where a trial aims its signal. */
     private enum Target {
-        ANY_TIME, BACKUP, BUILD_EMAIL, BUILD_ORDERS, BUILD_STATUS
+        ANY_TIME, BACKUP, BUILD_EMAIL, BUILD_ORDERS, BUILD_STATUS, OWN_BLOCKS
     }
 
     private static final Map<Target, String> BUILD_OF = Map.of(Target.BUILD_EMAIL, "accounts_email_key", Target.BUILD_ORDERS,
             "orders_account_idx", Target.BUILD_STATUS, "accounts_status_idx");
 
     /**
-     * The 20 migrations: a 1M-row fill, backfills, three concurrent builds, NOT VALID + VALIDATE, a Prisma pair, timestamp
-     * files. Written as real migrations must be: an interrupted fill has used sequence values (sequences are not
+     * The 21 migrations: a 1M-row fill, backfills, three concurrent builds, NOT VALID + VALIDATE, a Prisma pair, timestamp
+     * files, a file with its own transactions (two blocks). Written as real migrations must be: an interrupted fill has used sequence values (sequences are not
      * transactional), so nothing assumes that ids start at 1 without gaps.
      */
     private Path migrations() throws Exception {
@@ -75,6 +75,11 @@ class ChaosSoakIT {
         m.put("2024-01-02_120600_totals_pk.sql", "ALTER TABLE totals ADD PRIMARY KEY (account_id);\n");
         m.put("2024-01-02_120700_audit_note.sql", "ALTER TABLE audit ALTER COLUMN note SET DEFAULT 'none';\n");
         m.put("2024-01-02_120800_comment.sql", "COMMENT ON TABLE accounts IS 'soaked';\n");
+        // Prisma's shape of file with its own transactions: two blocks and a statement between them; a kill anywhere in
+        // it is resumed after the last commit, with no manual step.
+        m.put("2024-01-02_120900_own_blocks.sql", "BEGIN;\nCREATE TABLE own_blocks (id int);\nINSERT INTO own_blocks VALUES (1);\nCOMMIT;\n"
+                + "INSERT INTO own_blocks VALUES (2);\nBEGIN;\nUPDATE accounts SET balance = balance + 0 WHERE id % 20 = 0;\n"
+                + "INSERT INTO own_blocks VALUES (3);\nCOMMIT;\n");
         for (Map.Entry<String, String> e : m.entrySet()) {
             Path f = dir.resolve(e.getKey());
             Files.createDirectories(f.getParent());
@@ -110,7 +115,8 @@ class ChaosSoakIT {
         for (int trial = 1; trial <= TRIALS; trial++) {
             Target target = pick(random);
             String signal = random.nextInt(5) == 0 ? "TERM" : "KILL";
-            long delayMs = target == Target.ANY_TIME ? 300 + (long) (random.nextDouble() * wholeMs) : (long) (random.nextDouble() * 600);
+            long delayMs = target == Target.ANY_TIME ? 300 + (long) (random.nextDouble() * wholeMs)
+                    : target == Target.OWN_BLOCKS ? (long) (random.nextDouble() * 150) : (long) (random.nextDouble() * 600);
             TestDb db = PgServer.get().newDatabase("soak");
             Path backups = tmp.resolve("b" + trial);
             PgshiftProcess run = PgshiftProcess.start(args(migrations, backups, "run"), db.env());
@@ -143,7 +149,8 @@ class ChaosSoakIT {
 
     private static Target pick(Random random) {
         int r = random.nextInt(100);
-        return r < 40 ? Target.ANY_TIME : r < 55 ? Target.BACKUP : r < 70 ? Target.BUILD_EMAIL : r < 85 ? Target.BUILD_ORDERS : Target.BUILD_STATUS;
+        return r < 35 ? Target.ANY_TIME : r < 48 ? Target.BACKUP : r < 61 ? Target.BUILD_EMAIL : r < 74 ? Target.BUILD_ORDERS
+                : r < 87 ? Target.BUILD_STATUS : Target.OWN_BLOCKS;
     }
 
     /** Waits until the run reaches the target (true), or has ended (false). */
@@ -153,6 +160,7 @@ class ChaosSoakIT {
             boolean there = switch (target) {
                 case ANY_TIME -> true;
                 case BACKUP -> run.stderrSoFar().contains("backing up");
+                case OWN_BLOCKS -> run.stderrSoFar().contains("own_blocks.sql (own transactions)");
                 default -> !db.query("select 1 from pg_stat_activity where application_name like 'pgshift%' and state = 'active' "
                         + "and query like '%CONCURRENTLY " + BUILD_OF.get(target) + "%'").isEmpty();
             };
@@ -182,7 +190,7 @@ class ChaosSoakIT {
 
     /** What an uninterrupted run leaves, checked as a user would. */
     private static void check(TestDb db, Path backups, String trial) throws Exception {
-        assertEquals(List.of(List.of("20", "20", "0")), db.query("select count(*), count(distinct version), count(*) filter (where not success) "
+        assertEquals(List.of(List.of("21", "21", "0")), db.query("select count(*), count(distinct version), count(*) filter (where not success) "
                 + "from flyway_schema_history where version is not null"), trial + ": every version once and successful");
         assertEquals(List.of(List.of("accounts_email_key", "t"), List.of("accounts_pkey", "t"), List.of("accounts_status_idx", "t"),
                 List.of("audit_pkey", "t"), List.of("flyway_schema_history_pk", "t"), List.of("flyway_schema_history_s_idx", "t"),
@@ -196,6 +204,8 @@ class ChaosSoakIT {
                 + "(select sum(total) = (select sum(amount) from orders) from totals), "
                 + "(select bool_and(convalidated) from pg_constraint where conname in ('orders_account_fk', 'balance_nonneg'))"),
                 trial + ": row counts and constraints");
+        assertEquals(List.of(List.of("1"), List.of("2"), List.of("3")), db.query("select id from own_blocks order by id"),
+                trial + ": each statement of the file with its own transactions ran once");
         try (Stream<Path> s = Files.list(backups)) {
             List<String> files = s.map(p -> p.getFileName().toString()).sorted().toList();
             for (String f : files) {

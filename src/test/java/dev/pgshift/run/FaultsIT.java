@@ -326,54 +326,80 @@ class FaultsIT {
     }
 
     /**
-     * A file with its own transactions that SIGTERM stops after one of them committed is recorded as failed part-way, also
-     * when the stop lands between two statements: the next run refuses to run it again from its first statement, which
-     * would repeat what committed.
+     * A file with its own transactions that SIGTERM stops after one of them committed records how far it got, also when
+     * the stop lands between two statements: the next run resumes there, without a manual step and without running
+     * what committed again (it stopped with exit 3 and a repair to do).
      */
     @Test
     @Tag(OneMajor.TAG)
-    void sigtermAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
+    void sigtermAfterACommitOfAFileWithItsOwnTransactionsResumesOnTheNextRun() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownstop");
         Path dir = ownTransactions();
         Result r = signalledAfterFirstCommit(db, dir, "TERM");
         assertEquals(75, r.exitCode(), r.toString());
         assertEquals("f", db.scalar("select success from flyway_schema_history where version = '1'"), r.toString());
         Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
-        assertEquals(3, again.exitCode(), again.toString());
-        assertTrue(again.stderr().contains("cannot simply run again"), again.stderr());
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.stderr().contains("it resumes after them"), again.stderr());
+        assertEquals(List.of(List.of("1", "true")), db.query("select version, success::text from flyway_schema_history"));
+        assertEquals("t", db.scalar("select to_regclass('public.last_part') is not null"));
     }
 
     /**
-     * The same after SIGKILL (the OOM killer, a lost node), which no handler sees: the file's row is written as failed
-     * before its first commit, so the killed run leaves the record and the next run refuses to run the file from its
-     * first statement again (it did, creating first_part twice: "relation already exists", or doubling a data change).
-     * Once resolved, the file's one row records its success.
+     * The same after SIGKILL (the OOM killer, a lost node), which no handler sees: each commit of the file carries the
+     * record of how far it got, so the killed run leaves it and the next run resumes after the last commit: first_part
+     * is not created twice ("relation already exists"), second_part's data change is not doubled, the file's one row
+     * records its success.
      */
     @Test
     @Tag(OneMajor.TAG)
-    void sigkillAfterACommitOfAFileWithItsOwnTransactionsIsRecordedAsPartApplied() throws Exception {
+    void sigkillInTheSecondBlockOfAFileWithItsOwnTransactionsResumesWithEachBlockOnce() throws Exception {
         TestDb db = PgServer.get().newDatabase("ownkill");
         Path dir = ownTransactions();
         signalledAfterFirstCommit(db, dir, "KILL");
         assertEquals("false", db.scalar("select string_agg(success::text, ',') from flyway_schema_history where version = '1'"));
         Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
-        assertEquals(3, again.exitCode(), again.toString());
-        assertTrue(again.stderr().contains("cannot simply run again"), again.stderr());
-        assertEquals("f", db.scalar("select to_regclass('public.last_part') is not null"));
-
-        db.execute("DROP TABLE first_part"); // back to where it was before the file
-        Result repair = PgshiftProcess.run(List.of("repair", "--rolled-back", "1", "--reason", "dropped first_part",
-                "--bundled=false", "--migrations", dir.toString()), db.env());
-        assertEquals(0, repair.exitCode(), repair.toString());
-        Result fixed = PgshiftProcess.run(args(dir, "run"), noBackup(db));
-        assertEquals(0, fixed.exitCode(), fixed.toString());
+        assertEquals(0, again.exitCode(), again.toString());
         assertEquals(List.of(List.of("1", "true")), db.query("select version, success::text from flyway_schema_history"));
         assertEquals("t", db.scalar("select to_regclass('public.last_part') is not null"));
+        assertEquals("1", db.scalar("select count(*) from second_part"), "the second block's insert ran once");
     }
 
-    /** A file with its own transactions: one that commits first_part, then 50,000 statements, then last_part. */
+    /**
+     * A lock timeout in the second block of a file with its own transactions (an idle-in-transaction reader of its
+     * table): that block is retried like any migration after a lock timeout, after the first block's commit, and the
+     * run succeeds (it exited 5, and the next run 3).
+     */
+    @Test
+    @Tag(OneMajor.TAG)
+    void aLockTimeoutInTheSecondBlockIsRetriedAfterTheFirstBlocksCommit() throws Exception {
+        TestDb db = PgServer.get().newDatabase("ownlock");
+        Path dir = migrations("V1__hot.sql", "CREATE TABLE hot (id int);\n");
+        assertEquals(0, PgshiftProcess.run(args(dir, "run"), noBackup(db)).exitCode());
+        Files.writeString(dir.resolve("V2__two_blocks.sql"), "BEGIN;\nCREATE TABLE first_block (id int);\nINSERT INTO first_block VALUES (1);\n"
+                + "COMMIT;\nBEGIN;\nALTER TABLE hot ADD COLUMN note text;\nCOMMIT;\n");
+        try (Connection reader = session(db, "reader-app"); Statement st = reader.createStatement()) {
+            reader.setAutoCommit(false);
+            st.execute("select * from hot"); // holds ACCESS SHARE until it ends its transaction
+            PgshiftProcess run = PgshiftProcess.start(args(dir, "run", "--lock-timeout", "1s", "--lock-retries", "5"), noBackup(db));
+            awaitLog(run, "lock timeout after");
+            reader.rollback();
+            Result r = run.await(Duration.ofSeconds(60));
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(r.stderr().matches("(?s).*lock timeout after 1\\.[0-9] s \\(attempt 1.*"), "the time the statement waited: " + r.stderr());
+        }
+        assertEquals(List.of("1", "2"), db.appliedVersions());
+        assertEquals("1", db.scalar("select count(*) from first_block"), "the first block ran once");
+        assertEquals("1", db.scalar("select count(*) from information_schema.columns where table_name = 'hot' and column_name = 'note'"));
+    }
+
+    /**
+     * A file with its own transactions: a block that makes first_part and second_part, 5,000 statements outside blocks,
+     * a block that inserts into second_part among 20,000 statements, then last_part.
+     */
     private Path ownTransactions() throws Exception {
-        return migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCOMMIT;\n" + "SELECT 1;\n".repeat(50_000)
+        return migrations("V1__own.sql", "BEGIN;\nCREATE TABLE first_part (id int);\nCREATE TABLE second_part (id int);\nCOMMIT;\n"
+                + "SELECT 1;\n".repeat(5_000) + "BEGIN;\nINSERT INTO second_part VALUES (1);\n" + "SELECT 1;\n".repeat(20_000) + "COMMIT;\n"
                 + "CREATE TABLE last_part (id int);\n");
     }
 

@@ -198,12 +198,14 @@ class FaultsIT {
         PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
         try {
             db.awaitActive("pg_sleep(60)");
-            server.stop(); // a fast shutdown: the server ends every session (57P01) and stays down until the run has given up
-            Result r = run.await(Duration.ofSeconds(60));
+            server.stop(); // a fast shutdown: the server ends every session (57P01); then it starts again (a restart)
+            server = PgServer.start(port, data);
+            Result r = run.await(Duration.ofSeconds(90));
             assertEquals(75, r.exitCode(), r.toString());
             assertTrue(r.stdout().contains("applied   2 migration(s)"), r.stdout());
-            server = PgServer.start(port, data);
             assertEquals(List.of("1", "2"), db.appliedVersions());
+            assertEquals(List.of(List.of("run", "75")), db.query("select command, exit_code from pgshift.run_history where exit_code <> 0"),
+                    "the failed run recorded itself once the server was back");
             Files.writeString(dir.resolve("V3__slow.sql"), "CREATE TABLE c (id int);\n");
             Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
             assertEquals(0, again.exitCode(), again.toString());
@@ -254,12 +256,14 @@ class FaultsIT {
                 st.execute("insert into audit.t values (-1, 1)");
                 PgshiftProcess run = PgshiftProcess.start(args(dir, "run"), noBackup(db));
                 db.awaitActive("CREATE INDEX CONCURRENTLY t_val_idx");
-                server.stop(); // fast shutdown: 57P01 for the build's session
-                r = run.await(Duration.ofSeconds(60));
+                server.stop(); // fast shutdown: 57P01 for the build's session; then it starts again (a restart)
+                server = PgServer.start(port, data);
+                r = run.await(Duration.ofSeconds(90));
             }
             assertEquals(75, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("V2__idx.sql:1"), r.stderr());
-            server = PgServer.start(port, data);
+            assertEquals(List.of(List.of("run", "75")), db.query("select command, exit_code from pgshift.run_history where exit_code <> 0"),
+                    "the failed run recorded itself once the server was back");
             Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
             assertEquals(0, again.exitCode(), again.toString());
             assertEquals("true", db.scalar("select indisvalid::text from pg_index where indexrelid = 'audit.t_val_idx'::regclass"));

@@ -33,9 +33,10 @@ class InternalErrorIT {
         Path report = tmp.resolve("report.json");
         Path termination = tmp.resolve("termination-log");
         Settings s = new SettingsResolver(db.env()).resolve(Map.of(Setting.MIGRATIONS, dir.toString(), Setting.BUNDLED, "false",
-                Setting.REPORT_FILE, report.toString(), Setting.TERMINATION_LOG, termination.toString()), null);
+                Setting.REPORT_FILE, report.toString(), Setting.TERMINATION_LOG, termination.toString(), Setting.BACKUP_DIR,
+                tmp.resolve("backups").toString()), null);
         Settings broken = new Settings(s.connection(), s.migrationDirs(), s.bundled(), s.connectTimeout(), s.networkTimeout(), s.lockWait(), s.schema(),
-                s.lockTimeout(), s.lockRetries(), s.progressInterval(), null, s.verify(), s.reportFile(), s.terminationLog(),
+                s.lockTimeout(), s.lockRetries(), null, s.backup(), s.verify(), s.reportFile(), s.terminationLog(),
                 s.adoptThrough(), s.adoptIgnoreChecksums(), s.outOfOrder());
 
         RunResult r = new RunService(broken, new StopSignal(), "test", RunService.Options.defaults()).migrate("run");

@@ -287,10 +287,7 @@ class BackupIT {
     void aBackupVolumeSmallerThanTheLastBackupIsRefusedInPreflight() throws Exception {
         TestDb db = setUp("diskshort");
         db.execute("INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text), g FROM generate_series(1001, 40000) g");
-        Path volume = Files.createDirectories(tmp.resolve("short-volume"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", volume.toString()).redirectErrorStream(true).start();
-        String said = new String(mount.getInputStream().readAllBytes()).strip();
-        assertEquals(0, mount.waitFor(), "this test mounts an 8 MiB tmpfs as the backup volume and needs root for it: " + said);
+        Path volume = tmpfs("short-volume", "8m");
         try {
             Map<String, String> env = env(db);
             env.put("PGSHIFT_BACKUP_DIR", volume.toString());
@@ -324,10 +321,7 @@ class BackupIT {
         TestDb db = setUp("diskfull");
         db.execute("INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text), g FROM generate_series(1001, 150000) g");
         Files.writeString(migrations.resolve("V2__more.sql"), "CREATE TABLE more (id int);\n");
-        Path volume = Files.createDirectories(tmp.resolve("small-volume"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", volume.toString()).redirectErrorStream(true).start();
-        String said = new String(mount.getInputStream().readAllBytes()).strip();
-        assertEquals(0, mount.waitFor(), "this test mounts a 1 MiB tmpfs as the backup volume and needs root for it: " + said);
+        Path volume = tmpfs("small-volume", "1m");
         try {
             Map<String, String> env = env(db);
             env.put("PGSHIFT_BACKUP_DIR", volume.toString());
@@ -344,6 +338,15 @@ class BackupIT {
         Result next = PgshiftProcess.run(List.of("run"), env(db));
         assertEquals(0, next.exitCode(), next.toString());
         assertEquals(List.of("1", "2"), db.appliedVersions());
+    }
+
+    /** A tmpfs of {@code size} mounted at tmp/{@code name} as a backup volume (unmounted by the test): root only. */
+    private Path tmpfs(String name, String size) throws Exception {
+        Path volume = Files.createDirectories(tmp.resolve(name));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", volume.toString()).redirectErrorStream(true).start();
+        String said = new String(mount.getInputStream().readAllBytes()).strip();
+        assertEquals(0, mount.waitFor(), "this test mounts a " + size + " tmpfs as the backup volume and needs root for it: " + said);
+        return volume;
     }
 
     /** pg_dump has begun to write its archive (pgshift creates the file empty beforehand). */

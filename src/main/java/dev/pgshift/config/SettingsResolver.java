@@ -218,7 +218,7 @@ public final class SettingsResolver {
         }
         return new Settings(connection, dirs, bundled,
                 parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
-                positive(Setting.NETWORK_TIMEOUT, parseDuration(Setting.NETWORK_TIMEOUT, v.get(Setting.NETWORK_TIMEOUT))),
+                networkTimeout(v.get(Setting.NETWORK_TIMEOUT)),
                 parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
                 parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
                 parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v),
@@ -230,11 +230,15 @@ public final class SettingsResolver {
                 parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)));
     }
 
-    /** A timeout of at least a second: the network timeout cannot be switched off (a run must never hang for good). */
-    private static Duration positive(Setting s, Duration d) {
-        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + d.toSeconds() + "s' for " + s.displayName() + ": at least 1s (a run "
-                    + "must notice a server that stopped answering; a long, healthy statement is never cut by it)");
+    /**
+     * The network timeout: 1s to 24h. It cannot be switched off (a run must never hang for good on a server that stopped
+     * answering); a long, healthy statement is never cut by it, so more than a day buys nothing.
+     */
+    private static Duration networkTimeout(String value) {
+        Duration d = parseDuration(Setting.NETWORK_TIMEOUT, value);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(24)) > 0) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + Setting.NETWORK_TIMEOUT.displayName() + ": "
+                    + "between 1s and 24h (a run must notice a server that stopped answering; a long, healthy statement is never cut by it)");
         }
         return d;
     }

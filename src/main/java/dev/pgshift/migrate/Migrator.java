@@ -198,11 +198,13 @@ public final class Migrator {
             // An applied migration whose file is gone and a pending one with its description: one file, renamed.
             Map<String, String> gone = new java.util.HashMap<>();
             for (MigrationInfo m : info().all()) {
-                if (m.getVersion() != null && m.getState() == MigrationState.MISSING_SUCCESS && !m.getDescription().isEmpty()) {
+                if (m.getVersion() != null && (m.getState() == MigrationState.MISSING_SUCCESS || m.getState() == MigrationState.FUTURE_SUCCESS)
+                        && !m.getDescription().isEmpty()) {
                     gone.putIfAbsent(m.getDescription(), m.getVersion().getVersion() + " (" + m.getScript() + ")");
                 }
             }
             boolean renamed = false;
+            boolean missingBundled = false;
             for (MigrationInfo m : info().all()) {
                 if (m.getVersion() == null) {
                     continue;
@@ -212,6 +214,10 @@ public final class Migrator {
                 MigrationState state = m.getState();
                 if (state == MigrationState.MISSING_SUCCESS) {
                     out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
+                    missing = true;
+                    missingBundled |= bundledVersions().contains(v);
+                } else if (state == MigrationState.FUTURE_SUCCESS && renamedTo(gone, m) != null) {
+                    out.add(v + " (" + m.getScript() + "): applied, and no migration file has this version any more");
                     missing = true;
                 } else if (state == MigrationState.FUTURE_SUCCESS) {
                     // Flyway passes these ("future"); then nothing runs and verify fails on the version: say it before anything.
@@ -247,7 +253,7 @@ public final class Migrator {
             if (missing && !byVersion.isEmpty() && byVersion.values().stream().allMatch(Migrator::bundled)) {
                 out.add("the migrations given are only those bundled in this pgshift build (the example set, unless the image was built with "
                         + "its own), as no --migrations was given: give this database's with -m DIR");
-            } else if (missing && !renamed) {
+            } else if (missingBundled && !renamed) {
                 out.add("where the missing ones were bundled in pgshift: a --migrations directory replaces the bundled migrations, "
                         + "--bundled=true runs both");
             }
@@ -255,6 +261,28 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    /** The versions of the migrations bundled in this build (empty where they cannot be read). */
+    private static Set<String> bundledVersions() {
+        try {
+            return dev.pgshift.source.MigrationCatalog.order(dev.pgshift.source.MigrationLocations.bundled(Migrator.class.getClassLoader()))
+                    .stream().map(MigrationScript::version).collect(Collectors.toSet());
+        } catch (RuntimeException e) {
+            return Set.of();
+        }
+    }
+
+    /** The pending file {@code applied} (an applied migration whose file is gone) looks renamed to: the same description; or null. */
+    private String renamedTo(Map<String, String> gone, MigrationInfo applied) {
+        for (MigrationInfo m : info().all()) {
+            MigrationScript script = m.getVersion() == null ? null : byVersion.get(m.getVersion().getVersion());
+            if (m.getState() == MigrationState.IGNORED && script != null && FlywayBridge.recordedDescription(script).equals(applied.getDescription())
+                    && gone.containsKey(applied.getDescription())) {
+                return script.file().displayPath();
+            }
+        }
+        return null;
     }
 
     /** Whether a migration is one of those bundled in pgshift (the Character Creation Platform's example set). */

@@ -100,6 +100,16 @@ public final class PrismaAdoption {
                 stopped = true;
             }
         }
+        List<String> wouldRun = pending.stream().filter(m -> m.scheme() == MigrationScript.Scheme.PRISMA && !adopt.contains(m))
+                .map(MigrationScript::prismaName).toList();
+        if (!unmatched.isEmpty() && !prisma.isEmpty() && !wouldRun.isEmpty()) {
+            // Adopting, a folder Prisma recorded is gone and folders Prisma never ran would run: one of them may be that
+            // folder renamed, which would run a second time (its data doubled).
+            throw new PgshiftException(ExitCode.CONFIG, String.join("; ", unmatched) + ". pgshift stops rather than run " + String.join(", ",
+                    wouldRun) + ", which Prisma never recorded (one may be that folder, renamed). If a folder was removed on purpose, "
+                    + "mark its row rolled back in _prisma_migrations (set rolled_back_at, as prisma migrate resolve --rolled-back does). "
+                    + "Nothing was changed.");
+        }
         if (!mismatches.isEmpty() && !ignoreChecksums) {
             throw new PgshiftException(ExitCode.CONFIG, "migration files changed after Prisma applied them: " + String.join("; ", mismatches)
                     + ". Restore the applied files, or pass --adopt-ignore-checksums if the change is known to be harmless.");

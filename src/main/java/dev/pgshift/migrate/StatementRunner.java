@@ -101,9 +101,33 @@ final class StatementRunner {
         long committed = skip;
         long index = 0;
         boolean inBlock = false;
+        // Resuming: the session settings the committed part made (SET ROLE, SET search_path ...) are made again, so the
+        // rest runs in the session an uninterrupted run would have given it.
+        List<SqlStatement> settings = new java.util.ArrayList<>();
+        int blockSettings = 0;
         for (SqlStatement s : statements) {
             if (++index <= skip) {
+                if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
+                    String w = s.words().get(0);
+                    boolean chained = chains(s);
+                    if (inBlock && w.equals("ROLLBACK") && !s.words().contains("TO")) {
+                        settings.subList(settings.size() - blockSettings, settings.size()).clear(); // undone with the block
+                    }
+                    if (!inBlock || !chained && (w.equals("COMMIT") || w.equals("END") || w.equals("ROLLBACK") && !s.words().contains("TO"))) {
+                        blockSettings = 0;
+                    }
+                    inBlock = opensOrKeeps(s, inBlock);
+                } else if (sessionSetting(s)) {
+                    settings.add(s);
+                    blockSettings += inBlock ? 1 : 0;
+                }
                 continue;
+            }
+            if (index == skip + 1 && !settings.isEmpty()) {
+                for (SqlStatement set : settings) {
+                    run(c, set, ExecutionMode.OWN);
+                }
+                LOG.infof("made again the %d session setting(s) (SET, SET ROLE, RESET) of the part an earlier run committed", settings.size());
             }
             boolean wrapped = false;
             try {
@@ -115,8 +139,7 @@ final class StatementRunner {
                         record(c, progress, s, index);
                     }
                     run(c, s, ExecutionMode.OWN);
-                    inBlock = w.equals("BEGIN") || w.equals("START") || w.equals("SAVEPOINT") || w.equals("RELEASE") || inBlock && w.equals("ROLLBACK")
-                            && s.words().contains("TO");
+                    inBlock = opensOrKeeps(s, inBlock);
                     if (ends) {
                         committed = index;
                         lastCommitted = s;
@@ -155,6 +178,30 @@ final class StatementRunner {
             }
         }
     }
+
+    /**
+     * Whether the session is in a transaction block after {@code s} (transaction control) ran, {@code inBlock} before:
+     * BEGIN/START open one, SAVEPOINT/RELEASE/ROLLBACK TO stay in it, COMMIT/END/ROLLBACK AND CHAIN start the next at once.
+     */
+    private static boolean opensOrKeeps(SqlStatement s, boolean inBlock) {
+        String w = s.words().get(0);
+        return w.equals("BEGIN") || w.equals("START") || w.equals("SAVEPOINT") || w.equals("RELEASE")
+                || inBlock && w.equals("ROLLBACK") && s.words().contains("TO") || inBlock && chains(s);
+    }
+
+    /** COMMIT AND CHAIN, END AND CHAIN, ROLLBACK AND CHAIN: the block ends and a new one begins with the same characteristics. */
+    private static boolean chains(SqlStatement s) {
+        return s.containsSequence("AND", "CHAIN") && !s.containsSequence("AND", "NO", "CHAIN");
+    }
+
+    /** A session-level setting: SET (not SET LOCAL), SET ROLE, SET SESSION AUTHORIZATION, RESET. */
+    private static boolean sessionSetting(SqlStatement s) {
+        List<String> w = s.words();
+        return !w.isEmpty() && (w.get(0).equals("RESET") || w.get(0).equals("SET") && !(w.size() > 1 && (w.get(1).equals("LOCAL")
+                || w.get(1).equals("CONSTRAINTS") || w.get(1).equals("TRANSACTION"))));
+    }
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Migrator.class);
 
     /** Progress recorded inside the transaction about to commit: a failure to record rolls the transaction back. */
     private void record(Connection c, Progress progress, SqlStatement s, long done) {

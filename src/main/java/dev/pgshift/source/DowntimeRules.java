@@ -49,7 +49,8 @@ public final class DowntimeRules {
                     continue;
                 }
                 if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE")) {
-                    if (m.mode() == ExecutionMode.TRANSACTION && usedLater(s, m.statements().after(k + 1))) {
+                    boolean oneTransaction = m.mode() == ExecutionMode.TRANSACTION || m.mode() == ExecutionMode.OWN && inBlock(m, k);
+                    if (oneTransaction && usedLater(s, m.statements().after(k + 1))) {
                         out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
                                 "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
                     }
@@ -122,11 +123,33 @@ public final class DowntimeRules {
             return false;
         }
         while (later.hasNext()) {
-            if (later.next().words().contains(value)) {
+            SqlStatement next = later.next();
+            if (next.kind() == SqlStatement.Kind.TRANSACTION_CONTROL && (next.startsWith("COMMIT") || next.startsWith("END")
+                    || next.startsWith("ROLLBACK") && !next.words().contains("TO"))) {
+                return false; // a file's own block ends: the value is committed (or gone) after it
+            }
+            if (next.words().contains(value)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether the {@code k}-th statement (from 0) of a file with its own transactions stands inside one of its blocks. */
+    private static boolean inBlock(MigrationScript m, int k) {
+        boolean in = false;
+        int i = 0;
+        for (SqlStatement s : m.statements()) {
+            if (i++ == k) {
+                return in;
+            }
+            if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
+                String w = s.words().get(0);
+                in = w.equals("BEGIN") || w.equals("START") || in && !(w.equals("COMMIT") || w.equals("END")
+                        || w.equals("ROLLBACK") && !s.words().contains("TO"));
+            }
+        }
+        return in;
     }
 
     private static PlanWarning warn(MigrationScript m, SqlStatement s, String risk, String safer) {

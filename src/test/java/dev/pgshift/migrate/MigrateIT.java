@@ -317,6 +317,38 @@ class MigrateIT {
         assertEquals("t", db.scalar("select bool_and(installed_by = current_user) from flyway_schema_history"));
     }
 
+    /**
+     * A file with its own transactions resumed after a failure in its second block runs in the session an uninterrupted
+     * run gives it: the first block's SET ROLE is made again (the second block's table got the login role as owner); and
+     * a COMMIT AND CHAIN starts a transaction that a failure rolls back whole (its statements were committed one by one).
+     */
+    @Test
+    void aResumedFileKeepsItsSessionSettingsAndAChainedTransactionIsOne() throws Exception {
+        TestDb db = PgServer.get().newDatabase("resumerole");
+        try (var c = PgServer.get().admin(db.name()); var st = c.createStatement()) {
+            st.execute("do $$ begin if not exists (select from pg_roles where rolname = 'pgshift_narrow') then "
+                    + "create role pgshift_narrow nologin; end if; end $$");
+            st.execute("grant create, usage on schema public to pgshift_narrow");
+            st.execute("grant pgshift_narrow to " + db.user());
+        }
+        Path dir = Files.createDirectories(tmp.resolve("resume"));
+        Files.writeString(dir.resolve("V1__role.sql"), "BEGIN;\nSET ROLE pgshift_narrow;\nCREATE TABLE owned1 (id int);\nCOMMIT;\n"
+                + "BEGIN;\nCREATE TABLE owned2 (id int);\nINSERT INTO needed VALUES (1);\nCOMMIT;\n");
+        assertEquals(5, PgshiftProcess.run(args(db, "migrate", dir), db.env()).exitCode());
+        db.execute("CREATE TABLE needed (id int)");
+        db.execute("GRANT ALL ON needed TO pgshift_narrow");
+        Result resumed = PgshiftProcess.run(args(db, "migrate", dir), db.env());
+        assertEquals(0, resumed.exitCode(), resumed.toString());
+        assertEquals(List.of(List.of("owned1", "pgshift_narrow"), List.of("owned2", "pgshift_narrow")),
+                db.query("select tablename, tableowner from pg_tables where tablename like 'owned%' order by 1"));
+
+        Files.writeString(dir.resolve("V2__chain.sql"), "CREATE TABLE log (n int);\nBEGIN;\nINSERT INTO log VALUES (2);\nCOMMIT AND CHAIN;\n"
+                + "INSERT INTO log VALUES (3);\nSELECT 1/0;\nCOMMIT;\n");
+        Result chained = PgshiftProcess.run(args(db, "migrate", dir), db.env());
+        assertEquals(5, chained.exitCode(), chained.toString());
+        assertEquals(List.of(List.of("2")), db.query("select n from log order by n"), "the chained transaction was rolled back whole, as psql does");
+    }
+
     /** Flyway 12 on {@code db} with {@code dir}'s files, as its users run it on PostgreSQL (CONCURRENTLY needs the session lock). */
     private static org.flywaydb.core.Flyway flyway(TestDb db, Path dir) {
         var config = org.flywaydb.core.Flyway.configure().dataSource(db.jdbcUrl(), db.user(), db.password()).locations("filesystem:" + dir);

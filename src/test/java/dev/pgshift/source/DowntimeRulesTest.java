@@ -56,6 +56,15 @@ class DowntimeRulesTest {
         flagged("ALTER TYPE status ADD VALUE 'DONE';\nUPDATE characters SET s = 'DONE';", "migration of its own");
     }
 
+    /** In a file with its own transactions, a value used in the same block fails (55P04); used after the block's COMMIT, it works. */
+    @Test
+    void aValueAddedAndUsedInOneOwnBlockIsFlaggedNotAcrossBlocks() {
+        flagged("BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nINSERT INTO p VALUES ('meh');\nCOMMIT;\n", "migration of its own");
+        assertEquals(List.of(), warnings("BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nCOMMIT;\nBEGIN;\nINSERT INTO p VALUES ('meh');\nCOMMIT;\n"));
+        assertEquals(List.of(), warnings("ALTER TYPE mood ADD VALUE 'meh';\nBEGIN;\nINSERT INTO p VALUES ('meh');\nCOMMIT;\n"),
+                "outside a block it commits at once");
+    }
+
     @Test
     void safeFormsAndNewTablesAreNotFlagged() {
         assertEquals(List.of(), warnings("ALTER TABLE users ADD CONSTRAINT c CHECK (daily_quota > 0) NOT VALID", "users"));

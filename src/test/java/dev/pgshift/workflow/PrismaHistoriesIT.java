@@ -254,5 +254,28 @@ class PrismaHistoriesIT {
                 + "NewColumnInLinkTable.sql), which was applied and whose file is gone: if it was renamed after it was applied, give it back "
                 + "the name it was applied under"), after.toString());
         assertTrue(!after.all().contains("apply it with --out-of-order"), "--out-of-order would run it again: " + after);
+        Files.move(renamed, applied);
+
+        // The newest applied folder renamed to sort first: the applied one is now "newer than every file"; still a rename.
+        Files.move(dir.resolve("20241231_expires"), dir.resolve("0_expires"));
+        Result newest = PgshiftProcess.run(args(dir, "plan"), psql.env());
+        assertEquals(3, newest.exitCode(), newest.toString());
+        assertTrue(newest.stderr().contains("0_expires/migration.sql: has the name of 20231015000000.2"), newest.toString());
+        assertTrue(!newest.all().contains("apply it with --out-of-order") && !newest.all().contains("were bundled in pgshift"), newest.toString());
+        Files.move(dir.resolve("0_expires"), dir.resolve("20241231_expires"));
+
+        // Adopting a database where the last folder Prisma applied was renamed: it would run again (a second column, or
+        // doubled data); pgshift stops, naming the row and the folder, and changes nothing.
+        TestDb again = PgServer.get().newDatabase("mixedprefixagain");
+        applyWithPsql(again, dir, null);
+        prismaLedger(again, dir, "public", null);
+        Files.move(dir.resolve("20241231_expires"), dir.resolve("20250101_expires"));
+        String schemaBefore = schemaOf(again, "public");
+        Result adoptRenamed = PgshiftProcess.run(args(dir, "run"), again.env());
+        assertEquals(3, adoptRenamed.exitCode(), adoptRenamed.toString());
+        assertTrue(adoptRenamed.stderr().contains("_prisma_migrations records 20241231_expires as applied, but no migration folder has that "
+                + "name") && adoptRenamed.stderr().contains("pgshift stops rather than run 20250101_expires"), adoptRenamed.toString());
+        assertEquals(schemaBefore, schemaOf(again, "public"), "nothing ran");
+        assertEquals(List.of(), again.appliedVersions());
     }
 }

@@ -41,6 +41,7 @@ public final class Database implements DataSource {
     private final StopSignal stopSignal;
     private final PGSimpleDataSource delegate;
     private final java.time.Duration networkTimeout;
+    private final java.time.Duration slotWait;
     /** Whether this view opens sessions after a stop too ({@link #afterStop()}). */
     private final boolean afterStop;
     /** The session {@link #lend} gives this thread's next {@link #getConnection()} instead of a new one. */
@@ -51,16 +52,17 @@ public final class Database implements DataSource {
         this.stopSignal = of.stopSignal;
         this.delegate = of.delegate;
         this.networkTimeout = of.networkTimeout;
+        this.slotWait = of.slotWait;
         this.afterStop = true;
     }
 
     /** The database the resolved settings name, with their lock_timeout: what every command connects to. */
     public static Database of(Settings settings, StopSignal stopSignal) {
-        return new Database(settings.connection(), settings.lockTimeout(), settings.networkTimeout(), stopSignal);
+        return new Database(settings.connection(), settings.lockTimeout(), settings.networkTimeout(), settings.connectTimeout(), stopSignal);
     }
 
     public Database(ConnectionSettings settings, java.time.Duration lockTimeout, StopSignal stopSignal) {
-        this(settings, lockTimeout, java.time.Duration.ofSeconds(60), stopSignal);
+        this(settings, lockTimeout, java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(60), stopSignal);
     }
 
     /** How long a server may answer nothing before the run gives up on it (--network-timeout). */
@@ -72,9 +74,15 @@ public final class Database implements DataSource {
      * @param lockTimeout the session's lock_timeout: ordinary DDL waiting longer for a lock gives up instead of queueing
      *                    every query of the application behind it. Concurrent builds switch it off on their session.
      */
-    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, java.time.Duration networkTimeout, StopSignal stopSignal) {
+    /**
+     * @param slotWait how long a new session waits for a free connection slot (SQLSTATE 53300: too many clients, the
+     *                 role's or the database's connection limit): the connect timeout, as for a server not up yet
+     */
+    public Database(ConnectionSettings settings, java.time.Duration lockTimeout, java.time.Duration networkTimeout, java.time.Duration slotWait,
+            StopSignal stopSignal) {
         this.settings = settings;
         this.networkTimeout = networkTimeout;
+        this.slotWait = slotWait;
         this.stopSignal = stopSignal;
         this.delegate = new PGSimpleDataSource();
         this.afterStop = false;
@@ -182,10 +190,34 @@ public final class Database implements DataSource {
         if (stopSignal.unanswered()) {
             delegate.setLoginTimeout(UNANSWERED_LOGIN_TIMEOUT_SECONDS); // the server did not answer the run: one short try
         }
-        Connection connection = delegate.getConnection();
+        Connection connection = withASlot();
         // Registered for SIGTERM; closed sessions are skipped there, so no wrapper (and no reflection) is needed.
         stopSignal.register(connection);
         return connection;
+    }
+
+    /**
+     * A new session, waiting (up to the connect timeout) while the server has no connection slot for it: SQLSTATE
+     * 53300 is a passing condition (another Job's pool, a burst of clients), not a failure of the run.
+     */
+    private Connection withASlot() throws SQLException {
+        long deadline = System.nanoTime() + slotWait.toNanos();
+        boolean said = false;
+        while (true) {
+            try {
+                return delegate.getConnection();
+            } catch (SQLException e) {
+                if (!"53300".equals(e.getSQLState()) || System.nanoTime() > deadline || stopSignal.stopped()) {
+                    throw e;
+                }
+                if (!said) {
+                    org.jboss.logging.Logger.getLogger(Database.class).warnf("no free connection slot on %s for a new session (%s): waiting up "
+                            + "to %ds (--connect-timeout)", settings.describe(), e.getMessage(), slotWait.toSeconds());
+                    said = true;
+                }
+                stopSignal.sleep(500);
+            }
+        }
     }
 
     /** A session no stop cancels nor closes: the {@link Heartbeat}'s own. */

@@ -134,4 +134,31 @@ class NetworkFaultsIT {
         assertEquals(0, again.exitCode(), again.toString());
         assertEquals(List.of("1", "2"), db.appliedVersions());
     }
+
+    /**
+     * No connection slot for a session the run opens after its first (the database's connection limit reached; for
+     * the server, max_connections): the run waits within --connect-timeout and goes on once one is free. It exited 75 at
+     * once (SQLSTATE 53300 is passing: another Job's pool, a burst of clients).
+     */
+    @Test
+    @Timeout(120)
+    void aRunWaitsForAFreeConnectionSlotThenSucceeds() throws Exception {
+        TestDb db = PgServer.get().newDatabase("noslot");
+        Path dir = migrations("V1__t.sql", "CREATE TABLE t (id int);\n");
+        try (java.sql.Connection admin = PgServer.get().admin(db.name()); java.sql.Statement st = admin.createStatement()) {
+            st.execute("alter database " + db.name() + " connection limit 1"); // the run's first session takes the only slot
+            PgshiftProcess run = PgshiftProcess.start(args(dir, "run", "--connect-timeout", "60s"), db.env());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!run.stderrSoFar().contains("no free connection slot")) {
+                assertTrue(System.nanoTime() < deadline && run.process().isAlive(), "never waited for a slot:\n" + run.stderrSoFar());
+                Thread.sleep(50);
+            }
+            Thread.sleep(2000);
+            st.execute("alter database " + db.name() + " connection limit -1");
+            Result r = run.await(Duration.ofSeconds(60));
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("waiting up to 60s (--connect-timeout)"), r.stderr());
+        }
+        assertEquals(List.of("1"), db.appliedVersions());
+    }
 }

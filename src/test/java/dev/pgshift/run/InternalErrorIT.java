@@ -34,7 +34,7 @@ class InternalErrorIT {
         Path termination = tmp.resolve("termination-log");
         Settings s = new SettingsResolver(db.env()).resolve(Map.of(Setting.MIGRATIONS, dir.toString(), Setting.BUNDLED, "false",
                 Setting.REPORT_FILE, report.toString(), Setting.TERMINATION_LOG, termination.toString(), Setting.BACKUP_DIR,
-                tmp.resolve("backups").toString()), null);
+                tmp.resolve("backups").toString(), Setting.PG_DUMP, dev.pgshift.testing.PgClients.pgDump().toString()), null);
         Settings broken = new Settings(s.connection(), s.migrationDirs(), s.bundled(), s.connectTimeout(), s.networkTimeout(), s.lockWait(), s.schema(),
                 s.lockTimeout(), s.lockRetries(), null, s.backup(), s.verify(), s.reportFile(), s.terminationLog(),
                 s.adoptThrough(), s.adoptIgnoreChecksums(), s.outOfOrder());

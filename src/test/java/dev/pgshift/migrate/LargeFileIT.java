@@ -42,7 +42,7 @@ class LargeFileIT {
         try (BufferedWriter w = Files.newBufferedWriter(migrations.resolve("V2__data.sql"))) {
             for (int i = 0; i < ROWS; i++) {
                 w.write(i % 10 == 0 ? "INSERT INTO big (id, name, note) VALUES " : ", ");
-                w.write("(" + i + ", 'name-" + i + "', 'n" + (i % 10) + "')");
+                w.write("(" + i + ", 'name-" + i + "', 'n" + (i % 10) + "-0123456789abcdef0123456789abcdef')"); // 50 MB in all
                 if (i % 10 == 9 || i == ROWS - 1) {
                     w.write(";\n");
                 }

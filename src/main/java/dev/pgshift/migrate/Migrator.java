@@ -204,7 +204,7 @@ public final class Migrator {
                 }
             }
             boolean renamed = false;
-            boolean missingBundled = false;
+            List<String> missingVersions = new ArrayList<>();
             for (MigrationInfo m : info().all()) {
                 if (m.getVersion() == null) {
                     continue;
@@ -215,7 +215,7 @@ public final class Migrator {
                 if (state == MigrationState.MISSING_SUCCESS) {
                     out.add(v + " (" + m.getScript() + "): applied, but no migration file has this version any more");
                     missing = true;
-                    missingBundled |= bundledVersions().contains(v);
+                    missingVersions.add(v);
                 } else if (state == MigrationState.FUTURE_SUCCESS && renamedTo(gone, m) != null) {
                     out.add(v + " (" + m.getScript() + "): applied, and no migration file has this version any more");
                     missing = true;
@@ -253,7 +253,7 @@ public final class Migrator {
             if (missing && !byVersion.isEmpty() && byVersion.values().stream().allMatch(Migrator::bundled)) {
                 out.add("the migrations given are only those bundled in this pgshift build (the example set, unless the image was built with "
                         + "its own), as no --migrations was given: give this database's with -m DIR");
-            } else if (missingBundled && !renamed) {
+            } else if (!renamed && !missingVersions.isEmpty() && !java.util.Collections.disjoint(bundledVersions(), missingVersions)) {
                 out.add("where the missing ones were bundled in pgshift: a --migrations directory replaces the bundled migrations, "
                         + "--bundled=true runs both");
             }

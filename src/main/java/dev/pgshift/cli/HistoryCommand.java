@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgshift.ExitCode;
 import dev.pgshift.Json;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.config.OwnTables;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
@@ -59,7 +60,7 @@ public class HistoryCommand implements Callable<Integer> {
             }
             out.println(Json.MAPPER.writeValueAsString(reports));
         } else if (entries.isEmpty()) {
-            out.println("no runs recorded in " + HistoryTable.SCHEMA + "." + HistoryTable.TABLE);
+            out.println("no runs recorded in " + OwnTables.SCHEMA + "." + OwnTables.RUN_HISTORY);
         } else {
             Rendering.history(out, entries);
         }

@@ -1,21 +1,21 @@
 package dev.pgshift.cli;
 
+import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.migrate.PlannedMigration;
-import dev.pgshift.run.AppliedMigration;
-import dev.pgshift.run.Outcome;
-import dev.pgshift.run.PhaseResult;
-import dev.pgshift.run.RunResult;
+import dev.pgshift.report.HistoryTable;
+import dev.pgshift.report.Outcome;
+import dev.pgshift.report.PhaseResult;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.run.Plan;
 import dev.pgshift.run.RollbackPlan;
 import dev.pgshift.source.PlanWarning;
 import dev.pgshift.verify.CheckResult;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import dev.pgshift.report.HistoryTable;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The human summaries commands print on stdout. */
 final class Rendering {

@@ -2,10 +2,10 @@ package dev.pgshift.cli;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.config.Versions;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Repair;
 import dev.pgshift.run.RepairService;
+import dev.pgshift.source.Versions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -2,8 +2,8 @@ package dev.pgshift.cli;
 
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.run.Phase;
-import dev.pgshift.run.RunResult;
 import dev.pgshift.run.RunService;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,6 +1,5 @@
 package dev.pgshift.config;
 
-import dev.pgshift.verify.VerifySettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

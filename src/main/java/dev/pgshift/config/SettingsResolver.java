@@ -2,7 +2,7 @@ package dev.pgshift.config;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.verify.VerifySettings;
+import dev.pgshift.source.Versions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -205,10 +205,10 @@ public final class SettingsResolver {
             throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName()
                     + ": expected a letter or _, then letters, digits, _ or $, at most 63 in all (PostgreSQL's limit)");
         }
-        if (schema.equalsIgnoreCase(dev.pgshift.report.HistoryTable.SCHEMA) || schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")
+        if (schema.equalsIgnoreCase(OwnTables.SCHEMA) || schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")
                 || schema.equalsIgnoreCase("information_schema")) {
             throw new PgshiftException(ExitCode.CONFIG, "schema '" + schema + "' (" + Setting.SCHEMA.displayName() + ") is reserved: "
-                    + (schema.equalsIgnoreCase(dev.pgshift.report.HistoryTable.SCHEMA) ? "it holds pgshift's run history, which reset must never "
+                    + (schema.equalsIgnoreCase(OwnTables.SCHEMA) ? "it holds pgshift's run history, which reset must never "
                             + "drop and migrations must not mix with" : "it belongs to PostgreSQL") + "; manage the application's tables in another "
                     + "schema (default public)");
         }

@@ -2,42 +2,41 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.config.OwnTables;
+import dev.pgshift.db.Database;
+import dev.pgshift.db.Identifiers;
+import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.StopSignal;
-import dev.pgshift.run.AppliedMigration;
+import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import dev.pgshift.db.Database;
-import dev.pgshift.db.LeftoverSessions;
-import dev.pgshift.db.Identifiers;
-import dev.pgshift.source.ExecutionMode;
-import java.util.Collection;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.ResourceProvider;
-import org.flywaydb.core.api.resource.LoadableResource;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.MigrationVersion;
+import org.flywaydb.core.api.ResourceProvider;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.exception.FlywayValidateException;
+import org.flywaydb.core.api.resource.LoadableResource;
 import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 import org.jboss.logging.Logger;
 
 /** The migrate stage: plans and applies pgshift's migration stream with Flyway, which stays behind this class. */
 public final class Migrator {
     private static final Logger LOG = Logger.getLogger(Migrator.class);
-    public static final String HISTORY_TABLE = "flyway_schema_history";
 
     private final Database dataSource;
     private final FluentConfiguration config;
@@ -75,7 +74,7 @@ public final class Migrator {
 
     /** The quoted, schema-qualified name of Flyway's history table in {@code schema}: the one way it is written. */
     public static String historyTable(String schema) {
-        return Identifiers.quote(schema) + "." + Identifiers.quote(HISTORY_TABLE);
+        return Identifiers.quote(schema) + "." + Identifiers.quote(OwnTables.MIGRATION_HISTORY);
     }
 
     /**
@@ -103,7 +102,7 @@ public final class Migrator {
                 .skipDefaultCallbacks(true)
                 .defaultSchema(schema)
                 .schemas(schema)
-                .table(HISTORY_TABLE)
+                .table(OwnTables.MIGRATION_HISTORY)
                 .placeholderReplacement(false)
                 .cleanDisabled(true)
                 .outOfOrder(outOfOrder)

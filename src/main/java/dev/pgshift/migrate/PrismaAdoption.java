@@ -246,6 +246,6 @@ public final class PrismaAdoption {
     }
 
     private static int compare(String a, String b) {
-        return org.flywaydb.core.api.MigrationVersion.fromVersion(a).compareTo(org.flywaydb.core.api.MigrationVersion.fromVersion(b));
+        return dev.pgshift.source.Versions.compare(a, b);
     }
 }

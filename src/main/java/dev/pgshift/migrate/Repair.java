@@ -2,7 +2,6 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.run.AppliedMigration;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,7 @@
 package dev.pgshift.report;
 
 import dev.pgshift.Json;
+import dev.pgshift.config.OwnTables;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,18 +18,16 @@ import java.util.List;
  * migration ("non-empty schema without history") after a run that failed before creating Flyway's history.
  */
 public final class HistoryTable {
-    public static final String SCHEMA = "pgshift";
-    public static final String TABLE = "run_history";
 
     private String table() {
-        return SCHEMA + "." + TABLE;
+        return OwnTables.SCHEMA + "." + OwnTables.RUN_HISTORY;
     }
 
     public void write(Connection c, Report r) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(true);
         try (Statement st = c.createStatement()) {
-            st.execute("create schema if not exists " + SCHEMA);
+            st.execute("create schema if not exists " + OwnTables.SCHEMA);
             st.execute("create table if not exists " + table() + " (run_id uuid primary key, command text not null, started_at timestamptz not null, "
                     + "finished_at timestamptz not null, outcome text not null, exit_code int not null, report jsonb not null)");
             // Columns added since the first release: a table an older pgshift created gets them here, its rows keep nulls.

@@ -1,7 +1,6 @@
 package dev.pgshift.report;
 
 import dev.pgshift.backup.BackupManifest;
-import dev.pgshift.run.RunResult;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.time.Instant;
 import java.util.List;

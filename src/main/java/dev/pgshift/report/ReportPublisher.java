@@ -2,7 +2,7 @@ package dev.pgshift.report;
 
 import dev.pgshift.Json;
 import dev.pgshift.PrivateFiles;
-import dev.pgshift.run.RunResult;
+import dev.pgshift.config.OwnTables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,8 +53,8 @@ public final class ReportPublisher {
         try {
             c = connection.get();
         } catch (RuntimeException e) {
-            LOG.errorf("cannot record the run in %s.%s: %s (the report file and the summary have it)", HistoryTable.SCHEMA,
-                    HistoryTable.TABLE, e.getMessage());
+            LOG.errorf("cannot record the run in %s.%s: %s (the report file and the summary have it)", OwnTables.SCHEMA,
+                    OwnTables.RUN_HISTORY, e.getMessage());
             return;
         }
         try {
@@ -63,8 +63,8 @@ public final class ReportPublisher {
             }
         } catch (SQLException | RuntimeException e) {
             boolean lost = e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08");
-            LOG.errorf("cannot record the run in %s.%s (%s): %s", HistoryTable.SCHEMA, HistoryTable.TABLE, lost ? "the connection was lost"
-                    : "the user needs CREATE on the database, or create schema " + HistoryTable.SCHEMA + " for it", e.getMessage());
+            LOG.errorf("cannot record the run in %s.%s (%s): %s", OwnTables.SCHEMA, OwnTables.RUN_HISTORY, lost ? "the connection was lost"
+                    : "the user needs CREATE on the database, or create schema " + OwnTables.SCHEMA + " for it", e.getMessage());
         } finally {
             if (c != null) {
                 try {

@@ -2,6 +2,7 @@ package dev.pgshift.run;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.config.OwnTables;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
@@ -12,6 +13,7 @@ import dev.pgshift.source.DowntimeRules;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.PlanWarning;
 import dev.pgshift.source.SqlStatement;
+import dev.pgshift.source.Versions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -71,7 +73,7 @@ final class Planner {
         try (java.sql.PreparedStatement ps = c.prepareStatement("select name, is_table from ("
                 + "select format('%I.%I', n.nspname, t.relname) as name, t.relkind in ('r', 'p') as is_table, n.nspname, t.oid from pg_class t "
                 + "join pg_namespace n on n.oid = t.relnamespace where t.relkind in ('r', 'p', 'v', 'm', 'S') "
-                + "and t.relname not in ('_prisma_migrations', '" + Migrator.HISTORY_TABLE + "') "
+                + "and t.relname not in ('_prisma_migrations', '" + OwnTables.MIGRATION_HISTORY + "') "
                 + "union all select 'type ' || format('%I.%I', n.nspname, y.typname), false, n.nspname, y.oid from pg_type y "
                 + "join pg_namespace n on n.oid = y.typnamespace where y.typcategory not in ('A', 'C') "
                 + "union all select 'function ' || format('%I.%I', n.nspname, p.proname), false, n.nspname, p.oid from pg_proc p "
@@ -114,10 +116,9 @@ final class Planner {
     }
 
     static RollbackPlan rollbackPlan(Migrator migrator, List<MigrationScript> scripts, String to) {
-        if (!dev.pgshift.config.Versions.valid(to)) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + to + "' for --to: " + dev.pgshift.config.Versions.EXPECTED);
+        if (!Versions.valid(to)) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + to + "' for --to: " + Versions.EXPECTED);
         }
-        org.flywaydb.core.api.MigrationVersion target = org.flywaydb.core.api.MigrationVersion.fromVersion(to);
         Set<String> applied = migrator.appliedVersions();
         if (!applied.contains(to) && !to.equals("0")) {
             throw new PgshiftException(ExitCode.CONFIG, "--to " + to + " is not an applied version; applied: " + applied.stream().sorted().toList());
@@ -127,7 +128,7 @@ final class Planner {
         Set<String> known = new HashSet<>();
         for (MigrationScript s : scripts) {
             known.add(s.version());
-            if (applied.contains(s.version()) && org.flywaydb.core.api.MigrationVersion.fromVersion(s.version()).compareTo(target) > 0) {
+            if (applied.contains(s.version()) && Versions.compare(s.version(), to) > 0) {
                 if (s.rollback() == null) {
                     missing.add(s.version() + " (" + s.file().displayPath() + ": no rollback script beside it)");
                 } else {
@@ -136,7 +137,7 @@ final class Planner {
             }
         }
         for (String v : applied) {
-            if (!known.contains(v) && org.flywaydb.core.api.MigrationVersion.fromVersion(v).compareTo(target) > 0) {
+            if (!known.contains(v) && Versions.compare(v, to) > 0) {
                 missing.add(v + " (applied, but its file is gone)");
             }
         }

@@ -7,6 +7,7 @@ import dev.pgshift.backup.RestoreService;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.report.RunResult;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

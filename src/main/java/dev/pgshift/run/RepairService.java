@@ -9,6 +9,7 @@ import dev.pgshift.db.RunLock;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Repair;
 import dev.pgshift.report.ReportPublisher;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
 import java.sql.SQLException;

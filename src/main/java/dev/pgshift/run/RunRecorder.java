@@ -3,12 +3,16 @@ package dev.pgshift.run;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.backup.BackupManifest;
+import dev.pgshift.db.StopSignal;
+import dev.pgshift.migrate.AppliedMigration;
+import dev.pgshift.report.Outcome;
+import dev.pgshift.report.PhaseResult;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.verify.CheckResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import dev.pgshift.db.StopSignal;
 import java.util.function.Supplier;
 
 /** Collects phases, migrations and warnings while a run goes on, and produces its immutable {@link RunResult}. */

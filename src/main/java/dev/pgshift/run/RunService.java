@@ -4,20 +4,22 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.BackupService;
-import dev.pgshift.db.Heartbeat;
 import dev.pgshift.backup.ScratchDatabases;
 import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
+import dev.pgshift.db.Heartbeat;
 import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.migrate.RollbackRunner;
 import dev.pgshift.report.ReportPublisher;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.source.MigrationCatalog;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
@@ -319,7 +321,7 @@ public final class RunService {
         }
         if (!plan.adoption().adopt().isEmpty()) {
             rec.phase("adopt", () -> {
-                List<dev.pgshift.run.AppliedMigration> adopted = new ArrayList<>();
+                List<dev.pgshift.migrate.AppliedMigration> adopted = new ArrayList<>();
                 try {
                     migrator.adopt(plan.adoption().target(), adopted);
                 } finally {

@@ -89,7 +89,7 @@ public final class MigrationCatalog {
         named.addAll(prismaVersions(prisma));
         checkAmbiguity(named);
         List<MigrationScript> out = new ArrayList<>();
-        named.sort(Comparator.comparing(n -> versionKey(n.version), MigrationCatalog::compareVersions));
+        named.sort((a, b) -> Versions.compare(a.version, b.version));
         for (Named n : named) {
             Statements statements = Statements.of(n.file.content());
             MigrationFile down = rollbacks.remove(n.file.location() + "/" + n.file.relativePath());
@@ -210,7 +210,7 @@ public final class MigrationCatalog {
     private static void checkAmbiguity(List<Named> named) {
         Map<String, List<Named>> byVersion = new LinkedHashMap<>();
         for (Named n : named) {
-            byVersion.computeIfAbsent(versionKey(n.version).stream().map(BigInteger::toString).collect(Collectors.joining(".")),
+            byVersion.computeIfAbsent(Versions.canonical(n.version),
                     k -> new ArrayList<>()).add(n);
         }
         List<String> problems = new ArrayList<>();
@@ -261,29 +261,6 @@ public final class MigrationCatalog {
 
     private static String normalizeVersion(String v) {
         return v.replace('_', '.');
-    }
-
-    private static List<BigInteger> versionKey(String v) {
-        List<BigInteger> parts = new ArrayList<>();
-        for (String p : v.split("\\.")) {
-            parts.add(new BigInteger(p));
-        }
-        while (parts.size() > 1 && parts.get(parts.size() - 1).signum() == 0) {
-            parts.remove(parts.size() - 1);
-        }
-        return parts;
-    }
-
-    private static int compareVersions(List<BigInteger> a, List<BigInteger> b) {
-        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
-            BigInteger x = i < a.size() ? a.get(i) : BigInteger.ZERO;
-            BigInteger y = i < b.size() ? b.get(i) : BigInteger.ZERO;
-            int c = x.compareTo(y);
-            if (c != 0) {
-                return c;
-            }
-        }
-        return 0;
     }
 
     private record Named(String version, String description, MigrationScript.Scheme scheme, MigrationFile file) {

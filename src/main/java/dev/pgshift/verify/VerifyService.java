@@ -2,6 +2,7 @@ package dev.pgshift.verify;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
+import dev.pgshift.config.VerifySettings;
 import dev.pgshift.migrate.Failures;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.source.MigrationFile;

@@ -7,6 +7,7 @@ import dev.pgshift.config.Setting;
 import dev.pgshift.config.Settings;
 import dev.pgshift.config.SettingsResolver;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;

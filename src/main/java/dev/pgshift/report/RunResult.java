@@ -1,6 +1,7 @@
-package dev.pgshift.run;
+package dev.pgshift.report;
 
 import dev.pgshift.backup.BackupManifest;
+import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.verify.CheckResult;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.pgshift.run;
+package dev.pgshift.report;
 
 import java.time.Duration;
 

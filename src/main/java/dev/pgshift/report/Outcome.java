@@ -1,4 +1,4 @@
-package dev.pgshift.run;
+package dev.pgshift.report;
 
 /** How a run or one of its phases ended. */
 public enum Outcome {

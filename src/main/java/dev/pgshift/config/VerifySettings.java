@@ -1,4 +1,4 @@
-package dev.pgshift.verify;
+package dev.pgshift.config;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -1,0 +1,18 @@
+package dev.pgshift.config;
+
+/**
+ * The names of the tables pgshift keeps in the target database, for every package that names them: its run history
+ * (schema {@value #SCHEMA}, which reset never drops and {@code --schema} may not name) and Flyway's history table,
+ * which lives in the migrations' schema.
+ */
+public final class OwnTables {
+    /** The schema of pgshift's run history. */
+    public static final String SCHEMA = "pgshift";
+    /** pgshift's run history: one row per run, its report as jsonb. */
+    public static final String RUN_HISTORY = "run_history";
+    /** Flyway's history table, in the migrations' schema. */
+    public static final String MIGRATION_HISTORY = "flyway_schema_history";
+
+    private OwnTables() {
+    }
+}

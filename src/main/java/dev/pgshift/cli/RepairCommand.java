@@ -56,7 +56,7 @@ public class RepairCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (reason.strip().equals(dev.pgshift.migrate.Migrator.REASON_PLACEHOLDER)) {
+        if (reason.strip().equals(dev.pgshift.migrate.Repair.REASON_PLACEHOLDER)) {
             throw new PgshiftException(ExitCode.CONFIG, "--reason '" + reason.strip() + "' is the placeholder of the printed command: say why "
                     + "the history is changed; it is kept in the run history");
         }

@@ -1,5 +1,6 @@
 package dev.pgshift.db;
 
+import dev.pgshift.EarlyStop;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import java.sql.Connection;
@@ -30,7 +31,10 @@ public final class StopSignal {
     private volatile RunLock runLock;
     private volatile String lastBlocker;
 
-    /** Replaces the JVM's SIGTERM and SIGINT handlers with {@link #stop(String)}. */
+    /**
+     * Replaces the JVM's SIGTERM and SIGINT handlers with {@link #stop(String)}; a signal that came while pgshift was
+     * starting ({@link EarlyStop}) stops the run now.
+     */
     public void install() {
         for (String name : new String[] {"TERM", "INT"}) {
             try {
@@ -38,6 +42,10 @@ public final class StopSignal {
             } catch (IllegalArgumentException e) {
                 LOG.debugf("cannot handle SIG%s here: %s", name, e.getMessage());
             }
+        }
+        String early = EarlyStop.claim();
+        if (early != null) {
+            stop(early + " (while pgshift was starting)");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.Database;
+import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
@@ -56,9 +57,17 @@ final class ApplyLoop {
         this.started = started;
     }
 
+    /** Another session kept Flyway's lock on the history for the whole --lock-wait: exit 75, naming it. */
+    static PgshiftException historyLockHeld(Database db, long seconds) {
+        return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
+                + LeftoverSessions.advisoryHolders(db) + ") and kept it for " + seconds + "s (--lock-wait): "
+                + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
+                + "again once it is done.");
+    }
+
     /** The advisory lock Flyway takes on {@code schema}'s history table (its key for that table). */
     static long flywayLockKey(String schema) {
-        return FLYWAY_LOCK_BASE + Migrator.historyTable(schema).hashCode();
+        return FLYWAY_LOCK_BASE + HistoryGuard.table(schema).hashCode();
     }
 
     /**
@@ -95,7 +104,7 @@ final class ApplyLoop {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw Migrator.historyLockHeld(db, lockWait.toSeconds());
+                    throw historyLockHeld(db, lockWait.toSeconds());
                 }
                 stop.sleep(Math.min(1000, Math.max(1, left / 1_000_000)));
                 stop.checkStop("while waiting for the migration history's lock; nothing was applied");

@@ -3,6 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
+import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.MigrationFile;
 import dev.pgshift.source.QualifiedName;
 import dev.pgshift.source.SqlStatement;
@@ -10,8 +11,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
-import dev.pgshift.source.ExecutionMode;
 import org.jboss.logging.Logger;
 
 /**

@@ -116,7 +116,7 @@ final class FlywayBridge implements MigrationResolver {
      * rows were changed.
      */
     static int upgradeLegacyRows(Connection c, String schema, List<MigrationScript> scripts) throws SQLException {
-        String table = Migrator.historyTable(schema);
+        String table = HistoryGuard.table(schema);
         int changed = 0;
         try (PreparedStatement names = c.prepareStatement("update " + table + " set description = ?, script = ? "
                 + "where version = ? and type = 'SQL' and description = ? and script = ?");
@@ -249,7 +249,7 @@ final class FlywayBridge implements MigrationResolver {
      */
     static void recordApplied(Connection c, String schema, MigrationScript m, int millis, boolean success, String installedBy)
             throws SQLException {
-        String table = Migrator.historyTable(schema);
+        String table = HistoryGuard.table(schema);
         try (PreparedStatement ps = c.prepareStatement("insert into " + table + " (installed_rank, version, description, type, script, "
                 + "checksum, installed_by, execution_time, success) select coalesce(max(installed_rank), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? from "
                 + table)) {
@@ -283,7 +283,7 @@ final class FlywayBridge implements MigrationResolver {
             recordApplied(c, schema, m, encoded, false, installedBy);
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("update " + Migrator.historyTable(schema) + " set execution_time = ? "
+        try (PreparedStatement ps = c.prepareStatement("update " + HistoryGuard.table(schema) + " set execution_time = ? "
                 + "where version = ? and not success")) {
             ps.setInt(1, encoded);
             ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
@@ -300,7 +300,7 @@ final class FlywayBridge implements MigrationResolver {
 
     /** {@code m}'s failed row ({@link #recordProgress}) now records its success, as of now. */
     static void recordSucceeded(Connection c, String schema, MigrationScript m, int millis) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update " + Migrator.historyTable(schema) + " set success = true, execution_time = ?, "
+        try (PreparedStatement ps = c.prepareStatement("update " + HistoryGuard.table(schema) + " set success = true, execution_time = ?, "
                 + "installed_on = now() where version = ? and not success")) {
             ps.setInt(1, millis);
             ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
@@ -312,7 +312,7 @@ final class FlywayBridge implements MigrationResolver {
 
     /** Removes {@code m}'s failed row: nothing of it committed after all. */
     static void removeFailed(Connection c, String schema, MigrationScript m) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("delete from " + Migrator.historyTable(schema) + " where version = ? and not success")) {
+        try (PreparedStatement ps = c.prepareStatement("delete from " + HistoryGuard.table(schema) + " where version = ? and not success")) {
             ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
             ps.executeUpdate();
         }

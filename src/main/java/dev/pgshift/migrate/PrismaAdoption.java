@@ -71,7 +71,7 @@ public final class PrismaAdoption {
                 // Prisma itself refuses to go on here (P3009): part of the folder may be applied.
                 throw new PgshiftException(ExitCode.CONFIG, "Prisma's attempt at " + m.prismaName() + " failed and was never resolved, so part "
                         + "of it may be applied. Bring the database to where it was before the folder and mark the attempt rolled back "
-                        + "with " + Migrator.repairCommand("--rolled-back", m.version()) + " to have pgshift run it, or finish it by "
+                        + "with " + Repair.command("--rolled-back", m.version()) + " to have pgshift run it, or finish it by "
                         + "hand and pass --adopt-through " + m.version() + " to record it as applied.");
             }
             if (p != null && !p.applied()) {

@@ -50,10 +50,22 @@ public final class Repair {
     private final String schema;
     private final String table;
 
+    /** The placeholder for the reason in the repair commands pgshift prints; repair refuses it as a reason. */
+    public static final String REASON_PLACEHOLDER = "<why>";
+
+    /**
+     * The repair command for {@code action} on {@code version}, as a message prints it: with the migration settings of the
+     * run that printed it, which repair needs to read the same files.
+     */
+    static String command(String action, String version) {
+        return "pgshift repair " + action + " " + version + " --reason '" + REASON_PLACEHOLDER + "' (with this run's --migrations and "
+                + "--bundled settings, so that repair reads the same files)";
+    }
+
     public Repair(List<MigrationScript> scripts, String schema) {
         this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.schema = schema;
-        this.table = Migrator.historyTable(schema);
+        this.table = HistoryGuard.table(schema);
     }
 
     /** Applies every request in one transaction on {@code c}; returns what changed, one entry per request, in order. */

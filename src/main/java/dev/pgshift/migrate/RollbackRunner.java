@@ -85,7 +85,7 @@ public final class RollbackRunner {
     }
 
     private void deleteRow(Connection c, String version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("delete from " + Migrator.historyTable(schema) + " where version = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("delete from " + HistoryGuard.table(schema) + " where version = ?")) {
             ps.setString(1, version);
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("no history row for version " + version);

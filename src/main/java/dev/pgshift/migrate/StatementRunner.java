@@ -173,8 +173,8 @@ final class StatementRunner {
                         ? " and stay applied: the file cannot simply run again"
                         : " and stay applied; the next run resumes after them (with the part that failed). If that part cannot succeed as "
                                 + "written, bring the database to where it was before the file and run "
-                                + Migrator.repairCommand("--rolled-back", "VERSION") + "; or finish the file by hand and run "
-                                + Migrator.repairCommand("--applied", "VERSION")), e.getCause());
+                                + Repair.command("--rolled-back", "VERSION") + "; or finish the file by hand and run "
+                                + Repair.command("--applied", "VERSION")), e.getCause());
             }
         }
     }

@@ -2,7 +2,6 @@ package dev.pgshift.run;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.backup.BackupManifest;
 import dev.pgshift.backup.BackupService;
 import dev.pgshift.backup.ScratchDatabases;
 import dev.pgshift.config.BackupSettings;
@@ -10,27 +9,19 @@ import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.db.Heartbeat;
-import dev.pgshift.db.Identifiers;
 import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.RunLock;
-import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
-import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.migrate.Migrator;
-import dev.pgshift.migrate.RollbackRunner;
 import dev.pgshift.report.ReportPublisher;
 import dev.pgshift.report.RunResult;
 import dev.pgshift.source.MigrationCatalog;
 import dev.pgshift.source.MigrationLocations;
 import dev.pgshift.source.MigrationScript;
-import dev.pgshift.source.PlanWarning;
-import dev.pgshift.verify.CheckResult;
-import dev.pgshift.verify.VerifyService;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -45,7 +36,7 @@ public final class RunService {
     private static final Logger LOG = Logger.getLogger(RunService.class);
 
     /** What an invocation does after connecting. */
-    private enum Mode {
+    enum Mode {
         MIGRATE, BACKUP, VERIFY, ROLLBACK, RESET
     }
 
@@ -140,6 +131,10 @@ public final class RunService {
     }
 
     private Migrator migrator(Database db, List<MigrationScript> scripts) {
+        return migrator(settings, stop, db, scripts);
+    }
+
+    static Migrator migrator(Settings settings, StopSignal stop, Database db, List<MigrationScript> scripts) {
         return new Migrator(db, scripts, settings.schema(), stop, settings.lockWait(), settings.outOfOrder());
     }
 
@@ -182,7 +177,7 @@ public final class RunService {
             beat[0] = Heartbeat.start(db);
             rec.database(db.settings().describe(), serverVersion(session), tls(session, db.settings().sslMode()));
             if (mode == Mode.VERIFY) {
-                verify(rec, session, await(prepared), scripts, latest(scripts));
+                new LockedPhases(settings, stop, version, options, rec, skipped).verify(session, await(prepared), scripts, latest(scripts));
             } else {
                 try (RunLock lock = rec.phase("lock", () -> {
                     RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
@@ -201,14 +196,15 @@ public final class RunService {
                 })) {
                     // Flyway's configuration is needed from the plan on: the lock is taken while it is still being built.
                     Migrator migrator = prepared == null ? null : await(prepared);
+                    LockedPhases phases = new LockedPhases(settings, stop, version, options, rec, skipped);
                     switch (mode) {
-                        case ROLLBACK -> rollbackLocked(rec, db, session, scripts);
+                        case ROLLBACK -> phases.rollback(db, session, scripts);
                         case RESET -> {
-                            backup(rec, db, session, null, List.of(), true);
-                            rec.phase("reset", () -> dropSchema(session));
-                            migrateLocked(rec, db, session, migrator, scripts, Mode.RESET);
+                            phases.backup(db, session, null, List.of(), true);
+                            rec.phase("reset", () -> phases.dropSchema(session));
+                            phases.migrate(db, session, migrator, scripts, Mode.RESET);
                         }
-                        default -> migrateLocked(rec, db, session, migrator, scripts, mode);
+                        default -> phases.migrate(db, session, migrator, scripts, mode);
                     }
                 }
             }
@@ -291,165 +287,8 @@ public final class RunService {
         }
     }
 
-    private void migrateLocked(RunRecorder rec, Database db, Connection session, Migrator migrator, List<MigrationScript> scripts,
-            Mode mode) {
-        checkStop();
-        if (mode == Mode.BACKUP) {
-            backup(rec, db, session, null, List.of(), true);
-            rec.skipped("migrate", "pgshift backup migrates nothing");
-            return;
-        }
-        Plan plan = rec.phase("plan", () -> {
-            migrator.validate(session);
-            return Planner.plan(settings, db, session, migrator, scripts, skipped);
-        });
-        for (PlanWarning w : plan.warnings()) {
-            LOG.warn("plan for downtime: " + w.describe());
-            rec.warn(w.describe());
-        }
-        plan.adoption().notes().forEach(n -> {
-            LOG.warn(n);
-            rec.warn(n);
-        });
-        List<MigrationScript> pending = plan.pendingScripts();
-        String target = pending.isEmpty() ? null : options.phase().target(pending);
-        if (mode != Mode.RESET) {
-            backup(rec, db, session, plan, pending, false);
-        }
-        if (options.rehearse() && plan.changes()) {
-            rec.phase("rehearsal", () -> new Rehearsal(settings, stop, version, options).rehearse(db, rec.backupManifest(), rec.runId()));
-        }
-        if (!plan.adoption().adopt().isEmpty()) {
-            rec.phase("adopt", () -> {
-                List<dev.pgshift.migrate.AppliedMigration> adopted = new ArrayList<>();
-                try {
-                    migrator.adopt(plan.adoption().target(), adopted);
-                } finally {
-                    rec.applied(adopted);
-                }
-                LOG.infof("adopted %d migration(s) that Prisma (or the team) already applied, without running them", adopted.size());
-            });
-        }
-        if (pending.isEmpty()) {
-            LOG.info("nothing pending: the database is up to date");
-            rec.skipped("migrate", "nothing pending");
-        } else if ("".equals(target)) {
-            LOG.infof("--phase pre: all %d pending migration(s) are concurrent builds deferred to --phase post", pending.size());
-            rec.skipped("migrate", "phase pre: everything pending is deferred to phase post");
-        } else {
-            LOG.infof("%d migration(s) pending%s", pending.size(), target == null ? "" : "; phase pre runs up to " + target);
-            rec.phase("migrate", () -> {
-                checkStop();
-                List<AppliedMigration> applied = new ArrayList<>();
-                try (SessionMonitor monitor = SessionMonitor.start(db, settings.progressInterval())) {
-                    migrator.migrate(target, settings.lockRetries(), applied);
-                } finally {
-                    rec.applied(applied);
-                }
-            });
-        }
-        checkStop();
-        String expected = target == null ? latest(scripts) : target.isEmpty() ? plan.currentVersion() : target;
-        verify(rec, session, migrator, scripts, expected);
-    }
-
-    private void rollbackLocked(RunRecorder rec, Database db, Connection session, List<MigrationScript> scripts) {
-        Migrator migrator = migrator(db, scripts);
-        RollbackPlan plan = rec.phase("plan", () -> {
-            migrator.validate(session);
-            RollbackPlan p = Planner.rollbackPlan(migrator, scripts, options.rollbackTo());
-            if (!p.missing().isEmpty()) {
-                throw new PgshiftException(ExitCode.CONFIG, "cannot roll back to " + options.rollbackTo() + ": no rollback script for "
-                        + String.join(", ", p.missing()) + ". Nothing was changed.");
-            }
-            return p;
-        });
-        if (plan.scripts().isEmpty()) {
-            rec.skipped("rollback", "already at " + options.rollbackTo());
-            return;
-        }
-        backup(rec, db, session, null, plan.scripts(), true);
-        rec.phase("rollback", () -> {
-            List<AppliedMigration> done = new ArrayList<>();
-            try {
-                new RollbackRunner(db, settings.schema(), stop, settings.lockWait()).rollBack(plan.scripts(), done);
-            } finally {
-                rec.applied(done);
-            }
-        });
-        verify(rec, session, migrator(db, scripts), scripts, options.rollbackTo()); // a new look: the rollback rewrote the history
-    }
-
-    /** Backs up before anything changes, as the backup mode says; a backup that cannot be made stops the run (exit 4). */
-    private void backup(RunRecorder rec, Database db, Connection c, Plan plan, List<MigrationScript> pending, boolean always) {
-        BackupSettings.Mode mode = always && settings.backup().mode() != BackupSettings.Mode.NEVER ? BackupSettings.Mode.ALWAYS
-                : settings.backup().mode();
-        boolean changes = plan == null ? !pending.isEmpty() || always : plan.changes();
-        if (mode == BackupSettings.Mode.NEVER) {
-            rec.skipped("backup", "--backup=never");
-            if (changes) {
-                rec.warn("no backup was made before migrating (--backup=never)");
-            }
-            return;
-        }
-        if (mode == BackupSettings.Mode.AUTO && !changes) {
-            rec.skipped("backup", "nothing pending");
-            return;
-        }
-        checkStop();
-        BackupService.Context ctx = new BackupService.Context(rec.runId(), plan == null ? appliedVersion(db) : plan.currentVersion(),
-                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
-        BackupManifest manifest = rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx));
-        rec.backup(manifest);
-    }
-
-    /** The version the database is at, for a backup's manifest when nothing was planned; null when it cannot be read. */
-    private String appliedVersion(Database db) {
-        try {
-            return new Migrator(db, List.of(), settings.schema(), stop, settings.lockWait(), false).status().currentVersion();
-        } catch (RuntimeException e) {
-            LOG.debugf("no applied version for the backup's manifest: %s", e.getMessage());
-            return null;
-        }
-    }
-
-    /** reset: the managed schema dropped with everything in it and created again, owned by the migration user. */
-    private void dropSchema(Connection c) {
-        try (Statement st = c.createStatement()) {
-            LOG.warnf("reset: dropping schema %s and everything in it", settings.schema());
-            st.execute("drop schema if exists " + Identifiers.quote(settings.schema()) + " cascade");
-            st.execute("create schema " + Identifiers.quote(settings.schema()));
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.MIGRATION, "reset: cannot drop and recreate schema " + settings.schema() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The verify phase: a failed check fails the run with exit 6. */
-    private void verify(RunRecorder rec, Connection c, Migrator migrator, List<MigrationScript> scripts, String expected) {
-        rec.phase("verify", () -> {
-            List<CheckResult> checks = new VerifyService(c, migrator, scripts, settings.verify(), settings.schema()).verify(expected);
-            rec.checks(checks);
-            List<String> failed = checks.stream().filter(r -> r.status() == CheckResult.Status.FAILED).map(CheckResult::name).toList();
-            if (!failed.isEmpty()) {
-                throw new PgshiftException(ExitCode.VERIFY, "verification failed: " + String.join(", ", failed));
-            }
-        });
-    }
-
-    private static String latest(List<MigrationScript> scripts) {
+    static String latest(List<MigrationScript> scripts) {
         return scripts.isEmpty() ? null : scripts.get(scripts.size() - 1).version();
-    }
-
-    private static int serverMajor(Connection c) {
-        try {
-            return c.getMetaData().getDatabaseMajorVersion();
-        } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the server version: " + e.getMessage(), e);
-        }
-    }
-
-    private void checkStop() {
-        stop.checkStop("");
     }
 
     /** The migration files of the configured locations, in order; used by {@link RepairService} too. */

@@ -2,7 +2,6 @@ package dev.pgshift.source;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import java.util.List;
 
 /** How a migration or rollback script runs, decided from its statements before anything runs. */
 public enum ExecutionMode {

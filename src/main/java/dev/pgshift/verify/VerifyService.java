@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,8 +53,7 @@ public final class VerifyService {
             return problems.isEmpty() ? pass("applied migrations match their files") : fail(String.join("; ", problems));
         }));
         out.add(check("failed-migrations", () -> {
-            List<String> failed = column("select version || ' (' || script || ')' from " + Migrator.historyTable(schema)
-                    + " where not success order by installed_rank");
+            List<String> failed = migrator.failedRows(connection);
             return failed.isEmpty() ? pass("none") : fail("failed rows in the history: " + String.join(", ", failed));
         }));
         out.add(check("invalid-indexes", this::invalidIndexes));

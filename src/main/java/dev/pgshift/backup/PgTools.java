@@ -33,7 +33,7 @@ import org.jboss.logging.Logger;
  * signal, so the kernel ends them when pgshift dies, even of SIGKILL, instead of leaving a pg_dump holding its snapshot
  * and locks for the next run to wait on.
  */
-public final class PgTools implements AutoCloseable {
+final class PgTools implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PgTools.class);
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
     /** The first major with the transaction_timeout setting, which pg_restore 17 and later always set. */

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
                 + "may share the directory) with <file>.manifest.json beside it, mode 0600; --backup-keep counts this database's "
                 + "backups only. pg_dump must be of the server's "
                 + "major version or newer (exit 4 otherwise).")
-public class BackupCommand implements Callable<Integer> {
+class BackupCommand implements Callable<Integer> {
     // Settings groups, listed in --help after this command's own options.
     @Mixin
     ConnectionOptions connection;

@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Where and how backups are made and kept: the commands that back up. */
-public final class BackupOptions implements SettingFlags {
+final class BackupOptions implements SettingFlags {
 
     @Option(names = "--backup", paramLabel = "MODE", description = "auto: back up before migrating when something is pending "
             + "(default); always; never (recorded in the report) (env PGSHIFT_BACKUP)")

@@ -15,7 +15,7 @@ import picocli.CommandLine;
  * only with --verbose), and usage errors to exit 2 with a one-line hint. stdout and stderr are UTF-8 in any locale ({@link Utf8Output}).
  */
 @ApplicationScoped
-public class CommandLineSetup {
+class CommandLineSetup {
 
     /**
      * @param args the process's arguments: picocli reflects over every option of every command it is given (about 0.1 s

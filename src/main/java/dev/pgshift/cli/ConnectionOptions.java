@@ -9,7 +9,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The connection settings every database command takes, with --config and --verbose; resolves all settings: flags win over environment and the settings file. */
-public final class ConnectionOptions implements SettingFlags {
+final class ConnectionOptions implements SettingFlags {
 
     @Option(names = "--url", paramLabel = "URL", description = "JDBC URL (jdbc:postgresql://host:5432/db) or postgresql:// URI, "
             + "without a password (env PGSHIFT_URL)")

@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Lock timeout and retries of ordinary DDL: the commands that run migration SQL. */
-public final class DdlOptions implements SettingFlags {
+final class DdlOptions implements SettingFlags {
 
     @Option(names = "--lock-timeout", paramLabel = "DURATION", description = "lock_timeout for ordinary DDL: a migration waiting longer "
             + "for a lock gives up, is rolled back and retried (default 5s; env PGSHIFT_LOCK_TIMEOUT). Concurrent index builds are "

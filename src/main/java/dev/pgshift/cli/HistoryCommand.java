@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** pgshift history: past runs recorded in the database. */
 @Command(name = "history", mixinStandardHelpOptions = true, header = "List past runs recorded in the database, newest first.")
-public class HistoryCommand implements Callable<Integer> {
+class HistoryCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "20", paramLabel = "N", description = "how many runs (default 20)")
     int limit;
 
@@ -45,6 +45,7 @@ public class HistoryCommand implements Callable<Integer> {
         }
         Settings settings = connection.resolve();
         StopSignal stop = new StopSignal();
+        stop.install();
         Database db = Database.of(settings, stop);
         List<HistoryTable.Entry> entries;
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {

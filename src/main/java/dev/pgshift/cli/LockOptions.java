@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Waiting for another run's lock, and how often long work logs its progress: the commands that take the run lock. */
-public final class LockOptions implements SettingFlags {
+final class LockOptions implements SettingFlags {
 
     @Option(names = "--lock-wait", paramLabel = "DURATION", description = "wait this long for another run's lock, then exit 75 "
             + "(default 5m; env PGSHIFT_LOCK_WAIT)")

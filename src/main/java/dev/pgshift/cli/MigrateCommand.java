@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 /** pgshift migrate: apply pending migrations only. */
 @Command(name = "migrate", mixinStandardHelpOptions = true,
         header = "Apply pending migrations (same run lock and concurrent-step handling as run).")
-public class MigrateCommand implements Callable<Integer> {
+class MigrateCommand implements Callable<Integer> {
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre, post or all (default); see run --help")
     Phase phase;
 

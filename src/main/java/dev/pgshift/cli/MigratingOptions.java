@@ -4,7 +4,7 @@ import dev.pgshift.config.Settings;
 import picocli.CommandLine.Mixin;
 
 /** Every settings group: the commands that back up, migrate, verify and report (run, migrate, reset). */
-public final class MigratingOptions {
+final class MigratingOptions {
     @Mixin
     ConnectionOptions connection;
 

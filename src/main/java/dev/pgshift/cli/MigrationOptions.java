@@ -6,7 +6,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Where the migrations come from: the commands that read migration files. */
-public final class MigrationOptions implements SettingFlags {
+final class MigrationOptions implements SettingFlags {
 
     @Option(names = {"-m", "--migrations"}, paramLabel = "DIR", description = "a directory of migrations (e.g. a mounted ConfigMap); "
             + "replaces the bundled ones unless --bundled=true; repeatable, a directory given twice is read once (env PGSHIFT_MIGRATIONS, comma-separated)")

@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** What counts as pending and what is adopted: the commands that plan or apply migrations. */
-public final class PendingOptions implements SettingFlags {
+final class PendingOptions implements SettingFlags {
 
     @Option(names = "--out-of-order", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
             description = "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does; "

@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Which pg_dump (and pg_restore beside it) to use: the commands that back up or restore. */
-public final class PgDumpOption implements SettingFlags {
+final class PgDumpOption implements SettingFlags {
 
     @Option(names = "--pg-dump", paramLabel = "PATH", description = "pg_dump to use, of the server's major version or newer; "
             + "pg_restore is taken from beside it (default: pg_dump on PATH; env PGSHIFT_PG_DUMP)")

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                     + "PGSHIFT_*), then the --config file. Logs go to stderr; stdout carries only what a command is asked for."},
         commandListHeading = "%nCommands:%n",
         exitCodeListHeading = "%nExit codes:%n")
-public final class PgshiftCommand {
+final class PgshiftCommand {
     /** The subcommands, in the order --help lists them ({@link CommandLineSetup} adds them). */
     static final List<Class<?>> COMMANDS = List.of(RunCommand.class, PlanCommand.class, MigrateCommand.class, BackupCommand.class,
             RestoreCommand.class, VerifyCommand.class, HistoryCommand.class, RollbackCommand.class, RepairCommand.class, ResetCommand.class);

@@ -3,12 +3,12 @@ package dev.pgshift.cli;
 import dev.pgshift.ExitCode;
 import dev.pgshift.Json;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.run.Plan;
-import dev.pgshift.run.RollbackPlan;
-import java.io.PrintWriter;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.run.Phase;
+import dev.pgshift.run.Plan;
+import dev.pgshift.run.RollbackPlan;
 import dev.pgshift.run.RunService;
+import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
         description = "Mode: 'transaction' (the file runs in one transaction and rolls back whole on error) or "
                 + "'outside transaction' (statements PostgreSQL refuses in a transaction block, run one by one) or "
                 + "'own transactions' (the file's own BEGIN/COMMIT decide; what it committed before a failure stays).")
-public class PlanCommand implements Callable<Integer> {
+class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the plan as JSON on stdout (logs stay on stderr)")
     boolean json;
 

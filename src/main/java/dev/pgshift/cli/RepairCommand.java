@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
                 + "transaction, and records the run in the history with its actions, --reason, the OS user and the host or pod "
                 + "name (pgshift history). plan and run name the repair that fits when they stop on a drifted checksum or a "
                 + "failed file."})
-public class RepairCommand implements Callable<Integer> {
+class RepairCommand implements Callable<Integer> {
     @Option(names = "--accept-checksum", paramLabel = "VERSION", description = "an applied file was edited on purpose (and the "
             + "database matches it): record the file's current checksum; repeatable")
     List<String> acceptChecksum = new ArrayList<>();

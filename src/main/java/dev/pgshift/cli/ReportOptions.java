@@ -5,7 +5,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Where the run's report goes besides stdout and the history table: the commands that record a run. */
-public final class ReportOptions implements SettingFlags {
+final class ReportOptions implements SettingFlags {
 
     @Option(names = "--report-file", paramLabel = "FILE", description = "write the JSON report here (format: docs/report.schema.json; "
             + "env PGSHIFT_REPORT_FILE)")

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
                 + "creates it again empty and runs every migration. What survives: every other schema of the database (pgshift's "
                 + "own run history in schema pgshift included), roles, extensions installed in other schemas, and the backup taken "
                 + "first. Refuses unless --confirm names the database, so a reset never hits the wrong database."})
-public class ResetCommand implements Callable<Integer> {
+class ResetCommand implements Callable<Integer> {
     @Option(names = "--confirm", paramLabel = "DATABASE", description = "the name of the database to empty; required")
     String confirm;
 

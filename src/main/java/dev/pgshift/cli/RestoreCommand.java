@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         header = "Restore a backup into a new database; checks its sha256 against the manifest first.",
         description = "The connection settings name the server (and the database to connect to); the backup goes into a new "
                 + "database, <database>_restored_<time> or --into NAME. Only --overwrite-live restores over the configured database.")
-public class RestoreCommand implements Callable<Integer> {
+class RestoreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BACKUP", description = "the .dump file (its .manifest.json must be beside it)")
     Path backup;
 

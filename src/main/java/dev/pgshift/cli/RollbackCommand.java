@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
                 + "transactional one runs in one transaction with the removal of its migration's history row; a non-transactional "
                 + "one (DROP INDEX CONCURRENTLY) runs statement by statement and is safe to run again. A failure exits 5.",
             "See what it would do with: pgshift plan --rollback --to VERSION"})
-public class RollbackCommand implements Callable<Integer> {
+class RollbackCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "VERSION", description = "the version to return to (0: before the first)")
     String to;
 

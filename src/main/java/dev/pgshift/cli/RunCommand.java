@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         header = "The whole job: preflight, run lock, plan, backup, migrate, verify, report; prints a summary.",
         description = "Waits for the database (--connect-timeout), takes the run lock (one run per database; waits --lock-wait), "
                 + "applies what is pending and prints what it did. Nothing pending: exits 0 at once.")
-public class RunCommand implements Callable<Integer> {
+class RunCommand implements Callable<Integer> {
     @Option(names = "--phase", paramLabel = "PHASE", defaultValue = "all", description = "pre: everything but the concurrent builds "
             + "at the end of the pending list; post: only those (after pre); all: everything (default). Valid values: ${COMPLETION-CANDIDATES}")
     Phase phase;

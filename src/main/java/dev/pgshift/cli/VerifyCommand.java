@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
                 + "the migrations made (other INVALID indexes warn, --allow-invalid-index); no constraint left NOT VALID "
                 + "(--allow-not-valid); the latest migration applied; and each verify script (bundled db/verify and "
                 + "--verify-scripts DIR) returns no rows."})
-public class VerifyCommand implements Callable<Integer> {
+class VerifyCommand implements Callable<Integer> {
     // Settings groups, listed in --help after this command's own options.
     @Mixin
     ConnectionOptions connection;

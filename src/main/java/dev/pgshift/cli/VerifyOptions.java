@@ -6,7 +6,7 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** What the post-migration checks accept and run: the commands that verify. */
-public final class VerifyOptions implements SettingFlags {
+final class VerifyOptions implements SettingFlags {
 
     @Option(names = "--verify-scripts", paramLabel = "DIR", description = "a directory of verify scripts: SQL queries that must return "
             + "no rows; '-- pgshift:after VERSION' in one ties it to a migration; repeatable (env PGSHIFT_VERIFY_SCRIPTS)")

@@ -4,7 +4,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import picocli.CommandLine.IVersionProvider;
 
 /** pgshift's version, from the build (quarkus.application.version). */
-public final class VersionProvider implements IVersionProvider {
+final class VersionProvider implements IVersionProvider {
 
     public static String version() {
         return ConfigProvider.getConfig().getOptionalValue("quarkus.application.version", String.class).orElse("unknown");

@@ -126,6 +126,20 @@ public final class Database implements DataSource {
                 + " -c tcp_user_timeout=60000";
     }
 
+    /**
+     * Starts this database's heartbeat ({@link Heartbeat}): a session of its own that notices a dead server within the
+     * network timeout and stops the run; closing it ends the heartbeat.
+     */
+    public Beat heartbeat() {
+        return Heartbeat.start(this);
+    }
+
+    /** A running heartbeat; closing it ends it. */
+    public interface Beat extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     public StopSignal stopSignal() {
         return stopSignal;
     }

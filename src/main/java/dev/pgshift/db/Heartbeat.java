@@ -15,7 +15,7 @@ import org.jboss.logging.Logger;
  * so a read stuck on one ends, and it exits 75; the next run recovers as after a kill. A long statement of the run does
  * not stop the heartbeat's answers, so it is never cut.
  */
-public final class Heartbeat implements AutoCloseable {
+final class Heartbeat implements Database.Beat {
     private static final Logger LOG = Logger.getLogger(Heartbeat.class);
 
     private final Database database;
@@ -31,7 +31,7 @@ public final class Heartbeat implements AutoCloseable {
     }
 
     /** Starts beating for {@code database}'s run; close ends it. */
-    public static Heartbeat start(Database database) {
+    static Heartbeat start(Database database) {
         Heartbeat h = new Heartbeat(database);
         h.thread.start();
         return h;

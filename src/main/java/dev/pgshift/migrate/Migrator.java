@@ -32,6 +32,7 @@ public final class Migrator {
     private final Database dataSource;
     private final StopSignal stop;
     private final String schema;
+    private final Duration builderWait;
     private final FlywayView view;
     private final HistoryGuard history;
     private final ApplyLoop loop;
@@ -46,6 +47,7 @@ public final class Migrator {
         this.dataSource = dataSource;
         this.stop = stop;
         this.schema = schema;
+        this.builderWait = builderWait;
         Map<String, MigrationScript> byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.view = new FlywayView(dataSource, scripts, byVersion, schema, stop, builderWait, outOfOrder);
         this.history = new HistoryGuard(dataSource, schema, byVersion);
@@ -193,6 +195,14 @@ public final class Migrator {
         } catch (FlywayException e) {
             throw translate(e);
         }
+    }
+
+    /**
+     * Runs the rollback scripts of {@code scripts} (newest first), each in its own transaction with its history row
+     * removed there; {@code done} receives each one rolled back, also when a later one fails.
+     */
+    public void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
+        new RollbackRunner(dataSource, schema, stop, builderWait).rollBack(scripts, done);
     }
 
     /** Records the pending migrations up to {@code target} as applied, with their checksums, without running them. */

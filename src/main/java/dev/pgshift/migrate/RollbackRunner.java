@@ -20,7 +20,7 @@ import org.jboss.logging.Logger;
  * by statement like a concurrent migration, idempotently (an index already dropped is skipped), and its history row is
  * deleted after its last statement: a rollback killed in between is simply run again.
  */
-public final class RollbackRunner {
+final class RollbackRunner {
     private static final Logger LOG = Logger.getLogger(RollbackRunner.class);
 
     private final DataSource dataSource;
@@ -28,7 +28,7 @@ public final class RollbackRunner {
     private final StopSignal stop;
     private final Duration builderWait;
 
-    public RollbackRunner(DataSource dataSource, String schema, StopSignal stop, Duration builderWait) {
+    RollbackRunner(DataSource dataSource, String schema, StopSignal stop, Duration builderWait) {
         this.dataSource = dataSource;
         this.schema = schema;
         this.stop = stop;
@@ -36,7 +36,7 @@ public final class RollbackRunner {
     }
 
     /** @param scripts newest first, each with its rollback; {@code done} receives each one rolled back */
-    public void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
+    void rollBack(List<MigrationScript> scripts, List<AppliedMigration> done) {
         for (MigrationScript m : scripts) {
             stop.checkStop("before rolling back " + m.version());
             Rollback r = m.rollback();

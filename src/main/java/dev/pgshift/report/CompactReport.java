@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * error always survive; the rest (migration list, failed checks, backup file) is dropped from the end when it does not
  * fit, and the error is cut last.
  */
-public final class CompactReport {
+final class CompactReport {
     public static final int LIMIT = 4096;
 
     private CompactReport() {

@@ -14,7 +14,7 @@ import java.util.List;
  * @param osUser the operating-system user it ran as
  */
 @RegisterForReflection
-public record Report(
+record Report(
         int formatVersion,
         String runId,
         String command,

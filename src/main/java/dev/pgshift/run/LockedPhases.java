@@ -12,7 +12,6 @@ import dev.pgshift.db.SessionMonitor;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.migrate.Migrator;
-import dev.pgshift.migrate.RollbackRunner;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.PlanWarning;
 import dev.pgshift.verify.CheckResult;
@@ -128,7 +127,7 @@ final class LockedPhases {
         rec.phase("rollback", () -> {
             List<AppliedMigration> done = new ArrayList<>();
             try {
-                new RollbackRunner(db, settings.schema(), stop, settings.lockWait()).rollBack(plan.scripts(), done);
+                migrator.rollBack(plan.scripts(), done);
             } finally {
                 rec.applied(done);
             }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /** Collects phases, migrations and warnings while a run goes on, and produces its immutable {@link RunResult}. */
-public final class RunRecorder {
+final class RunRecorder {
     private final StopSignal stop;
     private final String runId;
     private final String command;

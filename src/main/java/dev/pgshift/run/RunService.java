@@ -8,7 +8,6 @@ import dev.pgshift.config.BackupSettings;
 import dev.pgshift.config.Settings;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.DatabaseWaiter;
-import dev.pgshift.db.Heartbeat;
 import dev.pgshift.db.LeftoverSessions;
 import dev.pgshift.db.RunLock;
 import dev.pgshift.db.StopSignal;
@@ -91,7 +90,7 @@ public final class RunService {
         try {
             List<MigrationScript> scripts = loadScripts();
             Database db = database();
-            try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout()); Heartbeat beat = Heartbeat.start(db)) {
+            try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout()); Database.Beat beat = db.heartbeat()) {
                 return body.apply(db, c, scripts);
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.TEMPORARY, "database error: " + e.getMessage(), e);
@@ -146,7 +145,7 @@ public final class RunService {
         // The run's first session: plan, verify and the run's history row (closed after it); the run lock and the
         // migrations have their own.
         Connection[] main = {null};
-        Heartbeat[] beat = {null};
+        Database.Beat[] beat = {null};
         RunResult result;
         try {
             // An emergency backup must work whatever state the migration files are in: it reads none of them.
@@ -174,7 +173,7 @@ public final class RunService {
             }
             main[0] = session;
             reached[0] = true;
-            beat[0] = Heartbeat.start(db);
+            beat[0] = db.heartbeat();
             rec.database(db.settings().describe(), serverVersion(session), tls(session, db.settings().sslMode()));
             if (mode == Mode.VERIFY) {
                 new LockedPhases(settings, stop, version, options, rec, skipped).verify(session, await(prepared), scripts, latest(scripts));

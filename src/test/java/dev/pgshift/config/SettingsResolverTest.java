@@ -240,10 +240,10 @@ class SettingsResolverTest {
 
     @Test
     void durationsInSeveralForms() {
-        assertEquals(Duration.ofMillis(500), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "500ms"));
-        assertEquals(Duration.ofMinutes(5), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "5m"));
-        assertEquals(Duration.ofSeconds(90), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "90"));
-        assertEquals(Duration.ofMinutes(2), SettingsResolver.parseDuration(Setting.LOCK_WAIT, "PT2M"));
+        assertEquals(Duration.ofMillis(500), SettingValues.parseDuration(Setting.LOCK_WAIT, "500ms"));
+        assertEquals(Duration.ofMinutes(5), SettingValues.parseDuration(Setting.LOCK_WAIT, "5m"));
+        assertEquals(Duration.ofSeconds(90), SettingValues.parseDuration(Setting.LOCK_WAIT, "90"));
+        assertEquals(Duration.ofMinutes(2), SettingValues.parseDuration(Setting.LOCK_WAIT, "PT2M"));
     }
 
     @Test

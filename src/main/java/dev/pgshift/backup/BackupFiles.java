@@ -68,7 +68,7 @@ final class BackupFiles {
         if (readable.length() > 40) {
             readable = readable.substring(0, 40);
         }
-        return BackupService.STAMP.format(start) + "_" + readable + "_" + key + "_" + runId.substring(0, 8) + ".dump";
+        return BackupService.NAME_STAMP.format(start) + "_" + readable + "_" + key + "_" + runId.substring(0, 8) + ".dump";
     }
 
     /** This database's complete backups (a dump and its manifest naming this database), newest first. */
@@ -96,7 +96,7 @@ final class BackupFiles {
      * backup on every run would cost seconds per gigabyte.
      */
     void removeLeftovers() {
-        Pattern partial = Pattern.compile("\\.\\d{8}T\\d{6}Z_.*_" + key + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
+        Pattern partial = Pattern.compile("\\.\\d{8}T\\d{6}(\\.\\d{3})?Z_.*_" + key + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
         Pattern oldPartial = Pattern.compile("\\.\\d{8}T\\d{6}Z_" + Pattern.quote(readable()) + "_[0-9a-f]{8}\\.dump(\\.manifest\\.json)?\\.partial");
         Pattern dump = dumpPattern();
         Pattern oldDump = Pattern.compile("\\d{8}T\\d{6}Z_" + Pattern.quote(readable()) + "_[0-9a-f]{8}\\.dump");
@@ -234,7 +234,7 @@ final class BackupFiles {
 
     /** A dump of this database named with its key (a file without a manifest can only be told apart by its name). */
     private Pattern dumpPattern() {
-        return Pattern.compile("\\d{8}T\\d{6}Z_.*_" + key + "_[0-9a-f]{8}\\.dump");
+        return Pattern.compile("\\d{8}T\\d{6}(\\.\\d{3})?Z_.*_" + key + "_[0-9a-f]{8}\\.dump");
     }
 
     /** The database's name with what a file name should not hold replaced by '-': lossy, and all names had before the key. */

@@ -42,6 +42,8 @@ import org.jboss.logging.Logger;
 public final class BackupService {
     private static final Logger LOG = Logger.getLogger(BackupService.class);
     static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    /** A backup's name starts with its start to the millisecond, so names sort as the backups were made (older ones: to the second). */
+    static final DateTimeFormatter NAME_STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     public static final String MANIFEST_SUFFIX = BackupFiles.MANIFEST_SUFFIX;
 
     private final BackupSettings settings;

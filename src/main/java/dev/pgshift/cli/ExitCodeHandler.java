@@ -5,11 +5,11 @@ import dev.pgshift.PgshiftException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * The one place that turns an exception into an exit code: a {@link PgshiftException} prints its message and exits with
@@ -17,6 +17,12 @@ import picocli.CommandLine.ParseResult;
  * missing value) prints the error and where the command's help is, not the whole help, and exits 2.
  */
 final class ExitCodeHandler implements IExecutionExceptionHandler, IParameterExceptionHandler {
+
+    /** Whether the command was given --verbose (stack traces with errors). */
+    static boolean verbose(picocli.CommandLine.Model.CommandSpec spec) {
+        ParseResult r = spec.commandLine().getParseResult();
+        return r != null && r.hasMatchedOption("--verbose");
+    }
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine commandLine, ParseResult parseResult) {

@@ -74,7 +74,7 @@ class RepairCommand implements Callable<Integer> {
         StopSignal stop = new StopSignal();
         stop.install();
         return RunCommand.printed(spec, new RepairService(connection.resolve(migrations, lock, report), stop, VersionProvider.version())
-                .repair(requests, reason.strip()));
+                .repair(requests, reason.strip()), null);
     }
 
     private static void add(List<Repair.Request> requests, Repair.Action action, List<String> versions) {

@@ -44,14 +44,16 @@ class RunCommand implements Callable<Integer> {
             java.util.function.Function<RunService, RunResult> body) {
         StopSignal stop = new StopSignal();
         stop.install();
-        return printed(spec, body.apply(new RunService(settings, stop, VersionProvider.version(), runOptions)));
+        RunService service = new RunService(settings, stop, VersionProvider.version(), runOptions);
+        RunResult result = body.apply(service);
+        return printed(spec, result, ExitCodeHandler.verbose(spec) ? service.failure() : null);
     }
 
-    /** Prints a run's summary on stdout and its error on stderr; the exit code is the run's. */
-    static int printed(CommandSpec spec, RunResult result) {
+    /** Prints a run's summary on stdout and its error on stderr (with {@code trace}'s stack, if any); the exit code is the run's. */
+    static int printed(CommandSpec spec, RunResult result, Throwable trace) {
         Rendering.summary(spec.commandLine().getOut(), result);
         if (result.error() != null) {
-            ErrorOutput.print(spec.commandLine().getErr(), result.error(), null);
+            ErrorOutput.print(spec.commandLine().getErr(), result.error(), trace);
         }
         return result.exitCode();
     }

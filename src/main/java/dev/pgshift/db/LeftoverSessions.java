@@ -71,41 +71,4 @@ public final class LeftoverSessions {
         }
         return out;
     }
-
-    /**
-     * Who holds advisory locks on this database other than pgshift's run lock (Flyway's history lock among them), for an
-     * error message; "not visible" when none can be seen.
-     */
-    public static String advisoryHolders(Database db) {
-        String sql = "select distinct " + ForeignSession.COLUMNS + " from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-                + "where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database()) "
-                + "and ((l.classid::bigint << 32) | l.objid::bigint) <> ? and a.pid <> pg_backend_pid()";
-        List<String> out = new ArrayList<>();
-        try (Connection c = db.cleanupConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, RunLock.KEY);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(ForeignSession.describe(rs, 1));
-                }
-            }
-        } catch (SQLException e) {
-            return "holder not visible: " + e.getMessage();
-        }
-        return out.isEmpty() ? "holder not visible to this user" : String.join("; ", out);
-    }
-
-    /** Whether a session other than this process's holds the session advisory lock {@code key} now; false when that cannot be seen. */
-    public static boolean holdsAdvisoryLock(Database db, long key) {
-        String sql = "select exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted and l.database = "
-                + "(select oid from pg_database where datname = current_database()) and ((l.classid::bigint << 32) | l.objid::bigint) = ? "
-                + "and l.pid <> pg_backend_pid())";
-        try (Connection c = db.cleanupConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, key);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        } catch (SQLException e) {
-            return false;
-        }
-    }
 }

@@ -7,6 +7,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,9 +66,6 @@ public final class RunLock implements AutoCloseable {
      * with it. The run's {@link StopSignal} checks it from then on.
      */
     public static RunLock acquire(Database db, Duration wait, StopSignal stop) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        long pollMs = 200;
-        boolean logged = false;
         Connection connection;
         try {
             connection = db.getConnection();
@@ -74,63 +74,98 @@ public final class RunLock implements AutoCloseable {
         }
         try {
             connection.setAutoCommit(true);
-            while (true) {
-                if (tryLock(connection)) {
-                    if (logged) {
-                        LOG.info("run lock acquired");
-                    }
-                    RunLock lock = new RunLock(connection, stop);
-                    stop.holding(lock);
-                    return lock;
-                }
-                String holder = holder(connection);
-                if (stop.stopped()) {
-                    Database.closeQuietly(connection);
-                    throw stop.stoppedException("while waiting for the run lock (held by " + holder + ")");
-                }
-                if (System.nanoTime() > deadline) {
-                    Database.closeQuietly(connection);
-                    throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock (" + holder
-                            + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
-                }
-                if (!logged) {
-                    LOG.infof("waiting for the run lock held by another session (%s); polling, up to %ds", holder, wait.toSeconds());
-                    logged = true;
-                }
-                stop.sleep(pollMs);
-                pollMs = Math.min(pollMs * 2, 2_000);
+            boolean[] waited = {false};
+            if (!take(connection, KEY, wait, stop, "while waiting for the run lock", holder -> {
+                LOG.infof("waiting for the run lock held by another session (%s); polling, up to %ds", holder, wait.toSeconds());
+                waited[0] = true;
+            })) {
+                throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock (" + holder(connection, KEY)
+                        + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
             }
+            if (waited[0]) {
+                LOG.info("run lock acquired");
+            }
+            RunLock lock = new RunLock(connection, stop);
+            stop.holding(lock);
+            return lock;
         } catch (SQLException e) {
             Database.closeQuietly(connection);
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot take the run lock: " + DatabaseWaiter.describe(e), e);
+        } catch (RuntimeException e) {
+            Database.closeQuietly(connection);
+            throw e;
         }
     }
 
-    private static boolean tryLock(Connection c) throws SQLException {
+    /**
+     * The one way pgshift takes a session-level advisory lock (the run lock, Flyway's lock on the history): polling
+     * pg_try_advisory_lock({@code key}) on {@code c}, never a blocking pg_advisory_lock (see above), after 200 ms and then
+     * less often, up to once a second, until it is granted (true) or {@code wait} has passed (false). {@code waiting} is
+     * told the holder at the first miss; a stop ends the wait (exit 75, {@code during} and the holder named).
+     */
+    public static boolean take(Connection c, long key, Duration wait, StopSignal stop, String during, Consumer<String> waiting)
+            throws SQLException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        long pollMs = 200;
+        boolean told = false;
         try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?)")) {
-            ps.setLong(1, KEY);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
+            ps.setLong(1, key);
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return true;
+                    }
+                }
+                if (stop.stopped()) {
+                    throw stop.stoppedException(during + " (held by " + holder(c, key) + ")");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!told) {
+                    waiting.accept(holder(c, key));
+                    told = true;
+                }
+                stop.sleep(Math.min(pollMs, Math.max(1, left / 1_000_000)));
+                pollMs = Math.min(pollMs * 2, 1_000);
             }
         }
     }
 
-    /** Who holds the lock: pid, application and since when; for the log line a waiting operator reads. */
-    static String holder(Connection c) throws SQLException {
-        String sql = "select a.pid, a.application_name, a.backend_start from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+    /** Who holds the advisory lock {@code key} other than {@code c}'s session, as {@link ForeignSession} names sessions. */
+    static String holder(Connection c, long key) throws SQLException {
+        String sql = "select " + ForeignSession.COLUMNS + " from pg_locks l join pg_stat_activity a on a.pid = l.pid "
                 + "where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database()) "
-                + "and ((l.classid::bigint << 32) | l.objid::bigint) = ? limit 1";
+                + "and ((l.classid::bigint << 32) | l.objid::bigint) = ? and a.pid <> pg_backend_pid()";
+        List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, KEY);
+            ps.setLong(1, key);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return "pid " + rs.getInt(1) + ", application_name '" + rs.getString(2) + "'"
-                            + (rs.getTimestamp(3) == null ? "" : ", connected since " + rs.getTimestamp(3)); // others' sessions hide it
+                while (rs.next()) {
+                    out.add(ForeignSession.describe(rs, 1));
                 }
             }
         }
-        return "holder not visible to this user";
+        return out.isEmpty() ? NOT_VISIBLE : String.join("; ", out);
+    }
+
+    private static final String NOT_VISIBLE = "holder not visible to this user";
+
+    /** {@link #holder(Connection, long)} on a session of its own (the run may have lost or be using its own). */
+    public static String holder(Database db, long key) {
+        try (Connection c = db.cleanupConnection()) {
+            return holder(c, key);
+        } catch (SQLException e) {
+            return "holder not visible: " + DatabaseWaiter.describe(e);
+        }
+    }
+
+    /** Whether a session other than this process's holds the advisory lock {@code key} now; false when that cannot be seen. */
+    public static boolean heldElsewhere(Database db, long key) {
+        String h = holder(db, key);
+        return !h.equals(NOT_VISIBLE) && !h.startsWith("holder not visible:");
     }
 
     @Override

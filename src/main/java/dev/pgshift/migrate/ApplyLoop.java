@@ -3,7 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.Database;
-import dev.pgshift.db.LeftoverSessions;
+import dev.pgshift.db.RunLock;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
@@ -58,9 +58,9 @@ final class ApplyLoop {
     }
 
     /** Another session kept Flyway's lock on the history for the whole --lock-wait: exit 75, naming it. */
-    static PgshiftException historyLockHeld(Database db, long seconds) {
+    static PgshiftException historyLockHeld(Database db, String schema, long seconds) {
         return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
-                + LeftoverSessions.advisoryHolders(db) + ") and kept it for " + seconds + "s (--lock-wait): "
+                + RunLock.holder(db, flywayLockKey(schema)) + ") and kept it for " + seconds + "s (--lock-wait): "
                 + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
                 + "again once it is done.");
     }
@@ -90,25 +90,16 @@ final class ApplyLoop {
         }
     }
 
-    /** Takes Flyway's lock on the history, polled once a second for {@link #lockWait}; returns the role the rows are recorded under. */
+    /** Takes Flyway's lock on the history, waiting up to {@link #lockWait}; returns the role the rows are recorded under. */
     private String lockHistory(Connection c) throws SQLException {
-        long deadline = System.nanoTime() + lockWait.toNanos();
-        try (PreparedStatement ps = c.prepareStatement("select pg_try_advisory_lock(?), current_user")) {
-            ps.setLong(1, flywayLockKey(schema));
-            while (true) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        return rs.getString(2);
-                    }
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw historyLockHeld(db, lockWait.toSeconds());
-                }
-                stop.sleep(Math.min(1000, Math.max(1, left / 1_000_000)));
-                stop.checkStop("while waiting for the migration history's lock; nothing was applied");
-            }
+        if (!RunLock.take(c, flywayLockKey(schema), lockWait, stop, "while waiting for the migration history's lock; nothing was applied",
+                holder -> LOG.infof("waiting for the migration history's lock, held by %s (another migration tool?); up to %ds (--lock-wait)",
+                        holder, lockWait.toSeconds()))) {
+            throw historyLockHeld(db, schema, lockWait.toSeconds());
+        }
+        try (PreparedStatement ps = c.prepareStatement("select current_user"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

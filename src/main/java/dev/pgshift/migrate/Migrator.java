@@ -3,7 +3,7 @@ package dev.pgshift.migrate;
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.Database;
-import dev.pgshift.db.LeftoverSessions;
+import dev.pgshift.db.RunLock;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.SqlStatement;
@@ -237,9 +237,9 @@ public final class Migrator {
         if (Failures.exitCode(e) == ExitCode.TEMPORARY) {
             return Failures.of("lost the database connection", e, stop);
         }
-        if (Failures.sqlState(e) == null && LeftoverSessions.holdsAdvisoryLock(dataSource, ApplyLoop.flywayLockKey(schema))) {
+        if (Failures.sqlState(e) == null && RunLock.heldElsewhere(dataSource, ApplyLoop.flywayLockKey(schema))) {
             // Flyway gave up on its lock (its retries spent): another session holds it now, as the catalog says
-            return ApplyLoop.historyLockHeld(dataSource, view.config().getLockRetryCount());
+            return ApplyLoop.historyLockHeld(dataSource, schema, view.config().getLockRetryCount());
         }
         return Failures.of("migrating failed", e, stop);
     }

@@ -55,6 +55,8 @@ public final class RunService {
     private final StopSignal stop;
     private final String version;
     private final Options options;
+    /** Why the last pipeline failed, for --verbose's stack trace; null when it succeeded. */
+    private PgshiftException failure;
     /** Files of the locations that are no migration, found by the last {@link #loadScripts()}. */
     private List<String> skipped = List.of();
 
@@ -98,6 +100,11 @@ public final class RunService {
         } catch (OutOfMemoryError e) {
             throw MemoryReserve.release(e); // pgshift's own error line and exit 1, not the JVM's stack trace
         }
+    }
+
+    /** Why the last run, migrate, backup, verify, rollback or reset failed (its stack trace is --verbose's); null if it did not. */
+    public PgshiftException failure() {
+        return failure;
     }
 
     /** run and migrate. */
@@ -209,14 +216,17 @@ public final class RunService {
             }
             result = rec.succeeded();
         } catch (PgshiftException e) {
+            failure = e;
             result = rec.failed(e);
         } catch (OutOfMemoryError e) {
-            result = rec.failed(MemoryReserve.release(e)); // outside a phase: the reserve pays for the report
+            failure = MemoryReserve.release(e);
+            result = rec.failed(failure); // outside a phase: the reserve pays for the report
         } catch (RuntimeException e) {
             // Not one of pgshift's own failures: still a report, a termination message and a history row, with exit 1.
             LOG.debug("internal error", e);
-            result = rec.failed(new PgshiftException(ExitCode.INTERNAL, "internal error: " + e
-                    + " (a bug in pgshift: please report it with the log; the run stopped where the report says)", e));
+            failure = new PgshiftException(ExitCode.INTERNAL, "internal error: " + e + " (a bug in pgshift: please report it with the "
+                    + "output of the same run with --verbose, which adds the stack trace; the run stopped where the report says)", e);
+            result = rec.failed(failure);
         }
         if (beat[0] != null) {
             beat[0].close();

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.pgshift.testing.OneMajor;
 import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import dev.pgshift.testing.OneMajor;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +105,7 @@ class BackupIT {
         assertEquals(0, run.exitCode(), run.toString());
         assertEquals(1, completeDumps().size(), files().toString());
         String dump = completeDumps().get(0);
-        assertTrue(dump.matches("\\d{8}T\\d{6}Z_" + db.name() + "_[0-9a-f]{12}_[0-9a-f]{8}\\.dump"), dump);
+        assertTrue(dump.matches("\\d{8}T\\d{6}\\.\\d{3}Z_" + db.name() + "_[0-9a-f]{12}_[0-9a-f]{8}\\.dump"), dump);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(backups.resolve(dump))));
         String manifest = Files.readString(backups.resolve(dump + ".manifest.json"));
         assertTrue(manifest.contains("\"schemaVersionBefore\" : \"1\"") && manifest.contains("\"pendingMigrations\" : [ \"2\" ]"), manifest);
@@ -494,7 +494,6 @@ class BackupIT {
             Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "2"), env(db));
             assertEquals(0, r.exitCode(), r.toString());
             made.add(completeDumps().stream().filter(f -> !made.contains(f)).findFirst().orElseThrow());
-            Thread.sleep(1100); // file names carry the second
         }
         assertEquals(made.subList(2, 4), completeDumps());
         assertEquals(4, files().size(), "two dumps and their manifests: " + files());
@@ -507,7 +506,7 @@ class BackupIT {
         Result first = PgshiftProcess.run(List.of("backup"), env(db));
         assertEquals(0, first.exitCode(), first.toString());
         String made = completeDumps().get(0); // <time>_<database>_<key>_<run>.dump
-        String ownPrefix = made.substring(0, made.length() - "_12345678.dump".length()).replaceFirst("^\\d{8}T\\d{6}Z", "");
+        String ownPrefix = made.substring(0, made.length() - "_12345678.dump".length()).replaceFirst("^\\d{8}T\\d{6}\\.\\d{3}Z", "");
         Path mine = Files.writeString(backups.resolve(".20260101T000000Z" + ownPrefix + "_0badc0de.dump.partial"), "left by a killed run");
         Path theirs = Files.writeString(backups.resolve(".20260101T000000Z_otherdb_12345678.dump.partial"), "being written right now");
         // Named the way pgshift named them before names carried the server's and database's key: which server's database
@@ -517,7 +516,6 @@ class BackupIT {
         Files.setLastModifiedTime(oldStale, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(2))));
         // A database whose name contains this one's between underscores: its backups are not this database's to prune.
         Path similar = Files.writeString(backups.resolve("20200101T000000Z_x_" + db.name() + "_y_12345678.dump"), "another database's backup");
-        Thread.sleep(1100); // file names carry the second
         Result r = PgshiftProcess.run(List.of("backup", "--backup-keep", "1"), env(db));
         assertEquals(0, r.exitCode(), r.toString());
         assertFalse(Files.exists(mine), "this database's leftover is removed: " + files());
@@ -615,7 +613,6 @@ class BackupIT {
         String old = completeDumps().get(0);
         java.nio.file.attribute.FileTime twoDaysAgo = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(2)));
         Files.setLastModifiedTime(backups.resolve(old), twoDaysAgo);
-        Thread.sleep(1100);
         Result second = PgshiftProcess.run(List.of("backup", "--backup-max-age", "24h"), env(db));
         assertEquals(0, second.exitCode(), second.toString());
         List<String> left = completeDumps();

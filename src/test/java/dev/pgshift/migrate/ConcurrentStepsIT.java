@@ -3,9 +3,10 @@ package dev.pgshift.migrate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,17 +28,12 @@ class ConcurrentStepsIT {
     private Path dir;
 
     private Path migrations(String... nameAndSql) throws Exception {
-        dir = Files.createDirectories(tmp.resolve("m"));
-        for (int i = 0; i < nameAndSql.length; i += 2) {
-            Files.writeString(dir.resolve(nameAndSql[i]), nameAndSql[i + 1]);
-        }
+        dir = Fixtures.write(tmp.resolve("m"), nameAndSql);
         return dir;
     }
 
     private List<String> args(String command, String... more) {
-        List<String> a = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
-        a.addAll(List.of(more));
-        return a;
+        return Fixtures.args(command, dir, more);
     }
 
     private static final String TABLE = "CREATE TABLE t (id int PRIMARY KEY, val int NOT NULL);\n"

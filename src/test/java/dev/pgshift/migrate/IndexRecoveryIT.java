@@ -3,13 +3,13 @@ package dev.pgshift.migrate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +55,7 @@ class IndexRecoveryIT {
     };
 
     private List<String> args(Path dir) {
-        return new ArrayList<>(List.of("migrate", "--bundled=false", "--migrations", dir.toString(), "--backup=never"));
+        return Fixtures.args("migrate", dir, "--backup=never");
     }
 
     @Test

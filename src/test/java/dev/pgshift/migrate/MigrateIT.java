@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,14 +48,14 @@ class MigrateIT {
     @Test
     void failingTransactionalMigrationLeavesTheDatabaseExactlyAsBefore() throws Exception {
         TestDb db = PgServer.get().newDatabase("failing");
-        Path dir = copyFixture("failing", tmp.resolve("m"));
+        Path dir = Fixtures.copy("failing", tmp.resolve("m"));
         Files.delete(dir.resolve("V2__broken_halfway.sql"));
         List<String> args = args(db, "migrate", dir);
         assertEquals(0, PgshiftProcess.run(args, db.env()).exitCode());
         String before = db.catalogSnapshot();
         List<List<String>> rowsBefore = db.query("select * from accounts order by id");
 
-        copyFixture("failing", dir);
+        Fixtures.copy("failing", dir);
         Result r = PgshiftProcess.run(args, db.env());
         assertEquals(5, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("V2__broken_halfway.sql"), "names the file: " + r.stderr());
@@ -69,7 +69,7 @@ class MigrateIT {
     @Test
     void editedAppliedMigrationIsCaughtBeforeAnythingRuns() throws Exception {
         TestDb db = PgServer.get().newDatabase("drift");
-        Path dir = copyFixture("failing", tmp.resolve("m"));
+        Path dir = Fixtures.copy("failing", tmp.resolve("m"));
         Files.delete(dir.resolve("V2__broken_halfway.sql"));
         List<String> args = args(db, "migrate", dir);
         assertEquals(0, PgshiftProcess.run(args, db.env()).exitCode());
@@ -358,23 +358,6 @@ class MigrateIT {
     }
 
     static List<String> args(TestDb db, String command, Path dir) {
-        List<String> args = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
-        return args;
-    }
-
-    static Path copyFixture(String name, Path target) throws Exception {
-        Path src = Path.of("src/test/resources", name);
-        Files.createDirectories(target);
-        try (var files = Files.walk(src)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path dest = target.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(dest);
-                } else {
-                    Files.copy(p, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-        return target;
+        return Fixtures.args(command, dir);
     }
 }

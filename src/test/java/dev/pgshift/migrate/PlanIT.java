@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class PlanIT {
     @Test
     void planOnADatabaseBehindShowsExactlyWhatIsPendingWithModesAndWarnings() throws Exception {
         TestDb db = PgServer.get().newDatabase("plan");
-        Path partial = MigrateIT.copyFixture("../../main/resources/db/migration", tmp.resolve("m"));
+        Path partial = Fixtures.copy("../../main/resources/db/migration", tmp.resolve("m"));
         for (String name : List.of("2024-01-16_100000_add_daily_quota_check", "2024-01-17_090000_backfill_generation_status")) {
             Files.delete(partial.resolve(name + ".sql"));
             Files.delete(partial.resolve(name + ".rollback.sql"));

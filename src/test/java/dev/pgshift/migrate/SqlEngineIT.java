@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +38,10 @@ class SqlEngineIT {
     }
 
     private List<String> args(String command, String... more) {
-        List<String> a = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
+        List<String> a = Fixtures.args(command, dir, more);
         if (PgshiftProcess.backsUp(command)) {
             a.add("--backup=never");
         }
-        a.addAll(List.of(more));
         return a;
     }
 

@@ -3,16 +3,16 @@ package dev.pgshift.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,8 +89,8 @@ class ChaosSoakIT {
     }
 
     private List<String> args(Path migrations, Path backups, String... more) {
-        List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", migrations.toString(), "--backup", "always", "--backup-dir", backups.toString()));
+        List<String> a = Fixtures.args(more[0], migrations, java.util.Arrays.copyOfRange(more, 1, more.length));
+        a.addAll(List.of("--backup", "always", "--backup-dir", backups.toString()));
         return a;
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.OneMajor;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.PgshiftProcess.Result;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +42,8 @@ class FaultsIT {
     }
 
     private List<String> args(Path dir, String... more) {
-        List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", dir.toString(), "--backup-dir", backups().toString()));
+        List<String> a = Fixtures.args(more[0], dir, java.util.Arrays.copyOfRange(more, 1, more.length));
+        a.addAll(List.of("--backup-dir", backups().toString()));
         return a;
     }
 
@@ -54,11 +54,7 @@ class FaultsIT {
     }
 
     private Path migrations(String... nameThenSql) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("m"));
-        for (int i = 0; i < nameThenSql.length; i += 2) {
-            Files.writeString(dir.resolve(nameThenSql[i]), nameThenSql[i + 1]);
-        }
-        return dir;
+        return Fixtures.write(tmp.resolve("m"), nameThenSql);
     }
 
     /** A session of the test's own, named as an operator's tool (or an earlier pgshift run) would be. */

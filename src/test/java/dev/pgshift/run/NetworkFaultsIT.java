@@ -3,11 +3,12 @@ package dev.pgshift.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.FreezingProxy;
 import dev.pgshift.testing.OneMajor;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,16 +35,12 @@ class NetworkFaultsIT {
     Path tmp;
 
     private Path migrations(String... nameThenSql) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("m"));
-        for (int i = 0; i < nameThenSql.length; i += 2) {
-            Files.writeString(dir.resolve(nameThenSql[i]), nameThenSql[i + 1]);
-        }
-        return dir;
+        return Fixtures.write(tmp.resolve("m"), nameThenSql);
     }
 
     private static List<String> args(Path dir, String... more) {
-        List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", dir.toString(), "--backup=never"));
+        List<String> a = Fixtures.args(more[0], dir, java.util.Arrays.copyOfRange(more, 1, more.length));
+        a.add("--backup=never");
         return a;
     }
 

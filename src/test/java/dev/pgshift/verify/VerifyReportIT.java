@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgshift.report.ReportSchema;
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -44,9 +45,7 @@ class VerifyReportIT {
     }
 
     private List<String> args(String command, String... more) {
-        List<String> a = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
-        a.addAll(List.of(more));
-        return a;
+        return Fixtures.args(command, dir, more);
     }
 
     private static JsonNode check(Path report, String name) throws Exception {

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgshift.testing.FlywayWording;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,6 +190,22 @@ class OperatorOutputIT {
         List<String> a = new ArrayList<>(List.of(command));
         a.addAll(args);
         return a;
+    }
+
+    /** --verbose does what --help says on the pipeline commands too: the failure's stack trace with the error, none without. */
+    @Test
+    void verboseAddsTheStackTraceToAFailedRunsError() throws Exception {
+        TestDb db = fresh("verbose");
+        write("V1__t.sql", "CREATE TABLE t (id int);\nSELECT 1/0;\n");
+        Result plain = pgshift(db, "run", "--backup", "never");
+        assertEquals(5, plain.exitCode(), plain.toString());
+        assertFalse(plain.stderr().contains("\tat dev.pgshift."), plain.stderr());
+        // Not through pgshift(...): a stack trace names Java classes, which the Flyway-wording check refuses elsewhere.
+        Result verbose = PgshiftProcess.run(List.of("migrate", "--bundled=false", "--migrations", dir.toString(), "--verbose"), db.env());
+        assertEquals(5, verbose.exitCode(), verbose.toString());
+        assertTrue(verbose.stderr().contains("V1__t.sql:2"), verbose.stderr());
+        assertTrue(verbose.stderr().contains("\tat dev.pgshift."), verbose.stderr());
+        assertTrue(verbose.stderr().contains("division by zero"), verbose.stderr());
     }
 
     @Test

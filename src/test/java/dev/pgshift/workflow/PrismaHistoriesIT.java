@@ -3,17 +3,17 @@ package dev.pgshift.workflow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,8 +114,7 @@ class PrismaHistoriesIT {
     }
 
     private static List<String> args(Path dir, String... more) {
-        List<String> a = new ArrayList<>(List.of(more));
-        a.addAll(List.of("--bundled=false", "--migrations", dir.toString()));
+        List<String> a = Fixtures.args(more[0], dir, java.util.Arrays.copyOfRange(more, 1, more.length));
         if (PgshiftProcess.backsUp(more[0])) {
             a.add("--backup=never");
         }

@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgshift.report.ReportSchema;
+import dev.pgshift.testing.Fixtures;
 import dev.pgshift.testing.PgClients;
 import dev.pgshift.testing.PgServer;
-import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
+import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.TestDb;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,9 +37,7 @@ class WorkflowIT {
     }
 
     private List<String> args(String command, String... more) {
-        List<String> a = new ArrayList<>(List.of(command, "--bundled=false", "--migrations", dir.toString()));
-        a.addAll(List.of(more));
-        return a;
+        return Fixtures.args(command, dir, more);
     }
 
     private static String sha256(String s) throws Exception {

@@ -18,7 +18,7 @@ import org.jboss.logging.Logger;
 
 /**
  * pgshift's apply loop: the pending migrations Flyway's view of the history lists, in its order, on one session, each
- * one's history row written as Flyway writes it ({@link FlywayBridge#recordApplied}). Flyway's own loop spends about a
+ * one's history row written as Flyway writes it ({@link HistoryRows#recordApplied}). Flyway's own loop spends about a
  * dozen round trips per migration on bookkeeping this run does not need (its history table re-read and row-locked, its
  * advisory lock taken and released, the role and schema set and restored several times); this one spends four beyond
  * the migration's statements: the session reset, the run lock check, the history row and the commit.
@@ -67,7 +67,7 @@ final class ApplyLoop {
 
     /** The advisory lock Flyway takes on {@code schema}'s history table (its key for that table). */
     static long flywayLockKey(String schema) {
-        return FLYWAY_LOCK_BASE + HistoryGuard.table(schema).hashCode();
+        return FLYWAY_LOCK_BASE + HistoryRows.table(schema).hashCode();
     }
 
     /**
@@ -128,7 +128,7 @@ final class ApplyLoop {
                     runner.runAll(c, m.statements(), m.mode());
                     StatementRunner.resetIdentity(c);
                     PrismaAdoption.recordApplied(c, schema, m);
-                    FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                    HistoryRows.recordApplied(c, schema, m, millisSince(start), true, installedBy);
                     stop.checkRunLock("before committing " + where + "; rolled back");
                     c.commit();
                 } catch (RuntimeException | SQLException e) {
@@ -149,7 +149,7 @@ final class ApplyLoop {
                     runner.runOwnTransactions(c, m.statements(), resumeAt == null ? 0 : resumeAt, (session, done) -> {
                         // In the transaction about to commit: its work and the record of it commit together.
                         stop.checkRunLock("before committing part of " + where + "; that part rolled back");
-                        FlywayBridge.recordProgress(session, schema, m, done, installedBy, recorded[0]);
+                        HistoryRows.recordProgress(session, schema, m, done, installedBy, recorded[0]);
                         recorded[0] = true;
                     });
                 } catch (StatementRunner.PartlyCommitted e) {
@@ -161,9 +161,9 @@ final class ApplyLoop {
                 try {
                     PrismaAdoption.recordApplied(c, schema, m);
                     if (recorded[0]) {
-                        FlywayBridge.recordSucceeded(c, schema, m, millisSince(start));
+                        HistoryRows.recordSucceeded(c, schema, m, millisSince(start));
                     } else {
-                        FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                        HistoryRows.recordApplied(c, schema, m, millisSince(start), true, installedBy);
                     }
                     c.commit();
                 } catch (RuntimeException | SQLException e) {
@@ -177,7 +177,7 @@ final class ApplyLoop {
                 new ConcurrentStep(m.file(), m.statements(), stop, lockWait).run(c);
                 StatementRunner.resetIdentity(c);
                 PrismaAdoption.recordApplied(c, schema, m);
-                FlywayBridge.recordApplied(c, schema, m, millisSince(start), true, installedBy);
+                HistoryRows.recordApplied(c, schema, m, millisSince(start), true, installedBy);
             }
         }
     }

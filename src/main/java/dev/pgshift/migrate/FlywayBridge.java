@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -90,7 +87,7 @@ final class FlywayBridge implements MigrationResolver {
     }
 
     /** The description as pgshift 0.1 recorded it for every scheme: {@link #description} for the schemes but Flyway's. */
-    private static String legacyDescription(MigrationScript s) {
+    static String legacyDescription(MigrationScript s) {
         if (s.mode() == ExecutionMode.OUTSIDE) {
             return s.description().isEmpty() ? "migration" : s.description().replace('_', ' ');
         }
@@ -108,48 +105,12 @@ final class FlywayBridge implements MigrationResolver {
         return s.scheme() == MigrationScript.Scheme.FLYWAY ? s.file().relativePath() : s.flywayName();
     }
 
-    /**
-     * Rows pgshift 0.1 wrote where Flyway would have written others get Flyway's, so both tools read the history as their
-     * own (in the run's session, before Flyway reads the history): Flyway files whose names have characters other than
-     * letters, digits and "_" carried pgshift's own description and script name ("add b v2", V1__add_b_v2.sql for
-     * V1__add-b.v2.sql), and files with a byte order mark past their first line pgshift's own checksum. Returns how many
-     * rows were changed.
-     */
-    static int upgradeLegacyRows(Connection c, String schema, List<MigrationScript> scripts) throws SQLException {
-        String table = HistoryGuard.table(schema);
-        int changed = 0;
-        try (PreparedStatement names = c.prepareStatement("update " + table + " set description = ?, script = ? "
-                + "where version = ? and type = 'SQL' and description = ? and script = ?");
-                PreparedStatement sums = c.prepareStatement("update " + table + " set checksum = ? where version = ? and type = 'SQL' "
-                        + "and checksum = ?")) {
-            for (MigrationScript m : scripts) {
-                String version = MigrationVersion.fromVersion(m.version()).toString();
-                if (m.scheme() == MigrationScript.Scheme.FLYWAY && isLegacyNamed(m)) {
-                    names.setString(1, recordedDescription(m));
-                    names.setString(2, AbbreviationUtils.abbreviateScript(script(m)));
-                    names.setString(3, version);
-                    names.setString(4, AbbreviationUtils.abbreviateDescription(legacyDescription(m)));
-                    names.setString(5, AbbreviationUtils.abbreviateScript(m.flywayName()));
-                    changed += names.executeUpdate();
-                }
-                int legacy = legacyChecksum(m.file().content());
-                if (legacy != checksum(m.file().content())) {
-                    sums.setInt(1, checksum(m.file().content()));
-                    sums.setString(2, version);
-                    sums.setInt(3, legacy);
-                    changed += sums.executeUpdate();
-                }
-            }
-        }
-        return changed;
-    }
-
     /** Whether pgshift 0.1 recorded {@code s} under other names than Flyway's. */
-    private static boolean isLegacyNamed(MigrationScript s) {
+    static boolean isLegacyNamed(MigrationScript s) {
         return !legacyDescription(s).equals(description(s)) || !s.flywayName().equals(script(s));
     }
 
-    /** Whether {@code recorded} is the description pgshift 0.1 recorded for {@code s} (a row {@link #upgradeLegacyRows} renames). */
+    /** Whether {@code recorded} is the description pgshift 0.1 recorded for {@code s} (a row {@link HistoryRows#upgradeLegacyRows} renames). */
     static boolean isLegacyDescription(MigrationScript s, String recorded) {
         return s.scheme() == MigrationScript.Scheme.FLYWAY && AbbreviationUtils.abbreviateDescription(legacyDescription(s)).equals(recorded);
     }
@@ -238,83 +199,6 @@ final class FlywayBridge implements MigrationResolver {
         @Override
         public boolean shouldExecute() {
             return true;
-        }
-    }
-
-    /**
-     * Writes {@code m}'s row in Flyway's history table as Flyway's own history writes it: the next installed rank, the
-     * version as Flyway prints it, the description and script name abbreviated as Flyway abbreviates them, type SQL,
-     * the checksum, the role that ran the migration, the execution time in ms, and whether it succeeded (installed_on
-     * is the table's default, now()). Flyway reads the rows back as its own: MigrateIT compares them with Flyway's.
-     */
-    static void recordApplied(Connection c, String schema, MigrationScript m, int millis, boolean success, String installedBy)
-            throws SQLException {
-        String table = HistoryGuard.table(schema);
-        try (PreparedStatement ps = c.prepareStatement("insert into " + table + " (installed_rank, version, description, type, script, "
-                + "checksum, installed_by, execution_time, success) select coalesce(max(installed_rank), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? from "
-                + table)) {
-            ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
-            ps.setString(2, recordedDescription(m));
-            ps.setString(3, CoreMigrationType.SQL.name());
-            ps.setString(4, AbbreviationUtils.abbreviateScript(script(m)));
-            ps.setInt(5, checksum(m.file().content()));
-            ps.setString(6, installedBy);
-            ps.setInt(7, millis);
-            ps.setBoolean(8, success);
-            ps.executeUpdate();
-        }
-    }
-
-    /**
-     * How far a file with its own transactions got: its row, failed until the file ends, with the number of its
-     * statements committed as {@code -(done + 1)} in execution_time (a negative time no Flyway writes). Written on the
-     * file's session inside the transaction about to commit, so the record and the work commit together.
-     *
-     * @param exists whether the row was written already (by an earlier commit of the file, or an earlier run)
-     */
-    static void recordProgress(Connection c, String schema, MigrationScript m, long done, String installedBy, boolean exists)
-            throws SQLException {
-        int encoded = (int) -(done + 1);
-        try (java.sql.Statement st = c.createStatement()) {
-            // as the connection's own role, for this transaction only: a SET ROLE of the file's stays the session's
-            st.execute("set local session authorization default; set local role none");
-        }
-        if (!exists) {
-            recordApplied(c, schema, m, encoded, false, installedBy);
-            return;
-        }
-        try (PreparedStatement ps = c.prepareStatement("update " + HistoryGuard.table(schema) + " set execution_time = ? "
-                + "where version = ? and not success")) {
-            ps.setInt(1, encoded);
-            ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("the row recording how far " + m.file().displayPath() + " got is gone from the history");
-            }
-        }
-    }
-
-    /** The statements a failed row's file committed, from its execution_time ({@link #recordProgress}); null for any other row. */
-    static Long progress(int executionTime) {
-        return executionTime < 0 ? (long) -executionTime - 1 : null;
-    }
-
-    /** {@code m}'s failed row ({@link #recordProgress}) now records its success, as of now. */
-    static void recordSucceeded(Connection c, String schema, MigrationScript m, int millis) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("update " + HistoryGuard.table(schema) + " set success = true, execution_time = ?, "
-                + "installed_on = now() where version = ? and not success")) {
-            ps.setInt(1, millis);
-            ps.setString(2, MigrationVersion.fromVersion(m.version()).toString());
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("the failed row written before " + m.file().displayPath() + " committed is gone from the history");
-            }
-        }
-    }
-
-    /** Removes {@code m}'s failed row: nothing of it committed after all. */
-    static void removeFailed(Connection c, String schema, MigrationScript m) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("delete from " + HistoryGuard.table(schema) + " where version = ? and not success")) {
-            ps.setString(1, MigrationVersion.fromVersion(m.version()).toString());
-            ps.executeUpdate();
         }
     }
 }

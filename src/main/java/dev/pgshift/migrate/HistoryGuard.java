@@ -2,7 +2,6 @@ package dev.pgshift.migrate;
 
 import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
-import dev.pgshift.config.OwnTables;
 import dev.pgshift.db.Database;
 import dev.pgshift.db.Identifiers;
 import dev.pgshift.source.ExecutionMode;
@@ -12,7 +11,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +32,7 @@ final class HistoryGuard {
     private final Map<String, MigrationScript> byVersion;
     /**
      * Files with their own transactions that an earlier run left part-way, with how many of their statements it
-     * committed (their failed row says so, {@link FlywayBridge#recordProgress}): they resume there.
+     * committed (their failed row says so, {@link HistoryRows#recordProgress}): they resume there.
      */
     private final Map<String, Long> resumable = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -42,11 +40,6 @@ final class HistoryGuard {
         this.db = db;
         this.schema = schema;
         this.byVersion = byVersion;
-    }
-
-    /** The quoted, schema-qualified name of Flyway's history table in {@code schema}: the one way it is written. */
-    static String table(String schema) {
-        return Identifiers.quote(schema) + "." + Identifiers.quote(OwnTables.MIGRATION_HISTORY);
     }
 
     /** How many statements of {@code version}'s file an earlier run committed, where it resumes; null if it does not. */
@@ -58,28 +51,12 @@ final class HistoryGuard {
         return resumable;
     }
 
-    private boolean exists(Statement st) throws SQLException {
-        try (ResultSet rs = st.executeQuery("select to_regclass('" + table(schema).replace("'", "''") + "') is not null")) {
-            rs.next();
-            return rs.getBoolean(1);
-        }
-    }
-
     /** The failed rows of the history, "version (script)", in the order they were installed. */
     List<String> failedRows(Connection c) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (Statement st = c.createStatement()) {
-            if (!exists(st)) {
-                return out;
-            }
-            try (ResultSet rs = st.executeQuery("select version || ' (' || script || ')' from " + table(schema)
-                    + " where not success order by installed_rank")) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
+        if (!HistoryRows.exists(c, schema)) {
+            return List.of();
         }
-        return out;
+        return HistoryRows.failed(c, schema).stream().map(f -> f.version() + " (" + f.script() + ")").toList();
     }
 
     /**
@@ -94,12 +71,12 @@ final class HistoryGuard {
      */
     boolean clearFailedSteps(Connection c, boolean clear) {
         boolean changed = false;
-        try (Statement st = c.createStatement()) {
-            if (!exists(st)) {
+        try {
+            if (!HistoryRows.exists(c, schema)) {
                 return false;
             }
             if (clear) {
-                int upgraded = FlywayBridge.upgradeLegacyRows(c, schema, List.copyOf(byVersion.values()));
+                int upgraded = HistoryRows.upgradeLegacyRows(c, schema, List.copyOf(byVersion.values()));
                 if (upgraded > 0) {
                     changed = true;
                     LOG.infof("gave %d history row(s) that an earlier pgshift recorded its own way the description, script name or "
@@ -108,13 +85,13 @@ final class HistoryGuard {
             }
             List<String> versions = new ArrayList<>();
             resumable.clear();
-            try (ResultSet failed = st.executeQuery("select version, script, execution_time, checksum from " + table(schema) + " where not success")) {
-                while (failed.next()) {
-                    String v = failed.getString(1);
+            {
+                for (HistoryRows.Failed failed : HistoryRows.failed(c, schema)) {
+                    String v = failed.version();
                     MigrationScript script = byVersion.get(v);
                     if (script != null && script.mode() == ExecutionMode.OWN) {
-                        Long done = FlywayBridge.progress(failed.getInt(3));
-                        boolean unchanged = failed.getInt(4) == FlywayBridge.checksum(script.file().content());
+                        Long done = HistoryRows.progress(failed.executionTime());
+                        boolean unchanged = failed.checksum() == FlywayBridge.checksum(script.file().content());
                         if (done != null && unchanged) {
                             resumable.put(v, done);
                             LOG.infof("%s committed %d of its statements in an earlier run (up to line %d): it %s after them",
@@ -130,14 +107,11 @@ final class HistoryGuard {
                     }
                     versions.add(v);
                     LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
-                            failed.getString(2));
+                            failed.script());
                 }
             }
             if (!versions.isEmpty() && clear) {
-                try (PreparedStatement ps = c.prepareStatement("delete from " + table(schema) + " where not success and version = any (?)")) {
-                    ps.setArray(1, c.createArrayOf("text", versions.toArray()));
-                    ps.executeUpdate();
-                }
+                HistoryRows.deleteFailed(c, schema, versions);
                 changed = true;
             }
             return changed;
@@ -167,23 +141,16 @@ final class HistoryGuard {
      * @return whether rows Flyway may have read were removed (its view of the history must be read again)
      */
     boolean create(FluentConfiguration config) {
-        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = db.getConnection()) {
             c.setAutoCommit(true);
-            if (exists(st)) {
-                // one privilege a call: has_table_privilege(t, 'INSERT, UPDATE') is true when either is held
-                String table = table(schema).replace("'", "''");
-                try (ResultSet rs = st.executeQuery("select has_table_privilege('" + table + "', 'INSERT') and has_table_privilege('" + table
-                        + "', 'UPDATE') and has_table_privilege('" + table + "', 'DELETE')")) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        // before anything runs: a concurrent build or a file with its own transactions would stay applied unrecorded
-                        throw notWritable();
-                    }
+            if (HistoryRows.exists(c, schema)) {
+                if (!HistoryRows.writable(c, schema)) {
+                    // before anything runs: a concurrent build or a file with its own transactions would stay applied unrecorded
+                    throw notWritable();
                 }
                 // A run killed between Flyway's creating the table and the removal of its marker (below) left the marker
                 // alone in the history: removed now, as it would have been (ChaosSoakIT, a kill 377 ms into the backup).
-                return st.executeUpdate("delete from " + table(schema) + " where type = 'BASELINE' and version = '0' and not exists "
-                        + "(select 1 from " + table(schema) + " where type <> 'BASELINE')") > 0;
+                return HistoryRows.deleteLoneBaseline(c, schema);
             }
             String refused = notCreatable(c);
             if (refused != null) {
@@ -200,12 +167,12 @@ final class HistoryGuard {
             try {
                 new FluentConfiguration(Migrator.class.getClassLoader()).configuration(config).baselineVersion("0").load().baseline();
             } catch (FlywayException e) {
-                if (exists(st)) {
+                if (HistoryRows.exists(c, schema)) {
                     return false; // another tool (a Flyway CLI) created it meanwhile: its lock decides who migrates
                 }
                 throw e;
             }
-            st.executeUpdate("delete from " + table(schema) + " where type = 'BASELINE'");
+            HistoryRows.deleteBaseline(c, schema);
             return false; // empty, as Flyway's view of a schema without history has it
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot create the migration history: " + e.getMessage(), e);
@@ -216,8 +183,8 @@ final class HistoryGuard {
     private PgshiftException notWritable() {
         String role = Identifiers.quote(db.settings().user());
         return new PgshiftException(ExitCode.CONFIG, "role " + role + " may not read and write the migration history "
-                + table(schema) + ", which another role owns; nothing was applied. Run as its owner: GRANT SELECT, INSERT, UPDATE, "
-                + "DELETE ON " + table(schema) + " TO " + role + "; or migrate as the owner");
+                + HistoryRows.table(schema) + ", which another role owns; nothing was applied. Run as its owner: GRANT SELECT, INSERT, UPDATE, "
+                + "DELETE ON " + HistoryRows.table(schema) + " TO " + role + "; or migrate as the owner");
     }
 
     /**
@@ -239,7 +206,7 @@ final class HistoryGuard {
                 String name = Identifiers.quote(schema);
                 return rs.getBoolean(2)
                         ? "role " + role + " may not create tables in schema " + name + ", so it cannot create the migration history "
-                                + table(schema) + " (PostgreSQL 15 and later let only the database owner create in public). Run as the "
+                                + HistoryRows.table(schema) + " (PostgreSQL 15 and later let only the database owner create in public). Run as the "
                                 + "owner: GRANT CREATE ON SCHEMA " + name + " TO " + role + "; or keep the history in a schema the role owns "
                                 + "(--schema)"
                         : "schema " + name + " does not exist and role " + role + " may not create it in database "

@@ -4,8 +4,6 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.source.MigrationScript;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -65,12 +63,12 @@ public final class Repair {
     public Repair(List<MigrationScript> scripts, String schema) {
         this.byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.schema = schema;
-        this.table = HistoryGuard.table(schema);
+        this.table = HistoryRows.table(schema);
     }
 
     /** Applies every request in one transaction on {@code c}; returns what changed, one entry per request, in order. */
     public List<AppliedMigration> apply(Connection c, List<Request> requests) throws SQLException {
-        boolean history = historyExists(c);
+        boolean history = HistoryRows.exists(c, schema);
         c.setAutoCommit(false);
         try {
             List<AppliedMigration> done = new ArrayList<>();
@@ -103,26 +101,17 @@ public final class Repair {
 
     private String acceptChecksum(Connection c, String version) throws SQLException {
         MigrationScript script = script(version, Action.ACCEPT_CHECKSUM);
-        Integer recorded = null;
-        boolean applied = false;
-        try (PreparedStatement ps = c.prepareStatement("select checksum from " + table + " where version = ? and success")) {
-            ps.setString(1, version);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    applied = true;
-                    recorded = (Integer) rs.getObject(1);
-                }
-            }
-        }
-        if (!applied) {
+        HistoryRows.Applied row = HistoryRows.applied(c, schema, version);
+        if (row == null) {
             throw refused(Action.ACCEPT_CHECKSUM, version, "version " + version + " is not recorded as applied; only an applied file's "
                     + "checksum can be accepted");
         }
         int now = FlywayBridge.checksum(script.file().content());
+        Integer recorded = row.checksum();
         if (recorded != null && recorded == now) {
             throw refused(Action.ACCEPT_CHECKSUM, version, script.file().displayPath() + " matches the checksum recorded for it: nothing to accept");
         }
-        update(c, "update " + table + " set checksum = ? where version = ? and success", now, version);
+        HistoryRows.acceptChecksum(c, schema, version, now);
         PrismaAdoption.recordChecksum(c, schema, script);
         return " (recorded " + recorded + ", the file's " + now + ")";
     }
@@ -130,10 +119,7 @@ public final class Repair {
     private String rolledBack(Connection c, boolean history, String version) throws SQLException {
         int removed = 0;
         if (history) {
-            try (PreparedStatement ps = c.prepareStatement("delete from " + table + " where version = ? and not success")) {
-                ps.setString(1, version);
-                removed = ps.executeUpdate();
-            }
+            removed = HistoryRows.deleteFailed(c, schema, version);
         }
         MigrationScript script = byVersion.get(version);
         int prisma = script == null ? 0 : PrismaAdoption.resolveUnfinished(c, schema, script);
@@ -145,8 +131,7 @@ public final class Repair {
 
     private String applied(Connection c, String version) throws SQLException {
         MigrationScript script = script(version, Action.APPLIED);
-        if (update(c, "update " + table + " set success = true, checksum = ? where version = ? and not success",
-                FlywayBridge.checksum(script.file().content()), version) == 0) {
+        if (HistoryRows.markApplied(c, schema, version, FlywayBridge.checksum(script.file().content())) == 0) {
             throw refused(Action.APPLIED, version, "no failed attempt is recorded for version " + version + " in pgshift's history");
         }
         PrismaAdoption.recordApplied(c, schema, script);
@@ -161,24 +146,6 @@ public final class Repair {
                     + "settings lists the versions)");
         }
         return script;
-    }
-
-    private int update(Connection c, String sql, int checksum, String version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setInt(1, checksum);
-            ps.setString(2, version);
-            return ps.executeUpdate();
-        }
-    }
-
-    private boolean historyExists(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("select to_regclass(?) is not null")) {
-            ps.setString(1, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
     }
 
     private static PgshiftException refused(Action action, String version, String why) {

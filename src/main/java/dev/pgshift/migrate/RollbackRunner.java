@@ -7,7 +7,6 @@ import dev.pgshift.source.ExecutionMode;
 import dev.pgshift.source.MigrationScript;
 import dev.pgshift.source.Rollback;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -85,11 +84,6 @@ final class RollbackRunner {
     }
 
     private void deleteRow(Connection c, String version) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("delete from " + HistoryGuard.table(schema) + " where version = ?")) {
-            ps.setString(1, version);
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("no history row for version " + version);
-            }
-        }
+        HistoryRows.deleteApplied(c, schema, version);
     }
 }

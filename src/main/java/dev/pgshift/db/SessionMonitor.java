@@ -1,9 +1,9 @@
 package dev.pgshift.db;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -46,14 +46,15 @@ public final class SessionMonitor implements AutoCloseable {
             blockers.setString(2, own);
             progress.setString(1, own);
             long nextProgress = System.nanoTime() + progressInterval.toNanos();
-            while (running) {
+            StopSignal stop = dataSource.stopSignal();
+            while (running && !stop.stopped()) { // a stopped run reports on its own: nothing more to watch
                 blockers(blockers);
                 if (System.nanoTime() >= nextProgress) {
                     progress(progress);
                     applying();
                     nextProgress = System.nanoTime() + progressInterval.toNanos();
                 }
-                sleep(500);
+                stop.sleep(500); // close() interrupts it
             }
         } catch (SQLException e) {
             if (running) {
@@ -129,14 +130,6 @@ public final class SessionMonitor implements AutoCloseable {
             thread.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            // close() wakes us
         }
     }
 }

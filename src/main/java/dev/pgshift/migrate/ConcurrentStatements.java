@@ -4,22 +4,10 @@ import dev.pgshift.source.QualifiedName;
 import dev.pgshift.source.SqlStatement;
 import java.util.List;
 
-/** Recognises the concurrent statements whose leftovers pgshift repairs, and the index or partition they name. */
+/** What the concurrent statements whose leftovers pgshift repairs name (which they are is {@code SqlStatement}'s to say). */
 final class ConcurrentStatements {
 
     private ConcurrentStatements() {
-    }
-
-    static boolean isDropIndexConcurrently(SqlStatement s) {
-        return s.startsWith("DROP", "INDEX", "CONCURRENTLY");
-    }
-
-    static boolean isReindexConcurrently(SqlStatement s) {
-        return s.startsWith("REINDEX") && s.words().contains("CONCURRENTLY");
-    }
-
-    static boolean isDetach(SqlStatement s) {
-        return s.startsWith("ALTER", "TABLE") && s.containsSequence("DETACH", "PARTITION");
     }
 
     /** The index a DROP INDEX CONCURRENTLY [IF EXISTS] name statement drops. */

@@ -89,20 +89,20 @@ final class ConcurrentStep {
     private void dispatch(Connection c, SqlStatement s) throws SQLException {
         if (s.isCreateIndexConcurrently()) {
             createIndex(c, s);
-        } else if (ConcurrentStatements.isDropIndexConcurrently(s)) {
+        } else if (s.isDropIndexConcurrently()) {
             QualifiedName name = ConcurrentStatements.droppedIndex(s);
             if (name != null && IndexCatalog.index(c, name) == null && !relationExists(c, name)) {
                 LOG.infof("%s: index %s is already gone (an earlier run dropped it): skipped", where(s), name);
                 return;
             }
             runner.run(c, s, ExecutionMode.OUTSIDE);
-        } else if (ConcurrentStatements.isReindexConcurrently(s)) {
+        } else if (s.isReindexConcurrently()) {
             for (IndexCatalog.IndexState leftover : IndexCatalog.reindexLeftovers(c, ConcurrentStatements.reindex(s))) {
                 LOG.warnf("%s: dropping %s, an INVALID leftover of an interrupted REINDEX CONCURRENTLY", where(s), leftover.name());
                 execute(c, "drop index concurrently if exists " + leftover.sql());
             }
             runner.run(c, s, ExecutionMode.OUTSIDE);
-        } else if (ConcurrentStatements.isDetach(s)) {
+        } else if (s.isDetachPartition()) {
             ConcurrentStatements.Detach d = ConcurrentStatements.detach(s);
             IndexCatalog.Partition p = IndexCatalog.partition(c, d.partition());
             if (p.state() == IndexCatalog.PartitionState.MISSING) {

@@ -66,8 +66,7 @@ final class SqlClassifier {
                 return SqlStatement.Kind.TRANSACTIONAL;
             case "REINDEX": {
                 List<String> rest = topLevel(w.subList(1, w.size()));
-                if (at(rest, 0, "DATABASE") || at(rest, 0, "SYSTEM") || at(rest, 0, "SCHEMA") || rest.contains("CONCURRENTLY")
-                        || concurrentOption(w)) {
+                if (at(rest, 0, "DATABASE") || at(rest, 0, "SYSTEM") || at(rest, 0, "SCHEMA") || reindexesConcurrently(w)) {
                     return SqlStatement.Kind.NON_TRANSACTIONAL;
                 }
                 return SqlStatement.Kind.TRANSACTIONAL;
@@ -94,6 +93,11 @@ final class SqlClassifier {
             default:
                 return SqlStatement.Kind.TRANSACTIONAL;
         }
+    }
+
+    /** REINDEX ... CONCURRENTLY, or {@code REINDEX (CONCURRENTLY) ...}: the one test of it (classify, the concurrent step). */
+    static boolean reindexesConcurrently(List<String> w) {
+        return at(w, 0, "REINDEX") && (topLevel(w.subList(1, w.size())).contains("CONCURRENTLY") || concurrentOption(w));
     }
 
     /** {@code REINDEX (CONCURRENTLY [true|on|1]) ...}: the option list's CONCURRENTLY, unless switched off. */

@@ -89,6 +89,21 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         return startsWith("CREATE", "INDEX", "CONCURRENTLY") || startsWith("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY");
     }
 
+    /** DROP INDEX CONCURRENTLY. */
+    public boolean isDropIndexConcurrently() {
+        return startsWith("DROP", "INDEX", "CONCURRENTLY");
+    }
+
+    /** REINDEX ... CONCURRENTLY, or REINDEX (CONCURRENTLY) ... (not switched off). */
+    public boolean isReindexConcurrently() {
+        return SqlClassifier.reindexesConcurrently(words);
+    }
+
+    /** ALTER TABLE ... DETACH PARTITION ... (CONCURRENTLY or FINALIZE, or neither). */
+    public boolean isDetachPartition() {
+        return startsWith("ALTER", "TABLE") && containsSequence("DETACH", "PARTITION");
+    }
+
     /**
      * The index a CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON ... statement names, or null when it is no
      * such statement or names no index.

@@ -75,14 +75,14 @@ class StatementNamesPropertyTest {
         if (s.isCreateIndexConcurrently()) {
             return "create " + s.createdIndex() + " on " + parts(s.indexedTable());
         }
-        if (ConcurrentStatements.isDropIndexConcurrently(s)) {
+        if (s.isDropIndexConcurrently()) {
             return "drop " + parts(ConcurrentStatements.droppedIndex(s));
         }
-        if (ConcurrentStatements.isDetach(s)) {
+        if (s.isDetachPartition()) {
             ConcurrentStatements.Detach d = ConcurrentStatements.detach(s);
             return "detach " + parts(d.partition()) + " from " + parts(d.table());
         }
-        if (ConcurrentStatements.isReindexConcurrently(s)) {
+        if (s.isReindexConcurrently()) {
             ConcurrentStatements.Reindex r = ConcurrentStatements.reindex(s);
             return "reindex " + r.kind() + " " + parts(r.name());
         }

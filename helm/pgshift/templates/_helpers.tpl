@@ -87,7 +87,7 @@ podFailurePolicy:
       onExitCodes:
         containerName: pgshift
         operator: NotIn
-        values: [75]
+        values: [75, 143]
 {{- end }}
 
 {{- define "pgshift.commonArgs" -}}

@@ -14,7 +14,10 @@ public enum ExitCode {
     VERIFY(6, "verification failed"),
     PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong"),
     TEMPORARY(75, "temporary: database unreachable, run lock held by another run (or lost), an earlier run's sessions still busy, lock "
-            + "retries exhausted, connection lost, stopped by SIGTERM");
+            + "retries exhausted, connection lost, stopped by SIGTERM"),
+    /** Not pgshift's own: the JVM's exit on a SIGTERM that came before pgshift's handler existed (EarlyStop). */
+    STOPPED_STARTING(143, "stopped by SIGTERM in the first fraction of a second, while the JVM was starting, before pgshift's code ran "
+            + "(the JVM's exit, not pgshift's; no report): nothing was done");
 
     private final int code;
     private final String meaning;
@@ -32,9 +35,9 @@ public enum ExitCode {
         return meaning;
     }
 
-    /** Kubernetes should retry the Job only on temporary failures. */
+    /** Kubernetes should retry the Job only on temporary failures (and a stop that came before anything was done). */
     public boolean retryable() {
-        return this == TEMPORARY;
+        return this == TEMPORARY || this == STOPPED_STARTING;
     }
 
     public static List<ExitCode> all() {

@@ -1,11 +1,11 @@
 package dev.pgshift.backup;
 
-import dev.pgshift.db.Identifiers;
 import dev.pgshift.ExitCode;
 import dev.pgshift.Json;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.config.BackupSettings;
 import dev.pgshift.db.Database;
+import dev.pgshift.db.Identifiers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,9 +133,13 @@ public final class RestoreService {
         return target;
     }
 
-    /** {@code <database>_restored_<time>}, the database part shortened so that the whole fits PostgreSQL's 63 bytes. */
+    /**
+     * {@code <database>_restored_<time>}, the time to the millisecond (two restores started in one second get two
+     * databases: the second took the first's, still empty, for an interrupted restore's and dropped it), the database
+     * part shortened so that the whole fits PostgreSQL's 63 bytes.
+     */
     static String defaultTarget(String database) {
-        String suffix = "_restored_" + BackupService.STAMP.format(Instant.now()).toLowerCase();
+        String suffix = "_restored_" + BackupService.NAME_STAMP.format(Instant.now()).replace(".", "").toLowerCase(java.util.Locale.ROOT);
         String base = database;
         while (base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + suffix.length() > 63) {
             base = base.substring(0, base.offsetByCodePoints(base.length(), -1));

@@ -58,6 +58,11 @@ class PlanCommand implements Callable<Integer> {
         if (rollback && to == null) {
             throw new PgshiftException(ExitCode.CONFIG, "plan --rollback needs --to VERSION");
         }
+        if (!rollback && to != null) {
+            // a usage error (exit 2), not a plan of something else: the forward plan would answer another question
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "plan --to VERSION needs --rollback: plan --rollback --to "
+                    + to + " shows what rollback --to " + to + " would run (plan alone shows the forward plan)");
+        }
         RunService service = new RunService(connection.resolve(migrations, pending), stop, VersionProvider.version(), new RunService.Options(Phase.ALL, false, to));
         PrintWriter out = spec.commandLine().getOut();
         if (rollback) {

@@ -76,11 +76,11 @@ public final class RunLock implements AutoCloseable {
             connection.setAutoCommit(true);
             boolean[] waited = {false};
             if (!take(connection, KEY, wait, stop, "while waiting for the run lock", holder -> {
-                LOG.infof("waiting for the run lock held by another session (%s); polling, up to %ds", holder, wait.toSeconds());
+                LOG.infof("waiting for the run lock, held by %s; polling, up to %ds (--lock-wait)", holder, wait.toSeconds());
                 waited[0] = true;
             })) {
-                throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock (" + holder(connection, KEY)
-                        + ") and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
+                throw new PgshiftException(ExitCode.TEMPORARY, "another session holds the run lock, " + holder(connection, KEY)
+                        + ", and did not release it within " + wait.toSeconds() + "s (--lock-wait)");
             }
             if (waited[0]) {
                 LOG.info("run lock acquired");
@@ -118,7 +118,7 @@ public final class RunLock implements AutoCloseable {
                     }
                 }
                 if (stop.stopped()) {
-                    throw stop.stoppedException(during + " (held by " + holder(c, key) + ")");
+                    throw stop.stoppedException(during + ", held by " + holder(c, key));
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {

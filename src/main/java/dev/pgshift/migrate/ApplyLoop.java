@@ -59,8 +59,8 @@ final class ApplyLoop {
 
     /** Another session kept Flyway's lock on the history for the whole --lock-wait: exit 75, naming it. */
     static PgshiftException historyLockHeld(Database db, String schema, long seconds) {
-        return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock ("
-                + RunLock.holder(db, flywayLockKey(schema)) + ") and kept it for " + seconds + "s (--lock-wait): "
+        return new PgshiftException(ExitCode.TEMPORARY, "another session holds the migration history's lock, "
+                + RunLock.holder(db, flywayLockKey(schema)) + ", and kept it for " + seconds + "s (--lock-wait): "
                 + "another migration tool (or an earlier run's session) is migrating this schema. Nothing more was applied; run "
                 + "again once it is done.");
     }

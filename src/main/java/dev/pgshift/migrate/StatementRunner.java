@@ -167,14 +167,15 @@ final class StatementRunner {
                             ? "\n  the next run reads in the history how far the file got and goes on from there"
                             : "\n  nothing of this file was committed"), e.getCause());
                 }
-                String done = lastCommitted == null ? "An earlier run committed part of the file"
-                        : "Statements up to line " + lastCommitted.line() + " were committed by the file's own transactions";
+                String done = lastCommitted == null ? "The statements an earlier run committed"
+                        : "The statements up to line " + lastCommitted.line() + ", committed by the file's own transactions,";
+                String after = e.exitCode() == ExitCode.TEMPORARY ? "the statements after them" : "the part that failed";
                 throw new PartlyCommitted(e.exitCode(), e.getMessage() + "\n  " + done + (progress == null
-                        ? " and stay applied: the file cannot simply run again"
-                        : " and stay applied; the next run resumes after them (with the part that failed). If that part cannot succeed as "
-                                + "written, bring the database to where it was before the file and run "
-                                + Repair.command("--rolled-back", "VERSION") + "; or finish the file by hand and run "
-                                + Repair.command("--applied", "VERSION")), e.getCause());
+                        ? " stay applied: the file cannot simply run again"
+                        : " stay applied; the next run resumes with " + after + "." + (e.exitCode() == ExitCode.TEMPORARY ? ""
+                                : " If that part cannot succeed as written, bring the database to where it was before the file and run ")
+                                + (e.exitCode() == ExitCode.TEMPORARY ? "" : Repair.command("--rolled-back", "VERSION") + "; or finish the file "
+                                        + "by hand and run " + Repair.command("--applied", "VERSION"))), e.getCause());
             }
         }
     }

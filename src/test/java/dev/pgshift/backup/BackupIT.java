@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -166,6 +167,24 @@ class BackupIT {
         assertTrue(m.find(), byDefault.stderr());
         assertTrue(m.group(1).length() <= 63, m.group(1));
         assertEquals("1000", new TestDb(db.server(), m.group(1), db.user(), db.password()).scalar("select count(*) from accounts"));
+
+        // Two restores started together (a hostile-user finding: both chose one name to the second, and the later took the
+        // earlier's still-empty database for an interrupted restore's and dropped it): two databases, each whole.
+        PgshiftProcess one = PgshiftProcess.start(List.of("restore", dump.toString()), env(db));
+        PgshiftProcess two = PgshiftProcess.start(List.of("restore", dump.toString()), env(db));
+        Set<String> targets = new java.util.HashSet<>();
+        for (PgshiftProcess p : List.of(one, two)) {
+            Result each = p.await(Duration.ofSeconds(120));
+            assertEquals(0, each.exitCode(), each.toString());
+            assertFalse(each.stderr().contains("interrupted restore"), each.stderr());
+            java.util.regex.Matcher named = java.util.regex.Pattern.compile("into (\\S+_restored_\\S+)").matcher(each.stderr());
+            assertTrue(named.find(), each.stderr());
+            targets.add(named.group(1));
+        }
+        assertEquals(2, targets.size(), targets.toString());
+        for (String target : targets) {
+            assertEquals("1000", new TestDb(db.server(), target, db.user(), db.password()).scalar("select count(*) from accounts"));
+        }
     }
 
     @Test

@@ -34,6 +34,14 @@ class CliContractTest {
         assertTrue(result.getOutput().matches("(?s)pgshift \\d+\\.\\d+\\.\\d+.*"), result.getOutput());
     }
 
+    /** A hostile-user finding: plan --to without --rollback printed the forward plan and exited 0, the --to ignored. */
+    @Test
+    @Launch(value = {"plan", "--to", "1"}, exitCode = 2)
+    void planToWithoutRollbackIsAUsageError(LaunchResult result) {
+        assertTrue(result.getErrorOutput().contains("plan --to VERSION needs --rollback: plan --rollback --to 1 shows what rollback --to 1 "
+                + "would run"), result.getErrorOutput());
+    }
+
     @Test
     @Launch(value = {"migrate", "--no-such-option"}, exitCode = 2)
     void unknownOptionIsAUsageErrorWithAOneLineHintNotTheWholeHelp(LaunchResult result) {

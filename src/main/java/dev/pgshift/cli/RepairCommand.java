@@ -4,6 +4,7 @@ import dev.pgshift.ExitCode;
 import dev.pgshift.PgshiftException;
 import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.Repair;
+import dev.pgshift.report.RunResult;
 import dev.pgshift.run.RepairService;
 import dev.pgshift.source.Versions;
 import java.util.ArrayList;
@@ -73,8 +74,9 @@ class RepairCommand implements Callable<Integer> {
         }
         StopSignal stop = new StopSignal();
         stop.install();
-        return RunCommand.printed(spec, new RepairService(connection.resolve(migrations, lock, report), stop, VersionProvider.version())
-                .repair(requests, reason.strip()), null);
+        RepairService service = new RepairService(connection.resolve(migrations, lock, report), stop, VersionProvider.version());
+        RunResult result = service.repair(requests, reason.strip());
+        return RunCommand.printed(spec, result, ExitCodeHandler.verbose(spec) ? service.failure() : null);
     }
 
     private static void add(List<Repair.Request> requests, Repair.Action action, List<String> versions) {

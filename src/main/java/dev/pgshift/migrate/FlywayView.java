@@ -135,13 +135,13 @@ final class FlywayView {
                     script != null ? script.file().displayPath() : m.getScript(), state,
                     script != null ? script.mode().label() : null, null));
         }
-        return new Migrator.Status(List.copyOf(out), version(info().current()));
+        return new Migrator.Status(List.copyOf(out), current());
     }
 
     Migrator.Applied applied() {
         Set<String> versions = Arrays.stream(info().applied()).filter(i -> i.getVersion() != null && succeeded(i.getState()))
                 .map(i -> i.getVersion().getVersion()).collect(Collectors.toSet());
-        return new Migrator.Applied(version(info().current()), versions);
+        return new Migrator.Applied(current(), versions);
     }
 
     List<String> drift() {
@@ -228,8 +228,19 @@ final class FlywayView {
         return out;
     }
 
-    private static String version(MigrationInfo m) {
-        return m == null || m.getVersion() == null ? null : m.getVersion().getVersion();
+    /**
+     * The version the database is at: the newest one applied successfully (null: none). Not Flyway's "current", which
+     * is a failed row's version too: a file left part-way, which resumes, has not brought the database to its version
+     * (a hostile-user finding: plan said "at version 2" with 2 still to resume).
+     */
+    private String current() {
+        String newest = null;
+        for (MigrationInfo i : info().applied()) {
+            if (i.getVersion() != null && i.getState().isApplied() && !i.getState().isFailed() && (newest == null || Versions.compare(i.getVersion().getVersion(), newest) > 0)) {
+                newest = i.getVersion().getVersion();
+            }
+        }
+        return newest;
     }
 
     /** Applied and not failed: in order, or out of order (--out-of-order). */

@@ -31,6 +31,13 @@ public final class RepairService {
         this.version = version;
     }
 
+    /** Why the last repair failed, for --verbose's stack trace; null when it did not. */
+    public PgshiftException failure() {
+        return failure;
+    }
+
+    private PgshiftException failure;
+
     public RunResult repair(List<Repair.Request> requests, String reason) {
         RunRecorder rec = new RunRecorder(stop, "repair", version);
         rec.reason(reason);
@@ -54,9 +61,11 @@ public final class RepairService {
             }
             result = rec.succeeded();
         } catch (PgshiftException e) {
+            failure = e;
             result = rec.failed(e);
         } catch (SQLException e) {
-            result = rec.failed(new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e), e));
+            failure = new PgshiftException(ExitCode.TEMPORARY, "database error: " + DatabaseWaiter.describe(e), e);
+            result = rec.failed(failure);
         }
         boolean recordable = reached;
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {

@@ -359,6 +359,12 @@ class FaultsIT {
         Path dir = ownTransactions();
         signalledAfterFirstCommit(db, dir, "KILL");
         assertEquals("false", db.scalar("select string_agg(success::text, ',') from flyway_schema_history where version = '1'"));
+        // The file left part-way resumes; the database is not at its version yet (plan said "at version 1").
+        Result plan = PgshiftProcess.run(Fixtures.args("plan", dir, "--json"), noBackup(db));
+        assertEquals(0, plan.exitCode(), plan.toString());
+        com.fasterxml.jackson.databind.JsonNode p = new com.fasterxml.jackson.databind.ObjectMapper().readTree(plan.stdout());
+        assertTrue(p.get("currentVersion") == null || p.get("currentVersion").isNull(), plan.stdout());
+        assertEquals("resume", p.get("migrations").get(0).get("state").asText(), plan.stdout());
         Result again = PgshiftProcess.run(args(dir, "run"), noBackup(db));
         assertEquals(0, again.exitCode(), again.toString());
         assertEquals(List.of(List.of("1", "true")), db.query("select version, success::text from flyway_schema_history"));

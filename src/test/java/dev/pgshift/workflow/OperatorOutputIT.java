@@ -206,6 +206,10 @@ class OperatorOutputIT {
         assertTrue(verbose.stderr().contains("V1__t.sql:2"), verbose.stderr());
         assertTrue(verbose.stderr().contains("\tat dev.pgshift."), verbose.stderr());
         assertTrue(verbose.stderr().contains("division by zero"), verbose.stderr());
+        Result repair = PgshiftProcess.run(List.of("repair", "--accept-checksum", "9", "--reason", "verbose test", "--bundled=false",
+                "--migrations", dir.toString(), "--verbose"), db.env());
+        assertEquals(3, repair.exitCode(), repair.toString());
+        assertTrue(repair.stderr().contains("\tat dev.pgshift."), repair.stderr());
     }
 
     @Test

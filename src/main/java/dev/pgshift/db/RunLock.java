@@ -134,8 +134,8 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    /** Who holds the advisory lock {@code key} other than {@code c}'s session, as {@link ForeignSession} names sessions. */
-    static String holder(Connection c, long key) throws SQLException {
+    /** The sessions other than {@code c}'s that hold the advisory lock {@code key}, as {@link ForeignSession} names them. */
+    private static List<String> holders(Connection c, long key) throws SQLException {
         String sql = "select " + ForeignSession.COLUMNS + " from pg_locks l join pg_stat_activity a on a.pid = l.pid "
                 + "where l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database()) "
                 + "and ((l.classid::bigint << 32) | l.objid::bigint) = ? and a.pid <> pg_backend_pid()";
@@ -148,10 +148,14 @@ public final class RunLock implements AutoCloseable {
                 }
             }
         }
-        return out.isEmpty() ? NOT_VISIBLE : String.join("; ", out);
+        return out;
     }
 
-    private static final String NOT_VISIBLE = "holder not visible to this user";
+    /** Who holds the advisory lock {@code key} other than {@code c}'s session, for a message. */
+    static String holder(Connection c, long key) throws SQLException {
+        List<String> h = holders(c, key);
+        return h.isEmpty() ? "holder not visible to this user" : String.join("; ", h);
+    }
 
     /** {@link #holder(Connection, long)} on a session of its own (the run may have lost or be using its own). */
     public static String holder(Database db, long key) {
@@ -164,8 +168,11 @@ public final class RunLock implements AutoCloseable {
 
     /** Whether a session other than this process's holds the advisory lock {@code key} now; false when that cannot be seen. */
     public static boolean heldElsewhere(Database db, long key) {
-        String h = holder(db, key);
-        return !h.equals(NOT_VISIBLE) && !h.startsWith("holder not visible:");
+        try (Connection c = db.cleanupConnection()) {
+            return !holders(c, key).isEmpty();
+        } catch (SQLException e) {
+            return false;
+        }
     }
 
     @Override

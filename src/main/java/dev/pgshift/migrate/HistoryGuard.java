@@ -85,30 +85,28 @@ final class HistoryGuard {
             }
             List<String> versions = new ArrayList<>();
             resumable.clear();
-            {
-                for (HistoryRows.Failed failed : HistoryRows.failed(c, schema)) {
-                    String v = failed.version();
-                    MigrationScript script = byVersion.get(v);
-                    if (script != null && script.mode() == ExecutionMode.OWN) {
-                        Long done = HistoryRows.progress(failed.executionTime());
-                        boolean unchanged = failed.checksum() == FlywayBridge.checksum(script.file().content());
-                        if (done != null && unchanged) {
-                            resumable.put(v, done);
-                            LOG.infof("%s committed %d of its statements in an earlier run (up to line %d): it %s after them",
-                                    script.file().displayPath(), done, lineAfter(script, done), clear ? "resumes" : "would resume");
-                            continue;
-                        }
-                        throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
-                                + "transactions had committed part of it, " + (done != null ? "and it was edited since (pgshift resumes a file "
-                                        + "only as it was: restore it to have the run go on after what committed)" : "and that run recorded no "
-                                        + "point to resume from (an older pgshift)") + ". Otherwise bring the database to where it was "
-                                + "before the file, then run: " + Repair.command("--rolled-back", v) + " (the file runs again on the next run); "
-                                + "or finish what the file does by hand, then run: " + Repair.command("--applied", v));
+            for (HistoryRows.Failed failed : HistoryRows.failed(c, schema)) {
+                String v = failed.version();
+                MigrationScript script = byVersion.get(v);
+                if (script != null && script.mode() == ExecutionMode.OWN) {
+                    Long done = HistoryRows.progress(failed.executionTime());
+                    boolean unchanged = failed.checksum() == FlywayBridge.checksum(script.file().content());
+                    if (done != null && unchanged) {
+                        resumable.put(v, done);
+                        LOG.infof("%s committed %d of its statements in an earlier run (up to line %d): it %s after them",
+                                script.file().displayPath(), done, lineAfter(script, done), clear ? "resumes" : "would resume");
+                        continue;
                     }
-                    versions.add(v);
-                    LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
-                            failed.script());
+                    throw new PgshiftException(ExitCode.CONFIG, script.file().displayPath() + " failed in an earlier run after its own "
+                            + "transactions had committed part of it, " + (done != null ? "and it was edited since (pgshift resumes a file "
+                                    + "only as it was: restore it to have the run go on after what committed)" : "and that run recorded no "
+                                    + "point to resume from (an older pgshift)") + ". Otherwise bring the database to where it was "
+                            + "before the file, then run: " + Repair.command("--rolled-back", v) + " (the file runs again on the next run); "
+                            + "or finish what the file does by hand, then run: " + Repair.command("--applied", v));
                 }
+                versions.add(v);
+                LOG.warnf("migration %s (%s) failed in an earlier run: it will run again, resuming after what that run completed", v,
+                        failed.script());
             }
             if (!versions.isEmpty() && clear) {
                 HistoryRows.deleteFailed(c, schema, versions);

@@ -45,6 +45,11 @@ final class Rendering {
             out.printf("  %-9s %d migration(s):%n", label, r.migrations().size());
             for (AppliedMigration m : r.migrations()) {
                 out.printf("    %-20s %-19s %7s  %s%n", m.version(), m.mode(), seconds(m.duration()), m.script());
+                if (m.backfill() != null) {
+                    var b = m.backfill();
+                    out.printf("    %-20s %d row(s) of %s in %d batch(es)%s, %d retried, %d wait(s) for replicas, %s paused%n", "", b.rows(), b.table(),
+                            b.batches(), b.resumed() ? " (resumed)" : "", b.retries(), b.lagWaits(), seconds(b.paused()));
+                }
             }
         }
         if (r.backup() != null) {
@@ -122,6 +127,13 @@ final class Rendering {
         for (PlannedMigration m : migrations) {
             out.printf("  %-8s %-4s %-20s %-19s %s%n", m.state(), m.phase() == null ? "" : m.phase(), m.version(),
                     m.mode() == null ? "-" : m.mode(), m.script());
+            PlannedMigration.BackfillPlan b = m.backfill();
+            if (b != null) {
+                out.printf("  %-8s %-4s %-20s %s%n", "", "", "", b.key().isEmpty() ? "backfill of " + b.table() + ", which an earlier migration creates"
+                        : String.format("backfill of %s by (%s): about %d row(s), about %d batch(es)%s; %s", b.table(), String.join(", ", b.key()),
+                                b.estimatedRows(), b.estimatedBatches(), b.rowsDone() > 0 ? ", resumes after " + b.rowsDone() + " row(s) done" : "",
+                                b.options()));
+            }
         }
         plan.adoption().notes().forEach(n -> out.println("note: " + n));
         plan.notes().forEach(n -> out.println("note: " + n));

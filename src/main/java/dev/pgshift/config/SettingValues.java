@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -107,29 +106,6 @@ final class SettingValues {
     }
 
     static Duration parseDuration(Setting s, String value) {
-        String t = value.trim().toLowerCase(Locale.ROOT);
-        if (t.startsWith("-")) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad duration '" + value + "' for " + s.displayName() + ": it cannot be negative");
-        }
-        try {
-            if (t.startsWith("pt") || t.startsWith("p")) {
-                return Duration.parse(t.toUpperCase(Locale.ROOT));
-            }
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("h")) {
-                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            return Duration.ofSeconds(Long.parseLong(t));
-        } catch (NumberFormatException | DateTimeParseException e) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad duration '" + value + "' for " + s.displayName() + ": expected e.g. 500ms, 30s, 5m, 1h");
-        }
+        return dev.pgshift.Durations.parse(s.displayName(), value);
     }
 }

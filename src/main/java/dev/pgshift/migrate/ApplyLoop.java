@@ -27,7 +27,7 @@ import org.jboss.logging.Logger;
  * older pgshift) migrating the same schema waits for it and it for them; a transactional migration's history row in its
  * own transaction; a file with its own transactions that committed part of itself recorded as failed, with how far it
  * got, in the transaction of each commit (the next run resumes there); a concurrent step that failed left unrecorded
- * (it resumes).
+ * (it resumes); a backfill recorded applied in the transaction of its last batch ({@link BackfillRunner}).
  */
 final class ApplyLoop {
     private static final Logger LOG = Logger.getLogger(Migrator.class); // the migrate stage speaks for it
@@ -41,6 +41,8 @@ final class ApplyLoop {
     private final Consumer<String> started;
     /** For a file with its own transactions an earlier run left part-way: how many of its statements it committed; else null. */
     private final java.util.function.Function<String, Long> resume;
+    /** Told how each backfill this loop completed went. */
+    private final java.util.function.BiConsumer<String, BackfillStats> backfilled;
 
     /**
      * @param lockWait how long Flyway's lock on the history may be held by another session (polled once a second, as
@@ -48,8 +50,9 @@ final class ApplyLoop {
      * @param started  told each version whose execution begins, in order
      */
     ApplyLoop(Database db, String schema, StopSignal stop, Duration lockWait, Consumer<String> started,
-            java.util.function.Function<String, Long> resume) {
+            java.util.function.Function<String, Long> resume, java.util.function.BiConsumer<String, BackfillStats> backfilled) {
         this.resume = resume;
+        this.backfilled = backfilled;
         this.db = db;
         this.schema = schema;
         this.stop = stop;
@@ -171,6 +174,15 @@ final class ApplyLoop {
                     throw e;
                 }
                 c.setAutoCommit(true);
+            }
+            case BACKFILL -> {
+                stop.checkRunLock("before " + where);
+                StatementRunner.sessionAsPsqlGivesIt(c);
+                backfilled.accept(m.version(), new BackfillRunner(m.file(), m.backfill(), stop, schema, m.version(), "migrate").run(c, session -> {
+                    // in the last batch's transaction: the file is recorded applied as its last rows commit
+                    PrismaAdoption.recordApplied(session, schema, m);
+                    HistoryRows.recordApplied(session, schema, m, millisSince(start), true, installedBy);
+                }));
             }
             case OUTSIDE -> {
                 stop.checkRunLock("before " + where);

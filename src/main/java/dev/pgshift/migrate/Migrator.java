@@ -38,6 +38,8 @@ public final class Migrator {
     private final ApplyLoop loop;
     /** The versions whose execution this process began, in order: what was applied when the history cannot be read. */
     private final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** How each backfill this process completed went, by version. */
+    private final Map<String, BackfillStats> backfills = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param builderWait how long a step waits for an index build that a dead run's backend is still doing
@@ -51,7 +53,7 @@ public final class Migrator {
         Map<String, MigrationScript> byVersion = scripts.stream().collect(Collectors.toMap(MigrationScript::version, Function.identity()));
         this.view = new FlywayView(dataSource, scripts, byVersion, schema, stop, builderWait, outOfOrder);
         this.history = new HistoryGuard(dataSource, schema, byVersion);
-        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add, history::resumesAfter);
+        this.loop = new ApplyLoop(dataSource, schema, stop, builderWait, started::add, history::resumesAfter, backfills::put);
     }
 
     /** Applied and pending migrations in order, and the version the database is at (null: empty), from one look. */
@@ -183,7 +185,8 @@ public final class Migrator {
             }
         } finally {
             view.forget();
-            applied.addAll(view.appliedSince(before.get(0), started));
+            applied.addAll(view.appliedSince(before.get(0), started).stream()
+                    .map(a -> backfills.containsKey(a.version()) ? a.with(backfills.get(a.version())) : a).toList());
         }
     }
 
@@ -248,6 +251,27 @@ public final class Migrator {
      * The indexes the CREATE INDEX statements of {@code scripts} name, as they stand now on {@code c}: resolved as each
      * statement resolves its own (the index in its table's schema, the name truncated as PostgreSQL truncates it).
      */
+    /**
+     * How pending backfill {@code m} would run, read on {@code c} (reads only): its table, key, estimated rows and batches,
+     * what an earlier run did. A table that does not exist yet ({@code createdEarlier}: an earlier pending migration
+     * creates it) is shown by the name the file gives it.
+     *
+     * @throws PgshiftException exit 3 when the table has no usable key (or is no table); exit 5 when it does not exist and
+     *                          no earlier pending migration creates it
+     */
+    public PlannedMigration.BackfillPlan backfillPlan(Connection c, MigrationScript m, boolean createdEarlier) throws SQLException {
+        String options = m.backfill().options().toString();
+        if (createdEarlier) {
+            return new PlannedMigration.BackfillPlan(m.backfill().table().toString(), List.of(), 0, 0, 0, options);
+        }
+        BackfillTarget t = BackfillTarget.resolve(c, m.backfill(), m.file().displayPath());
+        BackfillProgress.Row row = BackfillProgress.read(c, schema, m.version(), "migrate");
+        long done = row == null || row.finished() ? 0 : row.rows();
+        long rows = t.estimatedRows(c);
+        int batch = m.backfill().options().batch();
+        return new PlannedMigration.BackfillPlan(t.name(), t.columns(), rows, (rows + batch - 1) / batch, done, options);
+    }
+
     public static Set<Long> indexesMadeBy(Connection c, List<MigrationScript> scripts) throws SQLException {
         List<SqlStatement> creates = new ArrayList<>();
         for (MigrationScript m : scripts) {

@@ -121,12 +121,14 @@ public final class Repair {
         if (history) {
             removed = HistoryRows.deleteFailed(c, schema, version);
         }
+        int backfill = BackfillProgress.forget(c, schema, version, true);
         MigrationScript script = byVersion.get(version);
         int prisma = script == null ? 0 : PrismaAdoption.resolveUnfinished(c, schema, script);
-        if (removed + prisma == 0) {
+        if (removed + prisma + backfill == 0) {
             throw refused(Action.ROLLED_BACK, version, "no failed attempt is recorded for version " + version);
         }
-        return prisma > 0 ? " (Prisma's unfinished attempt marked rolled back; it runs on the next run)" : " (it runs again on the next run)";
+        return prisma > 0 ? " (Prisma's unfinished attempt marked rolled back; it runs on the next run)"
+                : backfill > 0 ? " (the progress of its backfill forgotten: it runs over the whole table on the next run)" : " (it runs again on the next run)";
     }
 
     private String applied(Connection c, String version) throws SQLException {

@@ -62,6 +62,13 @@ final class RollbackRunner {
                         deleteRow(c, m.version());
                         PrismaAdoption.recordRolledBack(c, schema, m);
                     }
+                    case BACKFILL -> {
+                        StatementRunner.sessionAsPsqlGivesIt(c);
+                        new BackfillRunner(r.file(), r.backfill(), stop, schema, m.version(), "rollback").run(c, session -> {
+                            deleteRow(session, m.version());
+                            PrismaAdoption.recordRolledBack(session, schema, m);
+                        });
+                    }
                     case OUTSIDE -> {
                         new ConcurrentStep(r.file(), r.statements(), stop, builderWait).run(c);
                         deleteRow(c, m.version());

@@ -47,7 +47,15 @@ record Report(
 
     /** A migration the run applied. */
     @RegisterForReflection
-    public record Migration(String version, String description, String script, String mode, long durationMs) {
+    public record Migration(String version, String description, String script, String mode, long durationMs, Backfill backfill) {
+    }
+
+    /** How a backfill migration went (null for other migrations). */
+    @RegisterForReflection
+    public record Backfill(String table, long rows, long batches, long retries, long lagWaits, long pausedMs, boolean resumed) {
+        static Backfill of(dev.pgshift.migrate.BackfillStats b) {
+            return b == null ? null : new Backfill(b.table(), b.rows(), b.batches(), b.retries(), b.lagWaits(), b.paused().toMillis(), b.resumed());
+        }
     }
 
     /** A verify check. */
@@ -59,7 +67,8 @@ record Report(
         return new Report(FORMAT_VERSION, r.runId(), r.command(), r.pgshiftVersion(), r.startedAt(), r.finishedAt(), r.duration().toMillis(),
                 r.outcome().name(), r.exitCode(), r.failedPhase(), r.error(), r.database(), r.serverVersion(), r.tls(),
                 r.phases().stream().map(p -> new Phase(p.name(), p.outcome().name(), p.duration().toMillis(), p.detail())).toList(),
-                r.migrations().stream().map(m -> new Migration(m.version(), m.description(), m.script(), m.mode(), m.duration().toMillis()))
+                r.migrations().stream().map(m -> new Migration(m.version(), m.description(), m.script(), m.mode(), m.duration().toMillis(),
+                        Backfill.of(m.backfill())))
                         .toList(),
                 r.backup(),
                 r.checks().stream().map(c -> new Check(c.name(), c.status().name(), c.duration().toMillis(), c.detail())).toList(),

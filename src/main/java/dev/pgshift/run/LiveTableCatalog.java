@@ -42,6 +42,46 @@ final class LiveTableCatalog implements TableCatalog {
         return tables.contains(table);
     }
 
+    @Override
+    public long rows(String tableRef) {
+        try {
+            Long oid = oid(tableRef);
+            return oid == null ? -1 : dev.pgshift.db.TableRows.estimate(c, oid);
+        } catch (SQLException e) {
+            LOG.debugf("cannot estimate the rows of %s: %s", tableRef, e.getMessage());
+            return -1;
+        }
+    }
+
+    @Override
+    public java.util.List<String> keyColumns(String tableRef) {
+        try (PreparedStatement ps = c.prepareStatement("select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
+                + "and a.attnum = any (i.indkey) where i.indrelid = to_regclass(?) and i.indisprimary")) {
+            ps.setString(1, tableRef);
+            java.util.List<String> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            LOG.debugf("cannot read the key of %s: %s", tableRef, e.getMessage());
+            return java.util.List.of();
+        }
+    }
+
+    private Long oid(String tableRef) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("select to_regclass(?)::oid::bigint")) {
+            ps.setString(1, tableRef);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? null : v;
+            }
+        }
+    }
+
     /**
      * No rewrite when the type and its modifier stay; when varchar or varbit widen or lose their limit; when numeric keeps
      * its scale and widens its precision (or loses its limit); when a binary-coercible cast leads to an unconstrained type

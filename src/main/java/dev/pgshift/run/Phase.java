@@ -6,9 +6,9 @@ import dev.pgshift.source.MigrationScript;
 import java.util.List;
 
 /**
- * Which part of the pending migrations a run applies. Only non-transactional migrations at the end of the pending list
+ * Which part of the pending migrations a run applies. Only concurrent builds and backfills at the end of the pending list
  * may be deferred to {@code post}: deferring one past a later migration would change the order. Long concurrent
- * builds can so run after the release (a post-upgrade hook, or a Job outside the hooks).
+ * builds and backfills can so run after the release (a post-upgrade hook, or a Job outside the hooks).
  */
 public enum Phase {
     PRE, POST, ALL;
@@ -24,7 +24,7 @@ public enum Phase {
             case PRE -> first == pending.size() ? null : first == 0 ? "" : pending.get(first - 1).version();
             case POST -> {
                 if (first > 0) {
-                    throw new PgshiftException(ExitCode.CONFIG, "--phase post runs only the concurrent builds at the end of the pending "
+                    throw new PgshiftException(ExitCode.CONFIG, "--phase post runs only the concurrent builds and backfills at the end of the pending "
                             + "list, but " + first + " other migration(s) are pending first ("
                             + String.join(", ", pending.subList(0, first).stream().map(MigrationScript::version).toList())
                             + "): run --phase pre (or all) first");
@@ -37,7 +37,7 @@ public enum Phase {
     /** Index of the first deferrable migration in {@code pending}: the start of its trailing non-transactional run. */
     public static int firstDeferrable(List<MigrationScript> pending) {
         int i = pending.size();
-        while (i > 0 && pending.get(i - 1).outside()) {
+        while (i > 0 && pending.get(i - 1).deferrable()) {
             i--;
         }
         return i;

@@ -50,8 +50,10 @@ final class Planner {
         dev.pgshift.source.MigrationCatalog.refusePlaceholders(toRun);
         Set<String> deferrable = toRun.subList(Phase.firstDeferrable(toRun), toRun.size()).stream().map(MigrationScript::version)
                 .collect(Collectors.toSet());
+        java.util.Map<String, PlannedMigration.BackfillPlan> backfills = backfillPlans(c, migrator, toRun);
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
-                : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")).toList();
+                : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")
+                        .with(backfills.get(m.version()))).toList();
         List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
         Set<String> running = toRun.stream().map(MigrationScript::version).collect(Collectors.toSet());
         List<String> notes = dev.pgshift.verify.VerifyService.leftNotValid(scripts).stream().filter(l -> running.contains(l.version()))
@@ -59,6 +61,27 @@ final class Planner {
                         + "validates it: verify will report it (a warning, not a failure); validate it in a later migration")
                 .toList();
         return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped, notes);
+    }
+
+    /** Each pending backfill's plan; a table an earlier pending migration creates is taken as new (empty). */
+    private static java.util.Map<String, PlannedMigration.BackfillPlan> backfillPlans(Connection c, Migrator migrator, List<MigrationScript> toRun) {
+        java.util.Map<String, PlannedMigration.BackfillPlan> out = new java.util.HashMap<>();
+        Set<String> created = new HashSet<>();
+        try {
+            for (MigrationScript m : toRun) {
+                if (m.backfill() != null) {
+                    out.put(m.version(), migrator.backfillPlan(c, m, created.contains(m.backfill().table().truncated().name())));
+                }
+                for (SqlStatement s : m.statements()) {
+                    if (s.createdTable() != null) {
+                        created.add(dev.pgshift.source.QualifiedName.truncate(s.createdTable()));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the backfills' tables: " + DatabaseWaiter.describe(e), e);
+        }
+        return out;
     }
 
     /**

@@ -36,8 +36,7 @@ public final class DowntimeRules {
                             + " bytes or fewer, so that the file and the catalog agree"));
                 }
                 if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
-                    int at = w.indexOf("TABLE") + 1;
-                    String name = s.nameAt(s.containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
+                    String name = s.createdTable();
                     if (name != null) {
                         created.add(QualifiedName.truncate(name));
                     }
@@ -54,6 +53,10 @@ public final class DowntimeRules {
                         out.add(warn(m, s, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its transaction commits",
                                 "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value"));
                     }
+                    continue;
+                }
+                if (m.mode() != ExecutionMode.BACKFILL && (s.startsWith("UPDATE") || s.startsWith("DELETE", "FROM"))) {
+                    bigWrite(m, s, created, catalog, out);
                     continue;
                 }
                 String table = tableOf(s);
@@ -108,6 +111,48 @@ public final class DowntimeRules {
             out.add(warn(m, s, "rewrites " + table + " under an ACCESS EXCLUSIVE lock (a volatile default is computed per row)",
                     "ADD COLUMN without the default (or with a constant one), then backfill in batches and SET DEFAULT"));
         }
+    }
+
+    /** An UPDATE or DELETE on a table of more than this many rows, not restricted to a key range, gets a warning. */
+    public static final long BIG_TABLE_ROWS = 100_000;
+
+    /**
+     * An UPDATE or DELETE over a big table in one statement: row locks on every row it touches until it commits (the
+     * application's writes to them wait), WAL and bloat in one go, and all of it lost on a kill or a lock timeout. Not
+     * flagged when its WHERE names a key column (a range or a few rows) or the table is new or small.
+     */
+    private static void bigWrite(MigrationScript m, SqlStatement s, Set<String> created, TableCatalog catalog, List<PlanWarning> out) {
+        List<String> w = s.words();
+        int at = s.startsWith("UPDATE") ? 1 : 2;
+        at += at < w.size() && w.get(at).equals("ONLY") ? 1 : 0;
+        QualifiedName name = s.qualifiedNameAt(at);
+        if (name == null || created.contains(name.truncated().name())) {
+            return;
+        }
+        int last = at;
+        while (last + 2 < w.size() && w.get(last + 1).equals(".")) {
+            last += 2;
+        }
+        String ref = s.source(at, last);
+        long rows = catalog.rows(ref);
+        if (rows <= BIG_TABLE_ROWS) {
+            return;
+        }
+        int where = w.indexOf("WHERE");
+        if (where >= 0) {
+            for (String key : catalog.keyColumns(ref)) {
+                for (int i = where + 1; i < w.size(); i++) {
+                    if (s.qualifiedNameAt(i) != null && QualifiedName.fold(s.source(i, i)).equals(key)) {
+                        return;
+                    }
+                }
+            }
+        }
+        out.add(warn(m, s, "changes " + (where < 0 ? "every row" : "the matching rows") + " of " + name + " (about " + rows + " rows) in one "
+                + "transaction: row locks on each until it commits, so the application's writes to them wait, and a kill or a lock "
+                + "timeout throws all of it away",
+                "a backfill migration: the statement alone in a file whose first line is '" + Backfill.DIRECTIVE + "' (pgshift runs it "
+                        + "in batches along the table's key, resumably)"));
     }
 
     /** Whether a later statement of the same transaction uses the value an ADD VALUE statement adds. */

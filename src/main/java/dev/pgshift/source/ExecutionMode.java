@@ -13,7 +13,9 @@ public enum ExecutionMode {
      * The file's own BEGIN/COMMIT decide: statements run in autocommit as psql runs them, so what a failed file
      * committed before its failing statement stays committed.
      */
-    OWN("own transactions");
+    OWN("own transactions"),
+    /** A backfill file ({@link Backfill}): its one statement in batches along the table's key, each batch a transaction of its own. */
+    BACKFILL("backfill");
 
     private final String label;
 

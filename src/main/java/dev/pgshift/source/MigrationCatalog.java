@@ -96,16 +96,22 @@ public final class MigrationCatalog {
             Rollback rollback = null;
             if (down != null) {
                 Statements downStatements = Statements.of(down.content());
-                rollback = new Rollback(down, downStatements, ExecutionMode.of(down.displayPath(), downStatements));
+                Backfill downBackfill = Backfill.of(down, downStatements);
+                rollback = new Rollback(down, downStatements, mode(down, downStatements, downBackfill), downBackfill);
             }
-            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, ExecutionMode.of(n.file.displayPath(), statements),
-                    rollback));
+            Backfill backfill = Backfill.of(n.file, statements);
+            out.add(new MigrationScript(n.version, n.description, n.scheme, n.file, statements, mode(n.file, statements, backfill),
+                    rollback, backfill));
         }
         if (!rollbacks.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "rollback scripts without a migration: "
                     + rollbacks.values().stream().map(MigrationFile::displayPath).collect(Collectors.joining(", ")));
         }
         return List.copyOf(out);
+    }
+
+    private static ExecutionMode mode(MigrationFile file, Statements statements, Backfill backfill) {
+        return backfill != null ? ExecutionMode.BACKFILL : ExecutionMode.of(file.displayPath(), statements);
     }
 
     /**

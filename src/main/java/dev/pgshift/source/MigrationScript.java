@@ -11,6 +11,7 @@ package dev.pgshift.source;
  * @param statements  its statements, as pgshift's tokenizer reads them
  * @param mode        how it runs: in one transaction, statement by statement outside one, or under its own BEGIN/COMMIT
  * @param rollback    its rollback script, or null when none is kept
+ * @param backfill    for a backfill file ({@link ExecutionMode#BACKFILL}), its directive and statement; else null
  */
 public record MigrationScript(
         String version,
@@ -19,7 +20,8 @@ public record MigrationScript(
         MigrationFile file,
         Statements statements,
         ExecutionMode mode,
-        Rollback rollback) {
+        Rollback rollback,
+        Backfill backfill) {
 
     /** The naming schemes pgshift reads. */
     public enum Scheme {
@@ -49,5 +51,10 @@ public record MigrationScript(
     /** Runs statement by statement outside a transaction (a concurrent build and the like). */
     public boolean outside() {
         return mode == ExecutionMode.OUTSIDE;
+    }
+
+    /** May run after the release ({@code --phase post}): a concurrent build, a backfill. */
+    public boolean deferrable() {
+        return mode == ExecutionMode.OUTSIDE || mode == ExecutionMode.BACKFILL;
     }
 }

@@ -131,6 +131,15 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         return isCreateIndexConcurrently() && createdIndex() == null;
     }
 
+    /** The table a CREATE [UNLOGGED] TABLE [IF NOT EXISTS] name statement creates (its last part, folded, not truncated), or null. */
+    public String createdTable() {
+        if (!(startsWith("CREATE", "TABLE") || startsWith("CREATE", "UNLOGGED", "TABLE"))) {
+            return null;
+        }
+        int at = words.indexOf("TABLE") + 1;
+        return nameAt(containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
+    }
+
     /** The table a CREATE [UNIQUE] INDEX ... ON [ONLY] name statement indexes, or null for other statements. */
     public QualifiedName indexedTable() {
         if (!(startsWith("CREATE", "INDEX") || startsWith("CREATE", "UNIQUE", "INDEX"))) {

@@ -15,4 +15,14 @@ public interface TableCatalog {
      * @param newType  the type as the statement writes it
      */
     Boolean rewrites(String tableRef, String column, String newType);
+
+    /** About how many rows {@code tableRef} (as the statement writes it) holds; -1 when unknown or no such table. */
+    default long rows(String tableRef) {
+        return -1;
+    }
+
+    /** The columns of {@code tableRef}'s primary key (or narrowest unique NOT NULL key), as PostgreSQL names them; empty when none or unknown. */
+    default java.util.List<String> keyColumns(String tableRef) {
+        return java.util.List.of();
+    }
 }

@@ -64,7 +64,7 @@ record SqlCorpus(String name, String sql, int serverFrom, List<String> expected)
         MigrationScript script;
         try {
             script = new MigrationScript("1", "case", MigrationScript.Scheme.FLYWAY, new MigrationFile("V1__case.sql", "/corpus", sql),
-                    Statements.of(sql), ExecutionMode.of("/corpus/V1__case.sql", statements), null);
+                    Statements.of(sql), ExecutionMode.of("/corpus/V1__case.sql", statements), null, null);
         } catch (dev.pgshift.PgshiftException e) {
             String line = e.getMessage().replaceFirst("^/corpus/V1__case\\.sql:(\\d+):.*", "$1").lines().findFirst().orElse("?");
             out.add("refused " + line);

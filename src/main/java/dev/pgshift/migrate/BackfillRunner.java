@@ -149,7 +149,7 @@ final class BackfillRunner {
                     throw new PgshiftException(ExitCode.TEMPORARY, "backfill " + version + " (" + file.displayPath() + "): batch " + (batches + 1)
                             + " gave up after " + failedInARow + " attempts (retries=" + o.retries() + "): " + Failures.describe(e) + ". "
                             + done(rows, batches) + ". Run again once the table is quieter, or raise the directive's lock-timeout, "
-                            + "statement-timeout or retries.", e);
+                            + "statement-timeout or retries."); // no cause: the migrate stage's retry of a whole migration is not for this
                 }
                 int halved = Math.max(1, size / 2);
                 long backoff = Math.min(100L << Math.min(failedInARow, 7), 10_000L);

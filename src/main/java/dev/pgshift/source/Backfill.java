@@ -89,7 +89,8 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
             if (only != null) {
                 throw new PgshiftException(ExitCode.CONFIG, path + ":" + s.line() + ": a backfill file holds one statement (an UPDATE, a DELETE or "
                         + "an INSERT ... SELECT), and '" + s.excerpt(50) + "' is a second one after line " + only.line()
-                        + ": move it to a migration of its own");
+                        + ": move it to a migration of its own" + (s.startsWith("SET") || only.startsWith("SET") ? " (a backfill runs "
+                                + "with the session's defaults: schema-qualify its names rather than SET search_path)" : ""));
             }
             only = s;
         }
@@ -154,10 +155,10 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
         String text = statement.text();
         // each insertion after a newline: a -- comment at the end of the condition ends there
         if (bodyStart < 0) {
-            return text.substring(0, bodyEnd) + "\nWHERE " + range + "\n" + text.substring(bodyEnd);
+            return text.substring(0, bodyEnd).stripTrailing() + "\nWHERE " + range + "\n" + text.substring(bodyEnd);
         }
-        return text.substring(0, bodyStart) + " " + range + " AND (" + text.substring(bodyStart, bodyEnd) + "\n)" + (bodyEnd < text.length() ? " " : "")
-                + text.substring(bodyEnd);
+        return text.substring(0, bodyStart) + " " + range + " AND (" + text.substring(bodyStart, bodyEnd).stripTrailing() + "\n)"
+                + (bodyEnd < text.length() ? " " : "") + text.substring(bodyEnd);
     }
 
     /** Reads a statement's shape along its words, at parenthesis depth 0. */

@@ -41,6 +41,12 @@ final class BackfillRunner {
     private final String schema;
     private final String version;
     private final String direction;
+    /** Whether the role was found unable to see the replicas' lag (said once). */
+    private boolean lagHidden;
+    /** Replicas whose replay the role sees, at the last look. */
+    private long replicas;
+    /** This run's committed batches not yet replayed by every replica: WAL position and System.nanoTime() of the commit. */
+    private final java.util.ArrayDeque<long[]> unreplayed = new java.util.ArrayDeque<>();
 
     BackfillRunner(MigrationFile file, Backfill backfill, StopSignal stop, String schema, String version, String direction) {
         this.file = file;
@@ -132,6 +138,7 @@ final class BackfillRunner {
                 stop.checkRunLock("before committing batch " + (batches + 1) + " of backfill " + version + "; that batch rolled back");
                 c.commit();
                 finished = lastBatch;
+                committedAt(c, o.maxLag());
             } catch (SQLException e) {
                 rollbackQuietly(c);
                 String state = Failures.sqlState(e);
@@ -211,7 +218,12 @@ final class BackfillRunner {
         }
     }
 
-    /** Waits while a replica's replay lag is above {@code maxLag} (0: never); returns how long it waited, in nanoseconds. */
+    /**
+     * Waits while a replica lags more than {@code maxLag} (0: never waits): while pg_stat_replication's replay_lag says so,
+     * or while a batch this run committed longer ago than that is not replayed on every replica yet (replay_lag is
+     * measured only once a replica reports, so it says nothing yet of the batch just committed). Returns how long it
+     * waited, in nanoseconds.
+     */
     private long waitForReplicas(Connection c, Duration maxLag) throws SQLException {
         if (maxLag.isZero()) {
             return 0;
@@ -219,12 +231,27 @@ final class BackfillRunner {
         long begun = System.nanoTime();
         long said = 0;
         while (true) {
-            double lag;
-            try (PreparedStatement ps = c.prepareStatement("select coalesce(extract(epoch from max(replay_lag)), 0)::float8 from pg_stat_replication");
+            double reported;
+            long replayed;
+            try (PreparedStatement ps = c.prepareStatement("select coalesce(extract(epoch from max(replay_lag)), 0)::float8, "
+                    + "count(*) filter (where state is null), min(replay_lsn)::text, count(*) from pg_stat_replication");
                     ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                lag = rs.getDouble(1);
+                reported = rs.getDouble(1);
+                if (rs.getLong(2) > 0 && !lagHidden) {
+                    lagHidden = true; // the role sees that replicas stream, not how far behind they are
+                    LOG.warnf("backfill %s cannot see how far its %d replica(s) lag: pg_stat_replication shows their progress only to "
+                            + "roles with pg_monitor or pg_read_all_stats (GRANT pg_monitor TO the role pgshift connects as). It does not wait "
+                            + "for them (max-lag=%d ms)", version, rs.getLong(2), maxLag.toMillis());
+                }
+                replicas = rs.getLong(4) - rs.getLong(2);
+                replayed = rs.getString(3) == null ? Long.MAX_VALUE : lsn(rs.getString(3));
             }
+            while (!unreplayed.isEmpty() && unreplayed.peekFirst()[0] <= replayed) {
+                unreplayed.pollFirst();
+            }
+            double own = unreplayed.isEmpty() ? 0 : (System.nanoTime() - unreplayed.peekFirst()[1]) / 1e9;
+            double lag = Math.max(reported, own);
             if (lag * 1000 <= maxLag.toMillis()) {
                 return said == 0 ? 0 : System.nanoTime() - begun;
             }
@@ -232,9 +259,26 @@ final class BackfillRunner {
                 said = System.nanoTime();
                 LOG.infof("backfill %s waits: a replica replays %.1f s behind (max-lag=%d ms)", version, lag, maxLag.toMillis());
             }
-            stop.sleep(1000);
+            stop.sleep(200);
             stop.checkStop("while backfill " + version + " waited for a lagging replica");
         }
+    }
+
+    /** After a batch's commit, where there are replicas to wait for: its WAL position and when, to see it replayed. */
+    private void committedAt(Connection c, Duration maxLag) throws SQLException {
+        if (maxLag.isZero() || replicas == 0) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select pg_current_wal_lsn()::text"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            unreplayed.addLast(new long[] {lsn(rs.getString(1)), System.nanoTime()});
+        }
+    }
+
+    /** A WAL position ({@code 16/B374D848}) as a number. */
+    static long lsn(String text) {
+        int slash = text.indexOf('/');
+        return Long.parseLong(text.substring(0, slash), 16) << 32 | Long.parseLong(text.substring(slash + 1), 16);
     }
 
     private PgshiftException failure(SQLException e, long rows, long batches) {

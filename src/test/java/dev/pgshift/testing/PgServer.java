@@ -67,6 +67,7 @@ public final class PgServer {
                     "local all all trust",
                     "host all postgres 127.0.0.1/32 trust",
                     "host all postgres ::1/128 trust",
+                    "host replication postgres 127.0.0.1/32 trust", // a standby of a server of the tests' own (BackfillReplicaIT)
                     "host all all 127.0.0.1/32 scram-sha-256",
                     "host all all ::1/128 scram-sha-256", ""));
         } catch (IOException e) {

@@ -252,30 +252,28 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
 
         /** The first word at depth 0 from {@code from} on that is one of {@code words}, or -1. */
         private int find(int from, Set<String> words) {
-            int depth = 0;
-            List<String> w = s.words();
-            for (int i = 0; i < w.size(); i++) {
-                String x = w.get(i);
-                depth += x.equals("(") ? 1 : x.equals(")") ? -1 : 0;
-                if (i >= from && depth == 0 && words.contains(x)) {
-                    return i;
-                }
-            }
-            return -1;
+            return first(from, i -> words.contains(s.words().get(i)));
         }
 
         /** Where the clause from {@code from} ends: the first of {@code ends} (or ON CONFLICT) at depth 0, or the statement's end. */
         private int clauseEnd(int from, Set<String> ends) {
+            List<String> w = s.words();
+            int at = first(from, i -> ends.contains(w.get(i)) || w.get(i).equals("ON") && i + 1 < w.size() && w.get(i + 1).equals("CONFLICT"));
+            return at < 0 ? w.size() : at;
+        }
+
+        /** The first word from {@code from} on, outside parentheses, that {@code is} accepts; -1 if none. */
+        private int first(int from, java.util.function.IntPredicate is) {
             int depth = 0;
             List<String> w = s.words();
             for (int i = 0; i < w.size(); i++) {
                 String x = w.get(i);
                 depth += x.equals("(") ? 1 : x.equals(")") ? -1 : 0;
-                if (i >= from && depth == 0 && (ends.contains(x) || x.equals("ON") && i + 1 < w.size() && w.get(i + 1).equals("CONFLICT"))) {
+                if (i >= from && depth == 0 && is.test(i)) {
                     return i;
                 }
             }
-            return w.size();
+            return -1;
         }
 
         private PgshiftException refuse(String why) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgshift.Json;
 import dev.pgshift.testing.Fixtures;
+import dev.pgshift.testing.OneMajor;
 import dev.pgshift.testing.PgServer;
 import dev.pgshift.testing.PgshiftProcess;
 import dev.pgshift.testing.PgshiftProcess.Result;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,7 +138,7 @@ class BackfillIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // the files are read the same way whatever the server
+    @Tag(OneMajor.TAG) // the files are read the same way whatever the server
     void whatCannotBeBatchedIsRefusedBeforeAnythingRuns() throws Exception {
         TestDb db = PgServer.get().newDatabase("backfill_refused");
         dir = Fixtures.write(tmp.resolve("m"), "V1__t.sql", "CREATE TABLE \"Logs\" (msg text, at timestamptz);\n"
@@ -193,6 +195,7 @@ class BackfillIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG) // the progress row, the checksum and repair are pgshift's, whatever the server
     void aFailingBatchKeepsWhatCommittedAnEditIsRefusedAndRepairStartsOver() throws Exception {
         TestDb db = PgServer.get().newDatabase("backfill_fails");
         dir = Fixtures.write(tmp.resolve("m"), "V1__characters.sql", table(9_000)
@@ -268,6 +271,7 @@ class BackfillIT {
     }
 
     @Test
+    @Tag(OneMajor.TAG) // phases, rehearsal and rollback order are pgshift's, whatever the server
     void aTrailingBackfillWaitsForPhasePostAndItsRollbackScriptRunsInBatchesToo() throws Exception {
         TestDb db = PgServer.get().newDatabase("backfill_phase");
         try (var admin = db.server().admin("postgres")) {

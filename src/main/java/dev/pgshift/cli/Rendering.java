@@ -47,7 +47,7 @@ final class Rendering {
                 out.printf("    %-20s %-19s %7s  %s%n", m.version(), m.mode(), seconds(m.duration()), m.script());
                 if (m.backfill() != null) {
                     var b = m.backfill();
-                    out.printf("    %-20s %d row(s) of %s in %d batch(es)%s, %d retried, %d wait(s) for replicas, %s paused%n", "", b.rows(), b.table(),
+                    out.printf("    %-20s %d row(s) written, batched along %s in %d batch(es)%s, %d retried, %d wait(s) for replicas, %s paused%n", "", b.rows(), b.table(),
                             b.batches(), b.resumed() ? " (resumed)" : "", b.retries(), b.lagWaits(), seconds(b.paused()));
                 }
             }
@@ -129,8 +129,8 @@ final class Rendering {
                     m.mode() == null ? "-" : m.mode(), m.script());
             PlannedMigration.BackfillPlan b = m.backfill();
             if (b != null) {
-                out.printf("  %-8s %-4s %-20s %s%n", "", "", "", b.key().isEmpty() ? "backfill of " + b.table() + ", which an earlier migration creates"
-                        : String.format("backfill of %s by (%s): about %d row(s), about %d batch(es)%s; %s", b.table(), String.join(", ", b.key()),
+                out.printf("  %-8s %-4s %-20s %s%n", "", "", "", b.key().isEmpty() ? "backfill of " + b.table() + ", which an earlier pending migration creates or changes: its key is checked when it runs"
+                        : String.format("backfill of %s by (%s): about %d row(s), about %d batch(es) at the first size%s; %s", b.table(), String.join(", ", b.key()),
                                 b.estimatedRows(), b.estimatedBatches(), b.rowsDone() > 0 ? ", resumes after " + b.rowsDone() + " row(s) done" : "",
                                 b.options()));
             }

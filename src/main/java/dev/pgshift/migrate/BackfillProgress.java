@@ -26,7 +26,8 @@ final class BackfillProgress {
      * @param lastKey  the key of the last row done (each column as text), or null before the first batch
      * @param rangeEnd the largest key when the backfill began, or null for an empty table
      */
-    record Row(String statementSha256, List<String> lastKey, List<String> rangeEnd, long rows, long batches, long retries, boolean finished) {
+    record Row(String statementSha256, long tableOid, String tableName, List<String> lastKey, List<String> rangeEnd, long rows, long batches,
+            long retries, boolean finished) {
     }
 
     private BackfillProgress() {
@@ -36,7 +37,7 @@ final class BackfillProgress {
         try (Statement st = c.createStatement()) {
             st.execute("create schema if not exists " + OwnTables.SCHEMA);
             st.execute("create table if not exists " + TABLE + " (history_schema text not null, version text not null, "
-                    + "direction text not null, script text not null, statement_sha256 text not null, table_name text not null, "
+                    + "direction text not null, script text not null, statement_sha256 text not null, table_oid bigint not null, table_name text not null, "
                     + "key_columns text[] not null, range_end text[], last_key text[], rows bigint not null default 0, "
                     + "batches bigint not null default 0, retries bigint not null default 0, started_at timestamptz not null default now(), "
                     + "updated_at timestamptz not null default now(), finished_at timestamptz, "
@@ -49,7 +50,7 @@ final class BackfillProgress {
         if (!exists(c)) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("select statement_sha256, last_key, range_end, rows, batches, retries, "
+        try (PreparedStatement ps = c.prepareStatement("select statement_sha256, table_oid, table_name, last_key, range_end, rows, batches, retries, "
                 + "finished_at is not null from " + TABLE + " where history_schema = ? and version = ? and direction = ?")) {
             ps.setString(1, schema);
             ps.setString(2, version);
@@ -58,8 +59,8 @@ final class BackfillProgress {
                 if (!rs.next()) {
                     return null;
                 }
-                return new Row(rs.getString(1), list(rs.getArray(2)), list(rs.getArray(3)), rs.getLong(4), rs.getLong(5), rs.getLong(6),
-                        rs.getBoolean(7));
+                return new Row(rs.getString(1), rs.getLong(2), rs.getString(3), list(rs.getArray(4)), list(rs.getArray(5)), rs.getLong(6),
+                        rs.getLong(7), rs.getLong(8), rs.getBoolean(9));
             }
         }
     }
@@ -75,21 +76,23 @@ final class BackfillProgress {
     }
 
     /** The row of a backfill that begins: its range fixed, nothing done. Replaces a finished row of an earlier application. */
-    static void begin(Connection c, String schema, String version, String direction, String script, String sha, String table,
-            List<String> key, List<String> rangeEnd) throws SQLException {
+    static void begin(Connection c, String schema, String version, String direction, String script, String sha, BackfillTarget table,
+            List<String> rangeEnd) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into " + TABLE + " (history_schema, version, direction, script, "
-                + "statement_sha256, table_name, key_columns, range_end) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (history_schema, version, "
-                + "direction) do update set script = excluded.script, statement_sha256 = excluded.statement_sha256, table_name = excluded.table_name, "
-                + "key_columns = excluded.key_columns, range_end = excluded.range_end, last_key = null, rows = 0, batches = 0, retries = 0, "
-                + "started_at = now(), updated_at = now(), finished_at = null")) {
+                + "statement_sha256, table_oid, table_name, key_columns, range_end) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (history_schema, "
+                + "version, direction) do update set script = excluded.script, statement_sha256 = excluded.statement_sha256, "
+                + "table_oid = excluded.table_oid, table_name = excluded.table_name, key_columns = excluded.key_columns, "
+                + "range_end = excluded.range_end, last_key = null, rows = 0, batches = 0, retries = 0, started_at = now(), "
+                + "updated_at = now(), finished_at = null")) {
             ps.setString(1, schema);
             ps.setString(2, version);
             ps.setString(3, direction);
             ps.setString(4, script);
             ps.setString(5, sha);
-            ps.setString(6, table);
-            ps.setArray(7, c.createArrayOf("text", key.toArray()));
-            ps.setArray(8, rangeEnd == null ? null : c.createArrayOf("text", rangeEnd.toArray()));
+            ps.setLong(6, table.oid());
+            ps.setString(7, table.name());
+            ps.setArray(8, c.createArrayOf("text", table.columns().toArray()));
+            ps.setArray(9, rangeEnd == null ? null : c.createArrayOf("text", rangeEnd.toArray()));
             ps.executeUpdate();
         }
     }
@@ -126,10 +129,14 @@ final class BackfillProgress {
         }
     }
 
-    /** What identifies a backfill's statement: its text's SHA-256 (the directive's options may change between runs). */
+    /**
+     * What identifies a backfill's statement: the SHA-256 of its text with line endings made \n (a file checked out with
+     * CRLF is the same statement); the directive's options are not part of it.
+     */
     static String sha256(String statement) {
+        String text = statement.replace("\r\n", "\n").replace('\r', '\n');
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(statement.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -64,15 +64,8 @@ final class BackfillRunner {
         BackfillTarget t = BackfillTarget.resolve(c, backfill, file.displayPath());
         BackfillProgress.ensureTable(c);
         String sha = BackfillProgress.sha256(backfill.statement().text());
-        BackfillProgress.Row row = BackfillProgress.read(c, schema, version, direction);
-        boolean resumed = row != null && !row.finished();
-        if (resumed && !row.statementSha256().equals(sha)) {
-            throw new PgshiftException(ExitCode.CONFIG, file.displayPath() + ":" + backfill.statement().line() + ": the statement changed since an "
-                    + "earlier run backfilled " + row.rows() + " row(s) of " + t.name() + " with it (" + row.batches() + " batch(es), up to key "
-                    + t.describe(row.lastKey()) + "). Restore the statement to go on where it stopped; or, to run the new one over the whole "
-                    + "table, first " + Repair.command("--rolled-back", version) + ", which forgets the progress. (The directive's options "
-                    + "may change freely.)");
-        }
+        BackfillProgress.Row row = unfinished(c, t, file, backfill, schema, version, direction);
+        boolean resumed = row != null;
         List<String> end;
         List<String> last;
         long rows = 0;
@@ -82,12 +75,13 @@ final class BackfillRunner {
             last = row.lastKey();
             rows = row.rows();
             batches = row.batches();
-            LOG.infof("resuming backfill %s of %s after key %s: %d row(s) in %d batch(es) done by an earlier run", version, t.name(),
-                    t.describe(last), rows, batches);
+            LOG.infof("resuming backfill %s of %s after key %s: %d row(s) in %d batch(es) done by an earlier run; its range ends at key %s, "
+                    + "fixed when it began (rows inserted since beyond it are the application's to write)", version, t.name(), t.describe(last),
+                    rows, batches, t.describe(end));
         } else {
             end = t.largestKey(c);
             last = null;
-            BackfillProgress.begin(c, schema, version, direction, file.displayPath(), sha, t.name(), t.columns(), end);
+            BackfillProgress.begin(c, schema, version, direction, file.displayPath(), sha, t, end);
         }
         long estimate = Math.max(t.estimatedRows(c), rows);
         LOG.infof("backfill %s: %s by key (%s), about %d row(s), %s", version, t.name(), String.join(", ", t.columns()), estimate,
@@ -182,6 +176,8 @@ final class BackfillRunner {
             if (!o.target().isZero()) {
                 double factor = Math.max(0.5, Math.min(2.0, (double) o.target().toNanos() / Math.max(took, 1)));
                 size = (int) Math.max(1, Math.min(max, Math.round(size * factor)));
+            } else {
+                size = Math.min(o.batch(), size * 2); // a fixed size, halved by a lock conflict, comes back
             }
             if (System.nanoTime() - logged >= LOG_EVERY_NANOS) {
                 logged = System.nanoTime();
@@ -199,6 +195,33 @@ final class BackfillRunner {
         LOG.infof("backfill %s done: %d row(s) in %d batch(es) (%d this run, in %.1f s), %d retried, %d wait(s) for replicas", version, rows,
                 batches, newRows, took.toMillis() / 1000.0, retries, lagWaits);
         return new BackfillStats(t.name(), rows, batches, retries, lagWaits, Duration.ofNanos(pausedNanos), resumed);
+    }
+
+    /**
+     * The progress an earlier run left of this backfill on this very table, to go on from; null when there is none to go
+     * on from (none, finished, or of a table since dropped: a table of that name made again is a new one, walked whole).
+     *
+     * @throws PgshiftException exit 3 when the statement changed since that progress was made
+     */
+    static BackfillProgress.Row unfinished(Connection c, BackfillTarget t, MigrationFile file, Backfill backfill, String schema,
+            String version, String direction) throws SQLException {
+        BackfillProgress.Row row = BackfillProgress.read(c, schema, version, direction);
+        if (row == null || row.finished()) {
+            return null;
+        }
+        if (row.tableOid() != t.oid()) {
+            LOG.warnf("backfill %s: the progress an earlier run left (%d row(s)) was of a table %s since dropped; %s now is another "
+                    + "table, walked from its start", version, row.rows(), row.tableName(), t.name());
+            return null;
+        }
+        if (!row.statementSha256().equals(BackfillProgress.sha256(backfill.statement().text()))) {
+            throw new PgshiftException(ExitCode.CONFIG, file.displayPath() + ":" + backfill.statement().line() + ": the statement changed since an "
+                    + "earlier run backfilled " + row.rows() + " row(s) of " + t.name() + " with it (" + row.batches() + " batch(es), up to key "
+                    + t.describe(row.lastKey()) + "). Restore the statement to go on where it stopped; or, to run the new one over the whole "
+                    + "table, first " + Repair.command("--rolled-back", version) + ", which forgets the progress. (Until the backfill is "
+                    + "applied, the directive's options may change between runs.)");
+        }
+        return row;
     }
 
     private interface Work {

@@ -47,7 +47,7 @@ record BackfillTarget(long oid, String name, List<String> columns, List<String> 
                     + "table's key; name the table itself");
         }
         try (PreparedStatement ps = c.prepareStatement("select array_agg(quote_ident(a.attname::text) order by k.ord), "
-                + "array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord) from pg_index i "
+                + "array_agg(format_type(a.atttypid, a.atttypmod) order by k.ord), array_agg(a.attname::text order by k.ord) from pg_index i "
                 + "cross join lateral unnest(i.indkey::int2[]) with ordinality k(attnum, ord) "
                 + "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum "
                 + "where i.indrelid = ? and i.indisunique and i.indimmediate and i.indisvalid and i.indpred is null and i.indexprs is null "
@@ -56,9 +56,17 @@ record BackfillTarget(long oid, String name, List<String> columns, List<String> 
             ps.setLong(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new PgshiftException(ExitCode.CONFIG, where + "table " + name + " has no primary key and no unique index over NOT NULL "
-                            + "columns, so a backfill cannot walk it batch by batch without touching a row twice. Add a primary key (or a "
-                            + "unique index on NOT NULL columns) in an earlier migration, or run the statement as an ordinary migration.");
+                    throw new PgshiftException(ExitCode.CONFIG, where + "table " + name + " has no key a backfill can walk: no primary key "
+                            + "or unique index over NOT NULL columns that is valid, not DEFERRABLE, and without expressions or a WHERE. Without "
+                            + "one it cannot go batch by batch without touching a row twice. Add such a key in an earlier migration, or run the "
+                            + "statement as an ordinary migration.");
+                }
+                for (String column : (String[]) rs.getArray(3).getArray()) {
+                    if (b.assigned().contains(column)) {
+                        throw new PgshiftException(ExitCode.CONFIG, where + "the statement sets " + column + ", a column of the key along which "
+                                + name + " is batched: a row it moves forward would be met again by a later batch. Run it as an ordinary "
+                                + "migration, or batch along another key (a primary key on other columns).");
+                    }
                 }
                 return new BackfillTarget(oid, name, List.of((String[]) rs.getArray(1).getArray()), List.of((String[]) rs.getArray(2).getArray()));
             }
@@ -67,18 +75,19 @@ record BackfillTarget(long oid, String name, List<String> columns, List<String> 
 
     /** The largest key now, where the backfill's range ends; null for an empty table. */
     List<String> largestKey(Connection c) throws SQLException {
-        return key(c, "select " + texts() + " from " + name + " order by " + String.join(" desc, ", columns) + " desc limit 1");
+        return key(c, "select " + texts() + " from " + name + " as " + SELF + " order by " + String.join(" desc, ", qualified(SELF)) + " desc limit 1");
     }
 
     /** The key {@code size} rows after {@code last} (null: from the start), not beyond {@code end}; null when fewer rows are left. */
     List<String> boundAfter(Connection c, List<String> last, List<String> end, int size) throws SQLException {
-        return key(c, "select " + texts() + " from " + name + " where " + range(null, last, end) + " order by " + String.join(", ", columns)
+        return key(c, "select " + texts() + " from " + name + " as " + SELF + " where " + range(SELF, last, end) + " order by "
+                + String.join(", ", qualified(SELF))
                 + " offset " + (size - 1) + " limit 1");
     }
 
-    /** The rows after {@code last} (null: from the start) up to {@code upper}, with columns qualified by {@code qualifier} (null: bare). */
+    /** The rows after {@code last} (null: from the start) up to {@code upper}, with columns qualified by {@code qualifier}. */
     String range(String qualifier, List<String> last, List<String> upper) {
-        String k = tuple(qualifier == null ? columns : columns.stream().map(col -> qualifier + "." + col).toList());
+        String k = tuple(qualified(qualifier));
         String upTo = k + " <= " + tuple(literals(upper));
         return "(" + (last == null ? upTo : k + " > " + tuple(literals(last)) + " AND " + upTo) + ")";
     }
@@ -93,13 +102,18 @@ record BackfillTarget(long oid, String name, List<String> columns, List<String> 
         return key == null ? "(none)" : "(" + String.join(", ", columns) + ")=(" + String.join(", ", key) + ")";
     }
 
-    /** The key's columns as text, named k1, k2 ...: an output named like its column would be what ORDER BY sorts (as text). */
+    /**
+     * The table's alias in pgshift's own queries on it. Their ORDER BY names the key qualified by it: an unqualified name
+     * would be the text output of the same name (or an output alias a column may share), sorted as text.
+     */
+    private static final String SELF = "pgshift_t";
+
     private String texts() {
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < columns.size(); i++) {
-            out.add(columns.get(i) + "::text as k" + (i + 1));
-        }
-        return String.join(", ", out);
+        return String.join(", ", qualified(SELF).stream().map(col -> col + "::text").toList());
+    }
+
+    private List<String> qualified(String qualifier) {
+        return columns.stream().map(col -> qualifier + "." + col).toList();
     }
 
     private List<String> literals(List<String> key) {

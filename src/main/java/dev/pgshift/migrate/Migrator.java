@@ -265,11 +265,12 @@ public final class Migrator {
             return new PlannedMigration.BackfillPlan(m.backfill().table().toString(), List.of(), 0, 0, 0, options);
         }
         BackfillTarget t = BackfillTarget.resolve(c, m.backfill(), m.file().displayPath());
-        BackfillProgress.Row row = BackfillProgress.read(c, schema, m.version(), "migrate");
-        long done = row == null || row.finished() ? 0 : row.rows();
+        BackfillProgress.Row row = BackfillRunner.unfinished(c, t, m.file(), m.backfill(), schema, m.version(), "migrate");
+        long done = row == null ? 0 : row.rows();
         long rows = t.estimatedRows(c);
         int batch = m.backfill().options().batch();
-        return new PlannedMigration.BackfillPlan(t.name(), t.columns(), rows, (rows + batch - 1) / batch, done, options);
+        long left = Math.max(0, rows - done);
+        return new PlannedMigration.BackfillPlan(t.name(), t.columns(), rows, (left + batch - 1) / batch, done, options);
     }
 
     public static Set<Long> indexesMadeBy(Connection c, List<MigrationScript> scripts) throws SQLException {

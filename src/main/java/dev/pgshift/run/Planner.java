@@ -63,18 +63,32 @@ final class Planner {
         return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped, notes);
     }
 
-    /** Each pending backfill's plan; a table an earlier pending migration creates is taken as new (empty). */
+    /**
+     * Each pending backfill's plan. A table an earlier pending migration creates, alters, indexes or renames to is
+     * checked when the backfill runs (its key may come with that migration); a table that does not exist and that no
+     * earlier pending migration makes is refused here (exit 3): nothing has run.
+     */
     private static java.util.Map<String, PlannedMigration.BackfillPlan> backfillPlans(Connection c, Migrator migrator, List<MigrationScript> toRun) {
         java.util.Map<String, PlannedMigration.BackfillPlan> out = new java.util.HashMap<>();
         Set<String> created = new HashSet<>();
         try {
             for (MigrationScript m : toRun) {
                 if (m.backfill() != null) {
-                    out.put(m.version(), migrator.backfillPlan(c, m, created.contains(m.backfill().table().truncated().name())));
+                    try {
+                        out.put(m.version(), migrator.backfillPlan(c, m, created.contains(m.backfill().table().truncated().name())));
+                    } catch (PgshiftException e) {
+                        throw e.exitCode() == ExitCode.MIGRATION ? new PgshiftException(ExitCode.CONFIG, e.getMessage(), e) : e;
+                    }
                 }
                 for (SqlStatement s : m.statements()) {
-                    if (s.createdTable() != null) {
-                        created.add(dev.pgshift.source.QualifiedName.truncate(s.createdTable()));
+                    String made = s.createdTable();
+                    if (made == null && s.alteredTable() != null) {
+                        int to = s.words().indexOf("RENAME");
+                        made = to > 0 && to + 2 < s.words().size() && s.words().get(to + 1).equals("TO") ? s.nameAt(to + 2) : s.alteredTable().name();
+                    }
+                    made = made == null && s.indexedTable() != null ? s.indexedTable().name() : made;
+                    if (made != null) {
+                        created.add(dev.pgshift.source.QualifiedName.truncate(made));
                     }
                 }
             }

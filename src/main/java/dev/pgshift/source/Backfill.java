@@ -26,14 +26,16 @@ import java.util.regex.Pattern;
  * @param bodyStart where the WHERE condition starts in the statement's text, right after WHERE (-1: it has no WHERE)
  * @param bodyEnd   where the WHERE condition ends (the next clause's first word, or the statement's end), or where a
  *                  WHERE is inserted when it has none
+ * @param assigned  the columns an UPDATE's SET assigns, as PostgreSQL folds them (a key column among them is refused)
  */
 public record Backfill(Options options, SqlStatement statement, String verb, QualifiedName table, String qualifier, int bodyStart,
-        int bodyEnd) {
+        int bodyEnd, List<String> assigned) {
 
     /** The directive, on a migration's first line. */
     public static final String DIRECTIVE = "-- pgshift:backfill";
     private static final Pattern FIRST_LINE = Pattern.compile("\\A\\uFEFF?--[ \\t]*pgshift:backfill(?<options>[ \\t][^\\n]*)?\\r?(\\n|\\z)");
-    private static final Pattern ELSEWHERE = Pattern.compile("(?m)^[ \\t]*--[ \\t]*pgshift:backfill");
+    /** What looks like the directive, however written (case, spaces, another comment before it). */
+    private static final Pattern LOOKALIKE = Pattern.compile("(?i)pgshift\\s*:\\s*backfill");
 
     /**
      * @param batch            rows of the table in the first batch (the size then adapts toward {@code target})
@@ -75,11 +77,14 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
         String path = file.displayPath();
         Matcher first = FIRST_LINE.matcher(file.content());
         if (!first.find()) {
-            Matcher elsewhere = ELSEWHERE.matcher(file.content());
-            if (elsewhere.find()) {
-                int line = 1 + (int) file.content().substring(0, elsewhere.start()).chars().filter(c -> c == '\n').count();
-                throw new PgshiftException(ExitCode.CONFIG, path + ":" + line + ": '" + DIRECTIVE + "' counts only on the file's first line; "
-                        + "here the file would run as one statement over the whole table. Move the directive to line 1.");
+            Matcher lookalike = LOOKALIKE.matcher(file.content());
+            if (lookalike.find()) {
+                int line = 1 + (int) file.content().substring(0, lookalike.start()).chars().filter(c -> c == '\n').count();
+                throw new PgshiftException(ExitCode.CONFIG, path + ":" + line + ": " + (line == 1
+                        ? "line 1 looks like a backfill directive but is not one as written: it is '" + DIRECTIVE + "' exactly (lower case, "
+                                + "no space before 'backfill', nothing before it on the line), then options as name=value separated by spaces"
+                        : "'" + DIRECTIVE + "' counts only on the file's first line") + "; as it is, the file would run as one statement "
+                        + "over the whole table");
             }
             return null;
         }
@@ -143,6 +148,9 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
 
     private static Duration duration(String path, Map<String, String> given, String name, Duration fallback) {
         String v = given.get(name);
+        if (v != null && v.matches("\\d+") && !v.matches("0+")) {
+            throw new PgshiftException(ExitCode.CONFIG, path + ":1: backfill option " + name + "=" + v + " needs a unit: " + v + "ms or " + v + "s");
+        }
         Duration d = v == null ? fallback : Durations.parse(path + ":1: backfill option " + name, v);
         if (d.compareTo(Duration.ofHours(24)) > 0) {
             throw new PgshiftException(ExitCode.CONFIG, path + ":1: backfill option " + name + " is at most 24h, not '" + v + "'");
@@ -217,6 +225,7 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
             } else if (next < w.size() && !NOT_ALIASES.contains(w.get(next)) && !w.get(next).equals("(")) {
                 qualifier = s.source(next, next);
             }
+            refuseWhatBatchesChange(verb, at, table);
             Set<String> ends = verb.equals("INSERT") ? CLAUSE_ENDS : Set.of("RETURNING");
             int where = find(next, Set.of("WHERE"));
             if (where > clauseEnd(next, ends)) {
@@ -233,14 +242,86 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
                 if (s.text().substring(s.wordEnd()[where], bodyEnd).isBlank()) {
                     throw refuse("its WHERE has no condition");
                 }
-                return new Backfill(options, s, verb, table, qualifier, s.wordEnd()[where], bodyEnd);
+                return new Backfill(options, s, verb, table, qualifier, s.wordEnd()[where], bodyEnd, assigned());
             }
-            return new Backfill(options, s, verb, table, qualifier, -1, at(clauseEnd(next, ends)));
+            return new Backfill(options, s, verb, table, qualifier, -1, at(clauseEnd(next, ends)), assigned());
         }
 
         /** Where word {@code i} starts, or the statement's end past the last word (numbers, operators and $$ bodies are no words). */
         private int at(int i) {
             return i < s.words().size() ? s.wordStart()[i] : s.text().length();
+        }
+
+        /**
+         * What would make the batches' result differ from the one statement's, or cannot be run in batches: RETURNING, a
+         * WITH inside the INSERT, aggregates or window functions in an INSERT's select list, and reading the batched
+         * table again (a subquery, a join, USING): later batches would see what earlier ones wrote.
+         */
+        private void refuseWhatBatchesChange(String verb, int at, QualifiedName table) {
+            List<String> w = s.words();
+            if (find(0, Set.of("RETURNING")) >= 0) {
+                throw refuse("RETURNING would hand each batch's rows to pgshift, which has nowhere to put them: leave it out");
+            }
+            if (verb.equals("INSERT")) {
+                int select = find(2, Set.of("SELECT"));
+                if (find(2, Set.of("WITH")) >= 0 && find(2, Set.of("WITH")) < select) {
+                    throw refuse("a WITH query cannot be batched: write INSERT ... SELECT ... FROM the table to batch, joining what the WITH computed");
+                }
+                int from = find(select + 1, Set.of("FROM"));
+                for (int i = select + 1; i < from; i++) {
+                    boolean call = i + 1 < w.size() && w.get(i + 1).equals("(");
+                    if (first(i, k -> true) == i && (call && AGGREGATES.contains(w.get(i)) || w.get(i).equals("OVER"))) {
+                        throw refuse("its select list computes " + (w.get(i).equals("OVER") ? "a window function" : "an aggregate (" + w.get(i).toLowerCase(java.util.Locale.ROOT) + ")")
+                                + " over the rows it reads, which in batches would be computed per batch");
+                    }
+                }
+            }
+            QualifiedName mine = table.truncated();
+            for (int i = 1; i < w.size(); i++) {
+                QualifiedName other = i == at ? null : s.qualifiedNameAt(i);
+                boolean readsTable = other != null && Set.of("FROM", "JOIN", "USING", "ONLY", ",").contains(w.get(i - 1))
+                        && other.truncated().name().equals(mine.name())
+                        && (other.schema() == null || mine.schema() == null || other.truncated().schema().equals(mine.schema()));
+                if (readsTable) {
+                    throw refuse("it reads " + mine + ", the table it batches, again (word " + (i + 1) + "): each batch would see what the "
+                            + "earlier ones wrote, where the one statement sees the table as it was. Compute what it needs into a table of its "
+                            + "own first, in an earlier migration");
+                }
+            }
+        }
+
+        /** Built-in aggregates: in an INSERT ... SELECT's select list, computed per batch. */
+        private static final Set<String> AGGREGATES = Set.of("COUNT", "SUM", "AVG", "MIN", "MAX", "ARRAY_AGG", "STRING_AGG", "BOOL_AND", "BOOL_OR",
+                "EVERY", "BIT_AND", "BIT_OR", "BIT_XOR", "JSON_AGG", "JSONB_AGG", "JSON_OBJECT_AGG", "JSONB_OBJECT_AGG", "JSON_ARRAYAGG",
+                "JSON_OBJECTAGG", "XMLAGG", "STDDEV", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE", "VAR_POP", "VAR_SAMP", "CORR", "COVAR_POP",
+                "COVAR_SAMP", "MODE", "PERCENTILE_CONT", "PERCENTILE_DISC", "RANGE_AGG", "RANGE_INTERSECT_AGG", "ANY_VALUE");
+
+        /** The columns an UPDATE's SET assigns (as PostgreSQL folds them), for the key check: a moved key would be met again. */
+        List<String> assigned() {
+            List<String> w = s.words();
+            List<String> out = new java.util.ArrayList<>();
+            int set = find(0, Set.of("SET"));
+            if (!w.get(0).equals("UPDATE") || set < 0) {
+                return out;
+            }
+            int stop = first(set + 1, i -> Set.of("FROM", "WHERE", "RETURNING").contains(w.get(i)));
+            stop = stop < 0 ? w.size() : stop;
+            for (int i = set + 1; i < stop; i++) {
+                boolean starts = i == set + 1 || w.get(i - 1).equals(",") && first(i - 1, k -> true) == i - 1;
+                if (!starts) {
+                    continue;
+                }
+                if (w.get(i).equals("(")) {
+                    for (int k = i + 1; k < stop && !w.get(k).equals(")"); k++) {
+                        if (!w.get(k).equals(",")) {
+                            out.add(QualifiedName.fold(s.source(k, k)));
+                        }
+                    }
+                } else {
+                    out.add(QualifiedName.fold(s.source(i, i)));
+                }
+            }
+            return out;
         }
 
         private int expect(int i, String word) {

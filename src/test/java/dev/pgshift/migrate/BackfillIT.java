@@ -75,7 +75,7 @@ class BackfillIT {
 
         Result plan = PgshiftProcess.run(args("plan"), db.env());
         assertEquals(0, plan.exitCode(), plan.toString());
-        assertTrue(plan.stdout().contains("backfill of " + STORED + " by (\"Id\"): about 20000 row(s), about 20 batch(es)"), plan.stdout());
+        assertTrue(plan.stdout().contains("backfill of " + STORED + " by (\"Id\"): about 20000 row(s), about 20 batch(es) at the first size"), plan.stdout());
         JsonNode planned = Json.MAPPER.readTree(PgshiftProcess.run(args("plan", "--json"), db.env()).stdout()).get("migrations").get(1);
         assertEquals("backfill", planned.get("mode").asText());
         assertEquals(20_000, planned.get("backfill").get("estimatedRows").asLong());
@@ -89,7 +89,7 @@ class BackfillIT {
         assertEquals(STORED, b.get("table").asText());
         assertEquals(20_000 - 20_000 / 3, b.get("rows").asLong());
         assertTrue(b.get("batches").asLong() >= 2, b.toString());
-        assertTrue(r.stdout().contains((20_000 - 20_000 / 3) + " row(s) of " + STORED + " in "), r.stdout());
+        assertTrue(r.stdout().contains((20_000 - 20_000 / 3) + " row(s) written, batched along " + STORED + " in "), r.stdout());
         assertEquals("t", db.scalar("select finished_at is not null from pgshift.backfill_progress where version = '2'"));
 
         Result again = PgshiftProcess.run(args("migrate"), db.env());
@@ -150,7 +150,7 @@ class BackfillIT {
         for (String command : List.of("plan", "run")) {
             Result r = PgshiftProcess.run(args(command), db.env());
             assertEquals(3, r.exitCode(), r.toString());
-            assertTrue(r.stderr().contains("V2__nokey.sql:2: table \"Logs\" has no primary key and no unique index over NOT NULL columns"),
+            assertTrue(r.stderr().contains("V2__nokey.sql:2: table \"Logs\" has no key a backfill can walk"),
                     r.stderr());
             assertFalse(r.stderr().contains("backup written"), "refused before the backup: " + r.stderr());
         }
@@ -173,6 +173,40 @@ class BackfillIT {
         }
         assertEquals(before, db.catalogSnapshot(), "nothing changed");
         assertEquals(List.of("1"), db.appliedVersions());
+
+        db.execute("alter table \"Logs\" add column id int generated always as identity primary key");
+        Files.writeString(dir.resolve("V2__x.sql"), "-- pgshift:backfill\nUPDATE \"Logs\" SET id = id + 1000, msg = 'moved';\n");
+        Result moved = PgshiftProcess.run(args("plan"), db.env());
+        assertEquals(3, moved.exitCode(), moved.toString());
+        assertTrue(moved.stderr().contains("V2__x.sql:2: the statement sets id, a column of the key along which \"Logs\" is batched"), moved.stderr());
+
+        // a key an earlier pending migration adds is checked when the backfill runs, not refused by plan
+        Files.writeString(dir.resolve("V2__x.sql"), "CREATE TABLE nokey (n int NOT NULL, v text);\nINSERT INTO nokey SELECT g, NULL FROM generate_series(1, 500) g;\n");
+        assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        Fixtures.write(dir, "V3__key.sql", "ALTER TABLE nokey ADD PRIMARY KEY (n);\n",
+                "V4__fill.sql", "-- pgshift:backfill batch=100\nUPDATE nokey SET v = 'x';\n");
+        Result deferred = PgshiftProcess.run(args("plan"), db.env());
+        assertEquals(0, deferred.exitCode(), deferred.toString());
+        assertTrue(deferred.stdout().contains("which an earlier pending migration creates or changes: its key is checked when it runs"), deferred.stdout());
+        assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        assertEquals("0", db.scalar("select count(*) from nokey where v is null"));
+    }
+
+    @Test
+    @Tag(OneMajor.TAG) // the progress row is pgshift's, whatever the server
+    void progressOfATableSinceDroppedIsNotResumedOnTheNewTable() throws Exception {
+        TestDb db = PgServer.get().newDatabase("backfill_dropped");
+        dir = Fixtures.write(tmp.resolve("m"), "V1__characters.sql", table(3_000)
+                + "ALTER TABLE " + TABLE + " ADD CONSTRAINT stop_at CHECK (\"Id\" < 6000 OR generation_status IS DISTINCT FROM 'COMPLETED');\n");
+        assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        Fixtures.write(dir, "V2__complete.sql", seedBackfill("batch=500 target=0 pause=0ms"));
+        assertEquals(5, PgshiftProcess.run(args("migrate"), db.env()).exitCode(), "the batches up to Id 6000 committed");
+        db.execute("drop schema \"Tenant Data\" cascade");
+        db.execute(table(3_000)); // the table made again, as a rollback and a rerun of its migration would
+        Result r = PgshiftProcess.run(args("migrate"), db.env());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.stderr().contains("since dropped"), r.stderr());
+        assertEachRowOnce(db, 3_000);
     }
 
     @Test
@@ -184,7 +218,10 @@ class BackfillIT {
                 + "CREATE TABLE kv_archive (tenant text, \"Key\" text, v int, PRIMARY KEY (tenant, \"Key\"));\n",
                 "V2__archive.sql", "-- pgshift:backfill batch=700 pause=0ms\nINSERT INTO kv_archive (tenant, \"Key\", v) SELECT s.tenant, s.\"Key\", "
                         + "s.v FROM kv AS s WHERE s.v % 2 = 0 ON CONFLICT (tenant, \"Key\") DO UPDATE SET v = excluded.v WHERE kv_archive.v < 0;\n",
-                "V3__purge.sql", "-- pgshift:backfill batch=900 pause=0ms\nDELETE FROM kv WHERE v % 2 = 0;\n");
+                "V3__purge.sql", "-- pgshift:backfill batch=900 pause=0ms\nDELETE FROM kv WHERE v % 2 = 0;\n",
+                // a key column named as pgshift's own queries once named their outputs: their ORDER BY sorted the text
+                "V4__k1.sql", "CREATE TABLE k (k1 int PRIMARY KEY, v text);\nINSERT INTO k SELECT g, NULL FROM generate_series(1, 5000) g;\n",
+                "V5__k1.sql", "-- pgshift:backfill batch=1000 target=0 pause=0ms\nUPDATE k SET v = 'done' WHERE v IS NULL;\n");
         Result r = PgshiftProcess.run(args("migrate"), db.env());
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals("18000", db.scalar("select count(*) from kv_archive"));
@@ -192,6 +229,7 @@ class BackfillIT {
         assertEquals("18000", db.scalar("select count(*) from kv"));
         assertEquals("0", db.scalar("select count(*) from kv where v % 2 = 0"));
         assertEquals("0", db.scalar("select count(*) from kv k join kv_archive a using (tenant, \"Key\")"));
+        assertEquals("0", db.scalar("select count(*) from k where v is null"));
     }
 
     @Test

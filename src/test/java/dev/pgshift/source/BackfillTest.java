@@ -26,8 +26,7 @@ class BackfillTest {
     void theRangeJoinsTheWhereOfEachShapeAtItsOwnLevel() {
         assertEquals("UPDATE characters SET s = 'C' WHERE (k > 1 AND k <= 9) AND ( s IS NULL\n)", batch("UPDATE characters SET s = 'C' WHERE s IS NULL;"));
         assertEquals("UPDATE t SET a = 1\nWHERE (k > 1 AND k <= 9)\n", batch("UPDATE t SET a = 1;"));
-        assertEquals("DELETE FROM t WHERE (k > 1 AND k <= 9) AND ( a < 0 -- old rows\n) RETURNING a",
-                batch("DELETE FROM t WHERE a < 0 -- old rows\nRETURNING a;"));
+        assertEquals("DELETE FROM t WHERE (k > 1 AND k <= 9) AND ( a < 0 -- old rows\n)", batch("DELETE FROM t WHERE a < 0 -- old rows\n;"));
         assertEquals("INSERT INTO b (x) SELECT s.x FROM a AS s WHERE (k > 1 AND k <= 9) AND ( s.x % 2 = 0\n) ON CONFLICT (x) DO UPDATE SET x = 1 WHERE b.x < 0",
                 batch("INSERT INTO b (x) SELECT s.x FROM a AS s WHERE s.x % 2 = 0 ON CONFLICT (x) DO UPDATE SET x = 1 WHERE b.x < 0;"));
         assertEquals("INSERT INTO b SELECT * FROM a\nWHERE (k > 1 AND k <= 9)\nON CONFLICT DO NOTHING",
@@ -45,6 +44,13 @@ class BackfillTest {
         Backfill i = read("-- pgshift:backfill\nINSERT INTO b (x) SELECT x FROM App.Src s JOIN other o ON o.id = s.id;");
         assertEquals(new QualifiedName("app", "src"), i.table());
         assertEquals("s", i.qualifier());
+    }
+
+    @Test
+    void theColumnsAnUpdateSetsAreReadForTheKeyCheck() {
+        assertEquals(java.util.List.of("id", "Msg", "a", "b"),
+                read("-- pgshift:backfill\nUPDATE t SET id = id + 1, \"Msg\" = f(x, y), (a, b) = (1, 2) FROM u WHERE t.x = u.x;").assigned());
+        assertEquals(java.util.List.of(), read("-- pgshift:backfill\nDELETE FROM t WHERE a = 1;").assigned());
     }
 
     @Test
@@ -69,6 +75,18 @@ class BackfillTest {
             {"-- pgshift:backfill\nINSERT INTO b SELECT DISTINCT x FROM a;", "DISTINCT, GROUP BY"},
             {"-- pgshift:backfill\nINSERT INTO b SELECT x FROM a LIMIT 10;", "LIMIT, OFFSET"},
             {"-- pgshift:backfill\nCREATE INDEX CONCURRENTLY i ON t (a);", "a backfill's statement is an UPDATE, a DELETE or an INSERT ... SELECT"},
+            {"-- pgshift:backfill\nUPDATE t SET a = 1 WHERE a IS NULL RETURNING id;", "RETURNING would hand each batch's rows to pgshift"},
+            {"-- pgshift:backfill\nINSERT INTO totals (n, s) SELECT count(*), sum(amount) FROM orders;", "an aggregate (count)"},
+            {"-- pgshift:backfill\nINSERT INTO r SELECT id, row_number() OVER (ORDER BY amount) FROM orders;", "a window function"},
+            {"-- pgshift:backfill\nUPDATE products SET price = price * 2 WHERE price < (SELECT avg(price) FROM products);",
+                "it reads products, the table it batches, again"},
+            {"-- pgshift:backfill\nUPDATE app.t AS a SET v = b.v FROM app.t b WHERE b.id = a.parent;", "it reads app.t, the table it batches, again"},
+            {"-- pgshift:backfill\nINSERT INTO arch WITH s AS (SELECT * FROM a) SELECT * FROM s;", "a WITH query cannot be batched"},
+            {"-- pgshift: backfill batch=500\nUPDATE t SET a = 1;", "/m/V2__b.sql:1: line 1 looks like a backfill directive but is not one as written"},
+            {"-- PGSHIFT:BACKFILL\nUPDATE t SET a = 1;", "line 1 looks like a backfill directive"},
+            {"/* header */ -- pgshift:backfill\nUPDATE t SET a = 1;", "line 1 looks like a backfill directive"},
+            {"-- pgshift:backfill,batch=500\nUPDATE t SET a = 1;", "line 1 looks like a backfill directive"},
+            {"-- pgshift:backfill pause=50\nUPDATE t SET a = 1;", "backfill option pause=50 needs a unit: 50ms or 50s"},
         };
         for (String[] c : bad) {
             PgshiftException e = assertThrows(PgshiftException.class, () -> read(c[0]), c[0]);

@@ -109,7 +109,7 @@ record BackfillShape(String path, SqlStatement s) {
             int from = find(select + 1, Set.of("FROM"));
             for (int i = select + 1; i < from; i++) {
                 boolean call = i + 1 < w.size() && w.get(i + 1).equals("(");
-                if (first(i, k -> true) == i && (call && AGGREGATES.contains(w.get(i)) || w.get(i).equals("OVER"))) {
+                if (s.firstOutsideParentheses(i, k -> true) == i && (call && AGGREGATES.contains(w.get(i)) || w.get(i).equals("OVER"))) {
                     throw refuse("its select list computes " + (w.get(i).equals("OVER") ? "a window function" : "an aggregate (" + w.get(i).toLowerCase(java.util.Locale.ROOT) + ")")
                             + " over the rows it reads, which in batches would be computed per batch");
                 }
@@ -143,10 +143,10 @@ record BackfillShape(String path, SqlStatement s) {
         if (!w.get(0).equals("UPDATE") || set < 0) {
             return out;
         }
-        int stop = first(set + 1, i -> Set.of("FROM", "WHERE", "RETURNING").contains(w.get(i)));
+        int stop = s.firstOutsideParentheses(set + 1, i -> Set.of("FROM", "WHERE", "RETURNING").contains(w.get(i)));
         stop = stop < 0 ? w.size() : stop;
         for (int i = set + 1; i < stop; i++) {
-            boolean starts = i == set + 1 || w.get(i - 1).equals(",") && first(i - 1, k -> true) == i - 1;
+            boolean starts = i == set + 1 || w.get(i - 1).equals(",") && s.firstOutsideParentheses(i - 1, k -> true) == i - 1;
             if (!starts) {
                 continue;
             }
@@ -172,28 +172,14 @@ record BackfillShape(String path, SqlStatement s) {
 
     /** The first word at depth 0 from {@code from} on that is one of {@code words}, or -1. */
     private int find(int from, Set<String> words) {
-        return first(from, i -> words.contains(s.words().get(i)));
+        return s.firstOutsideParentheses(from, i -> words.contains(s.words().get(i)));
     }
 
     /** Where the clause from {@code from} ends: the first of {@code ends} (or ON CONFLICT) at depth 0, or the statement's end. */
     private int clauseEnd(int from, Set<String> ends) {
         List<String> w = s.words();
-        int at = first(from, i -> ends.contains(w.get(i)) || w.get(i).equals("ON") && i + 1 < w.size() && w.get(i + 1).equals("CONFLICT"));
+        int at = s.firstOutsideParentheses(from, i -> ends.contains(w.get(i)) || w.get(i).equals("ON") && i + 1 < w.size() && w.get(i + 1).equals("CONFLICT"));
         return at < 0 ? w.size() : at;
-    }
-
-    /** The first word from {@code from} on, outside parentheses, that {@code is} accepts; -1 if none. */
-    private int first(int from, java.util.function.IntPredicate is) {
-        int depth = 0;
-        List<String> w = s.words();
-        for (int i = 0; i < w.size(); i++) {
-            String x = w.get(i);
-            depth += x.equals("(") ? 1 : x.equals(")") ? -1 : 0;
-            if (i >= from && depth == 0 && is.test(i)) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private PgshiftException refuse(String why) {

@@ -138,7 +138,7 @@ public final class DowntimeRules {
         if (rows <= BIG_TABLE_ROWS) {
             return;
         }
-        int where = w.indexOf("WHERE");
+        int where = s.firstOutsideParentheses(0, i -> w.get(i).equals("WHERE")); // a subquery's WHERE is not the statement's
         if (where >= 0) {
             for (String key : catalog.keyColumns(ref)) {
                 for (int i = where + 1; i < w.size(); i++) {

@@ -84,6 +84,19 @@ public record SqlStatement(String text, int line, List<String> words, Kind kind,
         return false;
     }
 
+    /** The first word from {@code from} on, outside every parenthesis, that {@code is} accepts (by index); -1 if none. */
+    public int firstOutsideParentheses(int from, java.util.function.IntPredicate is) {
+        int depth = 0;
+        for (int i = 0; i < words.size(); i++) {
+            String x = words.get(i);
+            depth += x.equals("(") ? 1 : x.equals(")") ? -1 : 0;
+            if (i >= from && depth == 0 && is.test(i)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** CREATE [UNIQUE] INDEX CONCURRENTLY. */
     public boolean isCreateIndexConcurrently() {
         return startsWith("CREATE", "INDEX", "CONCURRENTLY") || startsWith("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY");

@@ -33,6 +33,36 @@ class DowntimeRulesTest {
     }
 
     @Test
+    void aBigUpdateIsFlaggedUnlessItsOwnWhereNamesTheKeyNotASubquerys() {
+        TableCatalog big = new TableCatalog() {
+            @Override
+            public boolean exists(String table) {
+                return table.equals("big");
+            }
+
+            @Override
+            public Boolean rewrites(String tableRef, String column, String newType) {
+                return null;
+            }
+
+            @Override
+            public long rows(String tableRef) {
+                return 1_000_000;
+            }
+
+            @Override
+            public List<String> keyColumns(String tableRef) {
+                return List.of("id");
+            }
+        };
+        java.util.function.Function<String, List<PlanWarning>> check = sql -> DowntimeRules.check(
+                MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql))), big);
+        assertEquals(1, check.apply("UPDATE big SET v = (SELECT x FROM o WHERE o.id = big.id);").size(), "a subquery's WHERE is not the UPDATE's");
+        assertEquals(1, check.apply("UPDATE big SET v = 1 WHERE v IS NULL;").size());
+        assertEquals(0, check.apply("UPDATE big SET v = 1 WHERE id < 100;").size());
+    }
+
+    @Test
     void theSeedsCheckConstraintIsFlaggedWithItsLine() {
         List<PlanWarning> w = warnings("-- Add check constraint for daily quota\nALTER TABLE users ADD CONSTRAINT chk_daily_quota_positive CHECK (daily_quota > 0);",
                 "users");

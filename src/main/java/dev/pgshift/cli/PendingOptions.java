@@ -21,10 +21,22 @@ final class PendingOptions implements SettingFlags {
                     + "(env PGSHIFT_ADOPT_IGNORE_CHECKSUMS)")
     String adoptIgnoreChecksums;
 
+    @Option(names = "--lint", paramLabel = "warn|enforce|off", description = "the lint (\"plan for downtime\"), weighed with the live tables' "
+            + "rows and size: warn (default: findings in plan, the log and the report), enforce (a finding not allowed on its statement with "
+            + "'-- pgshift:allow RULE reason=\"...\"' refuses the run before the backup, exit 3), off (env PGSHIFT_LINT)")
+    String lint;
+
+    @Option(names = "--lint-threshold", paramLabel = "RULE=LIMIT", split = ",", description = "from which size a rule's finding counts: "
+            + "rows, a size on disk, or both (add-check=1000000/1GB, create-index=50000, change-type=500MB); lock-queue takes a transaction "
+            + "age (lock-queue=30s). Default 100000 rows or 100MB, lock-queue 1m. Repeatable (env PGSHIFT_LINT_THRESHOLDS, comma-separated)")
+    java.util.List<String> lintThresholds;
+
     @Override
     public void addTo(Map<Setting, String> flags) {
         SettingFlags.put(flags, Setting.OUT_OF_ORDER, outOfOrder);
         SettingFlags.put(flags, Setting.ADOPT_THROUGH, adoptThrough);
         SettingFlags.put(flags, Setting.ADOPT_IGNORE_CHECKSUMS, adoptIgnoreChecksums);
+        SettingFlags.put(flags, Setting.LINT, lint);
+        SettingFlags.put(flags, Setting.LINT_THRESHOLDS, lintThresholds == null ? null : String.join(",", lintThresholds));
     }
 }

@@ -90,7 +90,7 @@ class PlanCommand implements Callable<Integer> {
                 doc.put("currentVersion", plan.currentVersion());
                 doc.put("pending", plan.pending().size());
                 doc.put("migrations", plan.migrations());
-                doc.put("warnings", plan.warnings());
+                doc.put("lint", plan.lint());
                 doc.put("notes", java.util.stream.Stream.concat(plan.adoption().notes().stream(), plan.notes().stream()).toList());
                 doc.put("skipped", plan.skipped());
                 out.println(Json.MAPPER.writeValueAsString(doc));
@@ -98,6 +98,7 @@ class PlanCommand implements Callable<Integer> {
                 Rendering.plan(out, plan);
             }
             out.flush();
+            plan.refuseLint();
             return exitCode && plan.changes() ? ExitCode.PENDING.code() : 0;
         }
         out.flush();

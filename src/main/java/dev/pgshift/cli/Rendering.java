@@ -8,7 +8,7 @@ import dev.pgshift.report.PhaseResult;
 import dev.pgshift.report.RunResult;
 import dev.pgshift.run.Plan;
 import dev.pgshift.run.RollbackPlan;
-import dev.pgshift.source.PlanWarning;
+import dev.pgshift.source.Finding;
 import dev.pgshift.verify.CheckResult;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -138,11 +138,18 @@ final class Rendering {
         plan.adoption().notes().forEach(n -> out.println("note: " + n));
         plan.notes().forEach(n -> out.println("note: " + n));
         plan.skipped().forEach(n -> out.println("skipped: " + n));
-        if (!plan.warnings().isEmpty()) {
-            out.printf("%d warning(s) (plan for downtime):%n", plan.warnings().size());
-            for (PlanWarning w : plan.warnings()) {
-                out.printf("  %s:%d: %s%n    %s.%n    safer: %s%n", w.file(), w.line(), w.statement(), w.risk(), w.saferForm());
+        List<Finding> findings = plan.findings();
+        if (!findings.isEmpty()) {
+            out.printf("%d finding(s) (plan for downtime):%n", findings.size());
+            for (Finding f : findings) {
+                out.printf("  %s%s:%d: %s%n    %s.%n    evidence: %s%n    safer: %s%n", f.decision().equals(Finding.WARN) ? ""
+                        : f.decision().equals(Finding.ALLOWED) ? "allowed (" + f.reason() + "): " : "REFUSED: ", f.file(), f.line(), f.statement(),
+                        f.risk(), f.evidence(), f.saferForm());
             }
+        }
+        long under = plan.lint().size() - findings.size();
+        if (under > 0) {
+            out.printf("%d statement(s) touch a lint rule on a table under the rule's threshold (plan --json lists them with their evidence)%n", under);
         }
         out.flush();
     }

@@ -22,13 +22,14 @@ public record Settings(
         Path terminationLog,
         String adoptThrough,
         boolean adoptIgnoreChecksums,
-        boolean outOfOrder) {
+        boolean outOfOrder,
+        dev.pgshift.source.LintSettings lint) {
 
     /** The same settings aimed at a scratch copy of the database: no backup, no report channels of its own. */
     public Settings forRehearsal(String scratchDatabase) {
         BackupSettings noBackup = new BackupSettings(BackupSettings.Mode.NEVER, backup.dir(), backup.keep(), backup.maxAge(), backup.scope(),
                 backup.pgDump(), false);
         return new Settings(connection.withDatabase(scratchDatabase), migrationDirs, bundled, connectTimeout, networkTimeout, lockWait, schema, lockTimeout,
-                lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums, outOfOrder);
+                lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums, outOfOrder, lint);
     }
 }

@@ -221,7 +221,9 @@ public final class SettingsResolver {
                 v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
                 v.getOrDefault(Setting.TERMINATION_LOG, "").isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
                 v.get(Setting.ADOPT_THROUGH), SettingValues.parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
-                SettingValues.parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)));
+                SettingValues.parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)),
+                dev.pgshift.source.LintSettings.parse(v.get(Setting.LINT), Setting.LINT.displayName(), v.get(Setting.LINT_THRESHOLDS),
+                        Setting.LINT_THRESHOLDS.displayName()));
     }
 
     private static BackupSettings backup(Map<Setting, String> v) {

@@ -34,6 +34,7 @@ record Report(
         BackupManifest backup,
         List<Check> checks,
         List<String> warnings,
+        List<dev.pgshift.source.Finding> lint,
         String reason,
         String host,
         String osUser) {
@@ -72,7 +73,7 @@ record Report(
                         .toList(),
                 r.backup(),
                 r.checks().stream().map(c -> new Check(c.name(), c.status().name(), c.duration().toMillis(), c.detail())).toList(),
-                r.warnings(), r.reason(), thisHost(), System.getProperty("user.name"));
+                r.warnings(), r.lint(), r.reason(), thisHost(), System.getProperty("user.name"));
     }
 
     /** The pod's name in Kubernetes (which sets HOSTNAME to it), else the machine's host name; null when none is known. */

@@ -33,7 +33,8 @@ public record RunResult(
         List<CheckResult> checks,
         List<String> warnings,
         String reason,
-        String tls) {
+        String tls,
+        List<dev.pgshift.source.Finding> lint) {
 
     public Duration duration() {
         return Duration.between(startedAt, finishedAt);

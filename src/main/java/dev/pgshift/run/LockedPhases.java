@@ -13,7 +13,7 @@ import dev.pgshift.db.StopSignal;
 import dev.pgshift.migrate.AppliedMigration;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.source.MigrationScript;
-import dev.pgshift.source.PlanWarning;
+import dev.pgshift.source.Finding;
 import dev.pgshift.verify.CheckResult;
 import dev.pgshift.verify.VerifyService;
 import java.sql.Connection;
@@ -56,12 +56,19 @@ final class LockedPhases {
         }
         Plan plan = rec.phase("plan", () -> {
             migrator.validate(session);
-            return Planner.plan(settings, db, session, migrator, scripts, skipped);
+            Plan p = Planner.plan(settings, db, session, migrator, scripts, skipped);
+            rec.lint(p.lint());
+            for (Finding f : p.findings()) {
+                if (f.decision().equals(Finding.ALLOWED)) {
+                    LOG.info("plan for downtime, allowed: " + f.describe());
+                } else {
+                    LOG.warn("plan for downtime: " + f.describe());
+                    rec.warn(f.describe());
+                }
+            }
+            p.refuseLint();
+            return p;
         });
-        for (PlanWarning w : plan.warnings()) {
-            LOG.warn("plan for downtime: " + w.describe());
-            rec.warn(w.describe());
-        }
         plan.adoption().notes().forEach(n -> {
             LOG.warn(n);
             rec.warn(n);

@@ -9,9 +9,9 @@ import dev.pgshift.db.DatabaseWaiter;
 import dev.pgshift.migrate.Migrator;
 import dev.pgshift.migrate.PlannedMigration;
 import dev.pgshift.migrate.PrismaAdoption;
-import dev.pgshift.source.DowntimeRules;
+import dev.pgshift.source.Finding;
+import dev.pgshift.source.Lint;
 import dev.pgshift.source.MigrationScript;
-import dev.pgshift.source.PlanWarning;
 import dev.pgshift.source.SqlStatement;
 import dev.pgshift.source.Versions;
 import java.sql.Connection;
@@ -54,13 +54,13 @@ final class Planner {
         List<PlannedMigration> migrations = planned.stream().map(m -> !m.pending() ? m
                 : adopted.contains(m.version()) ? m.adopted() : m.inPhase(deferrable.contains(m.version()) ? "post" : "pre")
                         .with(backfills.get(m.version()))).toList();
-        List<PlanWarning> warnings = DowntimeRules.check(toRun, new LiveTableCatalog(c));
+        List<Finding> findings = Lint.check(toRun, new LiveTableCatalog(c), settings.lint());
         Set<String> running = toRun.stream().map(MigrationScript::version).collect(Collectors.toSet());
         List<String> notes = dev.pgshift.verify.VerifyService.leftNotValid(scripts).stream().filter(l -> running.contains(l.version()))
                 .map(l -> l.version() + " leaves constraint " + l.constraint() + " on " + l.table() + " NOT VALID, and no migration "
                         + "validates it: verify will report it (a warning, not a failure); validate it in a later migration")
                 .toList();
-        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), warnings, skipped, notes);
+        return new Plan(migrations, toRun, adoption, status.currentVersion(), db.settings().describe(), findings, skipped, notes);
     }
 
     /**

@@ -25,6 +25,7 @@ final class RunRecorder {
     private final List<PhaseResult> phases = new ArrayList<>();
     private final List<AppliedMigration> migrations = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private List<dev.pgshift.source.Finding> lint = List.of();
     private BackupManifest backup;
     private final List<CheckResult> checks = new ArrayList<>();
     private String database;
@@ -98,6 +99,11 @@ final class RunRecorder {
         warnings.add(warning);
     }
 
+    /** The lint's findings that count (under-threshold ones are in plan --json only). */
+    public void lint(List<dev.pgshift.source.Finding> findings) {
+        this.lint = findings.stream().filter(f -> !f.decision().equals(dev.pgshift.source.Finding.UNDER_THRESHOLD)).toList();
+    }
+
     public void reason(String reason) {
         this.reason = reason;
     }
@@ -126,6 +132,6 @@ final class RunRecorder {
                 .map(PhaseResult::name).findFirst().orElse(null);
         return new RunResult(runId, command, version, startedAt, Instant.now(), outcome, code.code(), failedPhase, error, database,
                 serverVersion, List.copyOf(phases), List.copyOf(migrations), backup, List.copyOf(checks),
-                List.copyOf(warnings), reason, tls);
+                List.copyOf(warnings), reason, tls, lint);
     }
 }

@@ -19,7 +19,7 @@ class CompactReportTest {
             ms.add(new Report.Migration("2024010112" + String.format("%04d", i), "step " + i, "/m/V" + i + "__step.sql", "transaction", 3, null));
         }
         return new Report(1, "7f0c3a6e-0000-4000-8000-000000000001", "run", "0.1.0", Instant.EPOCH, Instant.EPOCH, 0, "FAILED", 5, "migrate",
-                error, "db:5432/app", "15.14", "TLSv1.3, sslmode verify-full", List.of(), ms, null, List.of(), List.of(), null, "pod-1", "app");
+                error, "db:5432/app", "15.14", "TLSv1.3, sslmode verify-full", List.of(), ms, null, List.of(), List.of(), List.of(), null, "pod-1", "app");
     }
 
     @Test

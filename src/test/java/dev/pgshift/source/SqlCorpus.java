@@ -71,7 +71,7 @@ record SqlCorpus(String name, String sql, int serverFrom, List<String> expected)
             return out;
         }
         out.add("mode " + script.mode().name().toLowerCase(Locale.ROOT));
-        for (PlanWarning w : DowntimeRules.check(List.of(script), CORPUS_CATALOG)) {
+        for (Finding w : Lint.check(List.of(script), CORPUS_CATALOG, LintSettings.DEFAULT)) {
             out.add("warn " + w.line() + " " + w.risk());
         }
         return out;
@@ -106,12 +106,12 @@ record SqlCorpus(String name, String sql, int serverFrom, List<String> expected)
     /** The corpus's database: these tables exist; whether a type change rewrites is not known without a server. */
     static final TableCatalog CORPUS_CATALOG = new TableCatalog() {
         @Override
-        public boolean exists(String table) {
-            return List.of("t", "users", "m", "characters", "orders").contains(table);
+        public boolean exists(QualifiedName table) {
+            return List.of("t", "users", "m", "characters", "orders").contains(table.truncated().name());
         }
 
         @Override
-        public Boolean rewrites(String tableRef, String column, String newType) {
+        public Boolean rewrites(QualifiedName table, String column, String newType) {
             return null;
         }
     };

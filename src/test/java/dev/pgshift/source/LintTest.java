@@ -7,26 +7,31 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class DowntimeRulesTest {
+class LintTest {
 
-    private static List<PlanWarning> warnings(String sql, String... existing) {
+    private static List<Finding> warnings(String sql, String... existing) {
         List<MigrationScript> scripts = MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql)));
         Set<String> tables = Set.of(existing);
-        return DowntimeRules.check(scripts, new TableCatalog() {
+        return under(Lint.check(scripts, new TableCatalog() {
             @Override
-            public boolean exists(String table) {
-                return tables.contains(table);
+            public boolean exists(QualifiedName table) {
+                return tables.contains(table.truncated().name());
             }
 
             @Override
-            public Boolean rewrites(String tableRef, String column, String newType) {
+            public Boolean rewrites(QualifiedName table, String column, String newType) {
                 return null;
             }
-        });
+        }, LintSettings.DEFAULT));
+    }
+
+    /** The findings that count (a catalog that knows no sizes counts every table as big). */
+    static List<Finding> under(List<Finding> all) {
+        return all.stream().filter(f -> !f.decision().equals(Finding.UNDER_THRESHOLD)).toList();
     }
 
     private static void flagged(String sql, String saferFragment) {
-        List<PlanWarning> w = warnings(sql, "users", "Characters");
+        List<Finding> w = warnings(sql, "users", "Characters");
         assertEquals(1, w.size(), sql + " -> " + w);
         assertTrue(w.get(0).saferForm().contains(saferFragment), w.get(0).saferForm());
         assertEquals("/m/V1__m.sql", w.get(0).file());
@@ -36,27 +41,27 @@ class DowntimeRulesTest {
     void aBigUpdateIsFlaggedUnlessItsOwnWhereNamesTheKeyNotASubquerys() {
         TableCatalog big = new TableCatalog() {
             @Override
-            public boolean exists(String table) {
-                return table.equals("big");
+            public boolean exists(QualifiedName table) {
+                return table.name().equals("big");
             }
 
             @Override
-            public Boolean rewrites(String tableRef, String column, String newType) {
+            public Boolean rewrites(QualifiedName table, String column, String newType) {
                 return null;
             }
 
             @Override
-            public long rows(String tableRef) {
+            public long rows(QualifiedName table) {
                 return 1_000_000;
             }
 
             @Override
-            public List<String> keyColumns(String tableRef) {
+            public List<String> keyColumns(QualifiedName table) {
                 return List.of("id");
             }
         };
-        java.util.function.Function<String, List<PlanWarning>> check = sql -> DowntimeRules.check(
-                MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql))), big);
+        java.util.function.Function<String, List<Finding>> check = sql -> Lint.check(
+                MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql))), big, LintSettings.DEFAULT);
         assertEquals(1, check.apply("UPDATE big SET v = (SELECT x FROM o WHERE o.id = big.id);").size(), "a subquery's WHERE is not the UPDATE's");
         assertEquals(1, check.apply("UPDATE big SET v = 1 WHERE v IS NULL;").size());
         assertEquals(0, check.apply("UPDATE big SET v = 1 WHERE id < 100;").size());
@@ -64,7 +69,7 @@ class DowntimeRulesTest {
 
     @Test
     void theSeedsCheckConstraintIsFlaggedWithItsLine() {
-        List<PlanWarning> w = warnings("-- Add check constraint for daily quota\nALTER TABLE users ADD CONSTRAINT chk_daily_quota_positive CHECK (daily_quota > 0);",
+        List<Finding> w = warnings("-- Add check constraint for daily quota\nALTER TABLE users ADD CONSTRAINT chk_daily_quota_positive CHECK (daily_quota > 0);",
                 "users");
         assertEquals(1, w.size());
         assertEquals(2, w.get(0).line());
@@ -75,12 +80,12 @@ class DowntimeRulesTest {
 
     @Test
     void eachRiskyFormNamesItsSaferForm() {
-        flagged("ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org_id) REFERENCES orgs(id)", "FOREIGN KEY ... NOT VALID");
+        flagged("ALTER TABLE users ADD CONSTRAINT fk FOREIGN KEY (org_id) REFERENCES orgs(id)", "REFERENCES orgs(id) NOT VALID;");
         flagged("CREATE INDEX users_name ON users (name)", "CONCURRENTLY");
         flagged("CREATE UNIQUE INDEX users_name ON public.users (name)", "CONCURRENTLY");
         flagged("ALTER TABLE users ALTER COLUMN email SET NOT NULL", "IS NOT NULL) NOT VALID");
-        flagged("ALTER TABLE users ALTER COLUMN daily_quota TYPE bigint", "new column");
-        flagged("ALTER TABLE users ALTER daily_quota SET DATA TYPE bigint", "new column");
+        flagged("ALTER TABLE users ALTER COLUMN daily_quota TYPE bigint", "ADD COLUMN daily_quota_new bigint;");
+        flagged("ALTER TABLE users ALTER daily_quota SET DATA TYPE bigint", "ADD COLUMN daily_quota_new bigint;");
         flagged("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()", "backfill");
         flagged("ALTER TABLE \"Characters\" ADD COLUMN n bigserial", "backfill");
         flagged("ALTER TYPE status ADD VALUE 'DONE';\nUPDATE characters SET s = 'DONE';", "migration of its own");

@@ -1,0 +1,186 @@
+package dev.pgshift.source;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The lint ("plan for downtime"): classifies every pending statement by what PostgreSQL will do to the existing table
+ * ({@link Classifier}), weighs what it touches with the live table's rows and size on disk against each rule's
+ * threshold, looks for long-open transactions the statement's lock would queue behind, and decides each finding: warn,
+ * refuse (--lint enforce), allowed (an override with its reason on the statement) or under the threshold. Tables an
+ * earlier pending migration creates are new and empty: statements on them are exempt.
+ */
+public final class Lint {
+
+    private Lint() {
+    }
+
+    /**
+     * @param pending pending migrations, in order
+     * @param catalog the live database
+     * @throws dev.pgshift.PgshiftException exit 3 for an override that names no rule or gives no reason
+     */
+    public static List<Finding> check(List<MigrationScript> pending, TableCatalog catalog, LintSettings settings) {
+        Lint.Run run = new Lint.Run(catalog, settings);
+        for (MigrationScript m : pending) {
+            Allowances allow = Allowances.of(m.file(), m.statements());
+            if (settings.mode() == LintSettings.Mode.OFF) {
+                continue;
+            }
+            int k = -1;
+            for (SqlStatement s : m.statements()) {
+                k++;
+                run.statement(m, k, s, allow);
+            }
+        }
+        return List.copyOf(run.out);
+    }
+
+    /**
+     * What one statement, alone, does to the existing table it works on, as the lint classifies it for the catalog's
+     * server (null when it works on no table the lint follows): what LintProofIT checks against what the server does.
+     */
+    public static Effect effect(SqlStatement s, TableCatalog catalog) {
+        return Classifier.classify(s, catalog, new Classifier.Pending(), false).effect();
+    }
+
+    /** One lint over a pending set: what it has made so far, what it has found. */
+    private static final class Run {
+        private final TableCatalog catalog;
+        private final LintSettings settings;
+        private final List<QualifiedName> created = new ArrayList<>();
+        private final Classifier.Pending state = new Classifier.Pending();
+        private final java.util.Map<QualifiedName, long[]> sizes = new java.util.HashMap<>();
+        private final List<Finding> out = new ArrayList<>();
+
+        Run(TableCatalog catalog, LintSettings settings) {
+            this.catalog = catalog;
+            this.settings = settings;
+        }
+
+        void statement(MigrationScript m, int k, SqlStatement s, Allowances allow) {
+            for (String name : s.truncatedNames()) {
+                always(m, s, allow, LintRule.NAME_TRUNCATED, "the name " + QualifiedName.display(name) + " is longer than " + QualifiedName.MAX_BYTES
+                        + " bytes: PostgreSQL cuts it to " + QualifiedName.display(QualifiedName.truncate(name)) + " (with a NOTICE), and the "
+                        + "catalog, pg_dump and every later migration see only that", "shorten the name in the migration to " + QualifiedName.MAX_BYTES
+                        + " bytes or fewer, so that the file and the catalog agree");
+            }
+            if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
+                int at = s.words().indexOf("TABLE") + 1;
+                QualifiedName made = s.qualifiedNameAt(s.containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
+                if (made != null) {
+                    created.add(made.truncated());
+                }
+                return;
+            }
+            if (s.startsWith("DO")) {
+                always(m, s, allow, LintRule.UNCHECKED_DO_BLOCK, "statements inside a DO block are not checked by the plan",
+                        "review the block by hand, or write its statements as plain SQL so the plan can check them");
+                return;
+            }
+            if (s.startsWith("ALTER", "TYPE") && s.containsSequence("ADD", "VALUE")) {
+                boolean oneTransaction = m.mode() == ExecutionMode.TRANSACTION || m.mode() == ExecutionMode.OWN && inBlock(m, k);
+                if (oneTransaction && usedLater(s, m.statements().after(k + 1))) {
+                    always(m, s, allow, LintRule.ENUM_VALUE_IN_TRANSACTION, "a value added by ALTER TYPE ... ADD VALUE cannot be used until its "
+                            + "transaction commits", "put ALTER TYPE ... ADD VALUE in a migration of its own, before the migrations that use the value");
+                }
+                return;
+            }
+            Classifier.Classified c = Classifier.classify(s, catalog, state, m.mode() == ExecutionMode.BACKFILL);
+            Effect e = c.effect();
+            if (e == null || isNew(e.table()) || !catalog.exists(e.table())) {
+                renamed(s, e);
+                return;
+            }
+            for (Classifier.Hit h : c.hits()) {
+                long[] size = sizes.computeIfAbsent(e.table().truncated(), t -> new long[] {catalog.rows(t), catalog.bytes(t)});
+                LintSettings.Threshold th = settings.threshold(h.rule());
+                boolean reached = size[0] < 0 || th.reached(size[0], Math.max(0, size[1]));
+                add(m, s, allow, h.rule(), e, size[0] < 0 ? null : size[0], size[1] < 0 ? null : size[1], th.toString(), reached, h.risk(), h.safer());
+            }
+            LintSettings.Threshold age = settings.threshold(LintRule.LOCK_QUEUE);
+            List<String> blockers = catalog.blockers(e.waits() ? null : e.table(), e.lock(), age.age());
+            if (!blockers.isEmpty()) {
+                add(m, s, allow, LintRule.LOCK_QUEUE, e, null, null, age.toString(), true, (e.waits() ? "waits for every older transaction, and "
+                        + "these have been open long: " : "needs a " + e.lock().pgName() + " on " + e.table() + " that these long-open transactions "
+                        + "hold against, and every query on the table queues behind it while it waits: ") + String.join("; ", blockers),
+                        "run when they have finished (or end them, e.g. SELECT pg_terminate_backend(pid)); pgshift gives up each try after "
+                                + "--lock-timeout and tries again --lock-retries times, so the queue it causes stays short");
+            }
+        }
+
+        /** A table an earlier pending statement created and this one renames is new under its new name too. */
+        private void renamed(SqlStatement s, Effect e) {
+            int to = s.words().indexOf("RENAME");
+            if (e != null && isNew(e.table()) && to > 0 && to + 2 < s.words().size() && s.words().get(to + 1).equals("TO")) {
+                String name = s.nameAt(to + 2);
+                if (name != null) {
+                    created.add(new QualifiedName(e.table().schema(), name).truncated());
+                }
+            }
+        }
+
+        /** Whether an earlier pending statement created {@code t} (same name; same schema where both name one). */
+        private boolean isNew(QualifiedName t) {
+            QualifiedName n = t.truncated();
+            return created.stream().anyMatch(c -> c.name().equals(n.name()) && (c.schema() == null || n.schema() == null || c.schema().equals(n.schema())));
+        }
+
+        private void always(MigrationScript m, SqlStatement s, Allowances allow, LintRule rule, String risk, String safer) {
+            add(m, s, allow, rule, null, null, null, "", true, risk, safer);
+        }
+
+        private void add(MigrationScript m, SqlStatement s, Allowances allow, LintRule rule, Effect e, Long rows, Long bytes, String threshold,
+                boolean reached, String risk, String safer) {
+            String reason = allow.reason(s.line(), rule);
+            String decision = !reached ? Finding.UNDER_THRESHOLD : reason != null ? Finding.ALLOWED
+                    : settings.mode() == LintSettings.Mode.ENFORCE ? Finding.REFUSE : Finding.WARN;
+            out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : e.table().toString(),
+                    e == null ? null : e.lock().pgName(), e != null && e.rewrite(), e != null && e.scan(), e != null && e.waits(), rows, bytes,
+                    threshold, decision, reached ? reason : null, risk, safer));
+        }
+    }
+
+    /** Whether a later statement of the same transaction uses the value an ADD VALUE statement adds. */
+    private static boolean usedLater(SqlStatement addValue, java.util.Iterator<SqlStatement> later) {
+        List<String> w = addValue.words();
+        String value = null;
+        for (int i = w.indexOf("VALUE") + 1; i < w.size() && value == null; i++) {
+            if (w.get(i).startsWith("'")) {
+                value = w.get(i);
+            }
+        }
+        if (value == null) {
+            return false;
+        }
+        while (later.hasNext()) {
+            SqlStatement next = later.next();
+            if (next.kind() == SqlStatement.Kind.TRANSACTION_CONTROL && (next.startsWith("COMMIT") || next.startsWith("END")
+                    || next.startsWith("ROLLBACK") && !next.words().contains("TO"))) {
+                return false; // a file's own block ends: the value is committed (or gone) after it
+            }
+            if (next.words().contains(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the {@code k}-th statement (from 0) of a file with its own transactions stands inside one of its blocks. */
+    private static boolean inBlock(MigrationScript m, int k) {
+        boolean in = false;
+        int i = 0;
+        for (SqlStatement s : m.statements()) {
+            if (i++ == k) {
+                return in;
+            }
+            if (s.kind() == SqlStatement.Kind.TRANSACTION_CONTROL) {
+                String w = s.words().get(0);
+                in = w.equals("BEGIN") || w.equals("START") || in && !(w.equals("COMMIT") || w.equals("END")
+                        || w.equals("ROLLBACK") && !s.words().contains("TO"));
+            }
+        }
+        return in;
+    }
+
+}

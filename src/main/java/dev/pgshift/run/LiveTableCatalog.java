@@ -87,11 +87,22 @@ final class LiveTableCatalog implements TableCatalog {
 
     @Override
     public QualifiedName tableOfIndex(QualifiedName index) {
-        try (PreparedStatement ps = prepare("select n.nspname::text, t.relname::text from pg_index i join pg_class t on t.oid = i.indrelid "
-                + "join pg_namespace n on n.oid = t.relnamespace where i.indexrelid = to_regclass(?)", index.sql()); ResultSet rs = ps.executeQuery()) {
+        return name("select n.nspname::text, t.relname::text from pg_index i join pg_class t on t.oid = i.indrelid "
+                + "join pg_namespace n on n.oid = t.relnamespace where i.indexrelid = to_regclass(?)", index);
+    }
+
+    @Override
+    public QualifiedName resolved(QualifiedName table) {
+        QualifiedName n = name("select n.nspname::text, t.relname::text from pg_class t join pg_namespace n on n.oid = t.relnamespace "
+                + "where t.oid = to_regclass(?)", table);
+        return n == null ? table : n;
+    }
+
+    private QualifiedName name(String sql, QualifiedName of) {
+        try (PreparedStatement ps = prepare(sql, of.sql()); ResultSet rs = ps.executeQuery()) {
             return rs.next() ? new QualifiedName(rs.getString(1), rs.getString(2)) : null;
         } catch (SQLException e) {
-            LOG.debugf("cannot find the table of index %s: %s", index, e.getMessage());
+            LOG.debugf("cannot resolve %s: %s", of, e.getMessage());
             return null;
         }
     }

@@ -135,7 +135,7 @@ public final class Lint {
             String reason = allow.reason(s.line(), rule);
             String decision = !reached ? Finding.UNDER_THRESHOLD : reason != null ? Finding.ALLOWED
                     : settings.mode() == LintSettings.Mode.ENFORCE ? Finding.REFUSE : Finding.WARN;
-            out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : e.table().toString(),
+            out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : catalog.resolved(e.table()).toString(),
                     e == null ? null : e.lock().pgName(), e != null && e.rewrite(), e != null && e.scan(), e != null && e.waits(), rows, bytes,
                     threshold, decision, reached ? reason : null, risk, safer));
         }

@@ -48,6 +48,11 @@ public interface TableCatalog {
         return false;
     }
 
+    /** The table as the server resolves the statement's name: schema-qualified (search_path, quoting, 63 bytes applied). */
+    default QualifiedName resolved(QualifiedName table) {
+        return table;
+    }
+
     /** The table an index belongs to, or null. */
     default QualifiedName tableOfIndex(QualifiedName index) {
         return null;

@@ -51,8 +51,12 @@ class PlanIT {
         JsonNode indexes = plan.get("migrations").get(2);
         assertEquals("outside transaction", indexes.get("mode").asText());
         assertEquals("applied", indexes.get("state").asText());
-        assertEquals(1, plan.get("warnings").size(), plan.toPrettyString());
-        JsonNode w = plan.get("warnings").get(0);
+        assertEquals(2, plan.get("lint").size(), plan.toPrettyString());
+        assertEquals("big-write", plan.get("lint").get(1).get("rule").asText(), "the seed's data migration, on a small table");
+        assertEquals("under-threshold", plan.get("lint").get(1).get("decision").asText());
+        JsonNode w = plan.get("lint").get(0);
+        assertEquals("add-check", w.get("rule").asText());
+        assertEquals("under-threshold", w.get("decision").asText(), "the demo's users table is small: " + w);
         assertTrue(w.get("file").asText().endsWith("2024-01-16_100000_add_daily_quota_check.sql"), w.toString());
         assertEquals(2, w.get("line").asInt());
         assertTrue(w.get("saferForm").asText().contains("NOT VALID"), w.toString());
@@ -60,9 +64,11 @@ class PlanIT {
 
         Result human = PgshiftProcess.run(List.of("plan"), db.env());
         assertTrue(human.stdout().contains("2 pending"), human.stdout());
-        assertTrue(human.stdout().contains("1 warning(s) (plan for downtime)"), human.stdout());
+        assertTrue(human.stdout().contains("2 statement(s) touch a lint rule on a table under the rule's threshold"), human.stdout());
+        Result low = PgshiftProcess.run(List.of("plan", "--lint-threshold", "add-check=1/8kB"), db.env());
+        assertTrue(low.stdout().contains("1 finding(s) (plan for downtime)"), low.stdout());
 
-        Result run = PgshiftProcess.run(List.of("run"), db.env());
+        Result run = PgshiftProcess.run(List.of("run", "--lint-threshold", "add-check=1/8kB"), db.env());
         assertEquals(0, run.exitCode(), run.toString());
         assertTrue(run.stderr().contains("plan for downtime"), run.stderr());
         assertTrue(run.stdout().contains("warning   "), run.stdout());
@@ -77,6 +83,7 @@ class PlanIT {
         assertEquals(0, PgshiftProcess.run(List.of("migrate", "--bundled=false", "--migrations", partial.toString()), behind.env()).exitCode());
         JsonNode oneBehind = new ObjectMapper().readTree(PgshiftProcess.run(List.of("plan", "--json"), behind.env()).stdout());
         assertEquals(List.of("20240117090000"), pendingVersions(oneBehind));
-        assertEquals(0, oneBehind.get("warnings").size());
+        assertEquals(1, oneBehind.get("lint").size(), oneBehind.toPrettyString());
+        assertEquals("under-threshold", oneBehind.get("lint").get(0).get("decision").asText());
     }
 }

@@ -109,9 +109,9 @@ class SqlEngineIT {
                 + "CREATE INDEX t_note ON t (note);\n");
         JsonNode plan = plan(db);
         assertEquals("transaction", mode(plan, "2"));
-        assertEquals(1, plan.get("warnings").size(), plan.toPrettyString());
-        assertEquals(5, plan.get("warnings").get(0).get("line").asInt());
-        assertEquals("CREATE INDEX t_note ON t (note)", plan.get("warnings").get(0).get("statement").asText());
+        assertEquals(1, plan.get("lint").size(), plan.toPrettyString());
+        assertEquals(5, plan.get("lint").get(0).get("line").asInt());
+        assertEquals("CREATE INDEX t_note ON t (note)", plan.get("lint").get(0).get("statement").asText());
         Result r = PgshiftProcess.run(args("migrate"), db.env());
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals("1:VACUUM t,2:CREATE INDEX CONCURRENTLY x ON t (id);", db.scalar("select string_agg(id || ':' || note, ',' order by id) from t"));
@@ -295,7 +295,7 @@ class SqlEngineIT {
                 + "ALTER TABLE t ALTER COLUMN f TYPE varchar(5);\n"
                 + "ALTER TABLE t ALTER COLUMN d TYPE numeric(12,3);\n"
                 + "ALTER TABLE t ALTER COLUMN e TYPE int USING e::int;\n");
-        JsonNode warnings = plan(db).get("warnings");
+        JsonNode warnings = plan(db).get("lint");
         List<Integer> lines = new ArrayList<>();
         warnings.forEach(w -> lines.add(w.get("line").asInt()));
         assertEquals(List.of(6, 7, 8, 9), lines, warnings.toPrettyString());
@@ -311,7 +311,7 @@ class SqlEngineIT {
         assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
         write("V2__add.sql", "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\nALTER TABLE t ADD COLUMN note text;\n");
         write("V3__use.sql", "ALTER TYPE \"Role\" ADD VALUE 'GUEST';\nALTER TABLE t ALTER COLUMN role SET DEFAULT 'GUEST';\n");
-        JsonNode warnings = plan(db).get("warnings");
+        JsonNode warnings = plan(db).get("lint");
         assertEquals(1, warnings.size(), warnings.toPrettyString());
         assertTrue(warnings.get(0).get("file").asText().endsWith("V3__use.sql"));
         Result r = PgshiftProcess.run(args("migrate"), db.env());

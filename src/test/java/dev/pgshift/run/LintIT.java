@@ -148,6 +148,26 @@ class LintIT {
         assertEquals("1", db.scalar("select count(*) from pg_constraint where conname = 'chk_daily_quota_positive' and convalidated"));
     }
 
+    /** The "done when": plan on the seed's own files warns on a 1M-row users and not on an empty one. */
+    @Test
+    void theSeedsOwnFileWarnsOnAMillionUsersAndNotOnNone() throws Exception {
+        TestDb db = PgServer.get().newDatabase("lint_bundled");
+        dir = Fixtures.copy("../../main/resources/db/migration", tmp.resolve("m"));
+        for (String name : List.of("2024-01-16_100000_add_daily_quota_check", "2024-01-17_090000_backfill_generation_status")) {
+            Files.move(dir.resolve(name + ".sql"), tmp.resolve(name + ".sql"));
+            Files.delete(dir.resolve(name + ".rollback.sql"));
+        }
+        assertEquals(0, PgshiftProcess.run(args("migrate"), db.env()).exitCode());
+        Files.move(tmp.resolve("2024-01-16_100000_add_daily_quota_check.sql"), dir.resolve("2024-01-16_100000_add_daily_quota_check.sql"));
+        Result none = PgshiftProcess.run(args("plan"), db.env());
+        assertFalse(none.stdout().contains("finding(s)"), none.stdout());
+        db.execute("insert into users (id, email, updated_at) select 'u' || g, 'u' || g || '@example.com', now() from generate_series(1, 1000000) g");
+        Result million = PgshiftProcess.run(args("plan"), db.env());
+        assertTrue(million.stdout().contains("1 finding(s) (plan for downtime)") && million.stdout().contains("2024-01-16_100000_add_daily_quota_check.sql:2")
+                && million.stdout().contains("about 1,000,000 rows") && million.stdout().contains("CHECK (daily_quota > 0) NOT VALID;")
+                && million.stdout().contains("VALIDATE CONSTRAINT chk_daily_quota_positive;"), million.stdout());
+    }
+
     @Test
     void tablesThePendingSetCreatesAreExemptAndALongOpenTransactionInTheWayIsNamed() throws Exception {
         TestDb db = PgServer.get().newDatabase("lint_new");

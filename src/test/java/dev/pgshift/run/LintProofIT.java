@@ -152,6 +152,13 @@ class LintProofIT {
                 String add = "ALTER TABLE \"App Data\".t ADD CONSTRAINT a_nn NOT NULL a NOT VALID";
                 observed.add(add + " -> " + observe(c, t, add));
                 expected.add(add + " -> " + classified(c, t, add));
+                db.execute(add);
+                String validate = "ALTER TABLE \"App Data\".t VALIDATE CONSTRAINT a_nn";
+                observed.add(validate + " -> " + observe(c, t, validate));
+                expected.add(validate + " -> " + classified(c, t, validate));
+                db.execute(validate);
+                assertEquals("t", db.scalar("select attnotnull from pg_attribute where attrelid = '\"App Data\".t'::regclass and attname = 'a'"),
+                        "18's safe form leaves the column NOT NULL once validated");
             }
         }
         System.out.println("PostgreSQL " + major + ", observed:\n  " + String.join("\n  ", observed));

@@ -28,7 +28,7 @@ final class PendingOptions implements SettingFlags {
 
     @Option(names = "--lint-threshold", paramLabel = "RULE=LIMIT", split = ",", description = "from which size a rule's finding counts: "
             + "rows, a size on disk, or both (add-check=1000000/1GB, create-index=50000, change-type=500MB); lock-queue takes a transaction "
-            + "age (lock-queue=30s). Default 100000 rows or 100MB, lock-queue 1m. Repeatable (env PGSHIFT_LINT_THRESHOLDS, comma-separated)")
+            + "age (lock-queue=30s). Default 100000 rows or 100MB, lock-queue 1m. Repeatable (env PGSHIFT_LINT_THRESHOLD, comma-separated)")
     java.util.List<String> lintThresholds;
 
     @Override

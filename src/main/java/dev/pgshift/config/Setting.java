@@ -37,7 +37,7 @@ public enum Setting {
     OUT_OF_ORDER("--out-of-order", "PGSHIFT_OUT_OF_ORDER", "out-of-order", "false", "also apply pending migrations older than the newest applied one (a branch merged late), as Prisma does"),
     ADOPT_IGNORE_CHECKSUMS("--adopt-ignore-checksums", "PGSHIFT_ADOPT_IGNORE_CHECKSUMS", "adopt-ignore-checksums", "false", "adopt Prisma-applied migrations whose files changed since"),
     LINT("--lint", "PGSHIFT_LINT", "lint", "warn", "warn (findings in plan, the log and the report), enforce (a finding refuses the run before the backup, exit 3), off"),
-    LINT_THRESHOLDS("--lint-threshold", "PGSHIFT_LINT_THRESHOLDS", "lint-thresholds", "", "RULE=LIMIT per rule, from which a finding counts (default 100000 rows or 100MB; lock-queue 1m)"),
+    LINT_THRESHOLDS("--lint-threshold", "PGSHIFT_LINT_THRESHOLD", "lint-threshold", "", "RULE=LIMIT per rule, from which a finding counts (default 100000 rows or 100MB; lock-queue 1m)"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
     TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (by default only in a pod: KUBERNETES_SERVICE_HOST set)");
 

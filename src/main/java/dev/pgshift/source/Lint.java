@@ -50,14 +50,10 @@ public final class Lint {
         private final LintSettings settings;
         private final List<QualifiedName> created = new ArrayList<>();
         private final Classifier.Pending state = new Classifier.Pending();
-        // Asked once per table (and lock) in a pending set: a data file of 740,000 INSERTs asks once, not 740,000 times.
-        private final java.util.Map<QualifiedName, long[]> sizes = new java.util.HashMap<>();
-        private final java.util.Map<QualifiedName, Boolean> exists = new java.util.HashMap<>();
-        private final java.util.Map<String, List<String>> blockers = new java.util.HashMap<>();
         private final List<Finding> out = new ArrayList<>();
 
         Run(TableCatalog catalog, LintSettings settings) {
-            this.catalog = catalog;
+            this.catalog = new CachedCatalog(catalog);
             this.settings = settings;
         }
 
@@ -91,19 +87,18 @@ public final class Lint {
             }
             Classifier.Classified c = Classifier.classify(s, catalog, state, m.mode() == ExecutionMode.BACKFILL);
             Effect e = c.effect();
-            if (e == null || isNew(e.table()) || !exists.computeIfAbsent(e.table().truncated(), catalog::exists)) {
+            if (e == null || isNew(e.table()) || !catalog.exists(e.table())) {
                 renamed(s, e);
                 return;
             }
             for (Classifier.Hit h : c.hits()) {
-                long[] size = sizes.computeIfAbsent(e.table().truncated(), t -> new long[] {catalog.rows(t), catalog.bytes(t)});
+                long[] size = {catalog.rows(e.table()), catalog.bytes(e.table())};
                 LintSettings.Threshold th = settings.threshold(h.rule());
                 boolean reached = size[0] < 0 || th.reached(size[0], Math.max(0, size[1]));
                 add(m, s, allow, h.rule(), e, size[0] < 0 ? null : size[0], size[1] < 0 ? null : size[1], th.toString(), reached, h.risk(), h.safer());
             }
             LintSettings.Threshold age = settings.threshold(LintRule.LOCK_QUEUE);
-            List<String> blockers = this.blockers.computeIfAbsent(e.waits() ? "" : e.table().truncated() + " " + e.lock(),
-                    key -> catalog.blockers(e.waits() ? null : e.table(), e.lock(), age.age()));
+            List<String> blockers = catalog.blockers(e.waits() ? null : e.table(), e.lock(), age.age());
             if (!blockers.isEmpty()) {
                 add(m, s, allow, LintRule.LOCK_QUEUE, e, null, null, age.toString(), true, (e.waits() ? "waits for every older transaction, and "
                         + "these have been open long: " : "needs a " + e.lock().pgName() + " on " + e.table() + " that these long-open transactions "

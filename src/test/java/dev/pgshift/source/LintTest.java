@@ -111,4 +111,48 @@ class LintTest {
                 "a table created earlier in the pending batch is empty");
         assertEquals(List.of(), warnings("ALTER TABLE characters ALTER COLUMN x TYPE text", "Characters"), "quoted name differs");
     }
+
+    /** A data file of many statements on one table asks the live catalog about the table once, not once per statement. */
+    @Test
+    void theCatalogIsAskedOncePerTableNotPerStatement() {
+        java.util.concurrent.atomic.AtomicInteger questions = new java.util.concurrent.atomic.AtomicInteger();
+        TableCatalog counting = new TableCatalog() {
+            @Override
+            public boolean exists(QualifiedName table) {
+                questions.incrementAndGet();
+                return true;
+            }
+
+            @Override
+            public Boolean rewrites(QualifiedName table, String column, String newType) {
+                return null;
+            }
+
+            @Override
+            public List<String> keyColumns(QualifiedName table) {
+                questions.incrementAndGet();
+                return List.of("id");
+            }
+
+            @Override
+            public long rows(QualifiedName table) {
+                questions.incrementAndGet();
+                return 10;
+            }
+
+            @Override
+            public List<String> blockers(QualifiedName table, Effect.Lock lock, java.time.Duration age) {
+                questions.incrementAndGet();
+                return List.of();
+            }
+        };
+        StringBuilder sql = new StringBuilder();
+        for (int i = 0; i < 5000; i++) {
+            sql.append("UPDATE big SET v = ").append(i).append(" WHERE v IS NULL;\nINSERT INTO big VALUES (").append(i).append(");\n");
+        }
+        List<Finding> f = Lint.check(MigrationCatalog.order(List.of(new MigrationFile("V1__m.sql", "/m", sql.toString()))), counting,
+                LintSettings.DEFAULT);
+        assertEquals(5000, f.size(), "each UPDATE is classified (under the threshold: 10 rows)");
+        assertTrue(questions.get() <= 6, questions.get() + " questions for 10,000 statements on one table");
+    }
 }

@@ -92,10 +92,8 @@ final class LiveTableCatalog implements TableCatalog {
     }
 
     @Override
-    public QualifiedName resolved(QualifiedName table) {
-        QualifiedName n = name("select n.nspname::text, t.relname::text from pg_class t join pg_namespace n on n.oid = t.relnamespace "
-                + "where t.oid = to_regclass(?)", table);
-        return n == null ? table : n;
+    public List<String> searchPath() {
+        return list("select s::text from unnest(current_schemas(false)) with ordinality u(s, n) where ? order by n", true);
     }
 
     private QualifiedName name(String sql, QualifiedName of) {

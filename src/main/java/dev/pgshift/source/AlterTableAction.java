@@ -48,7 +48,7 @@ final class AlterTableAction {
     }
 
     private String alter() {
-        return "ALTER TABLE " + table + " ";
+        return c.alterPrefix() + " ";
     }
 
     Effect effect() {
@@ -60,13 +60,24 @@ final class AlterTableAction {
                 yield c.effectOf(Lock.SHARE_UPDATE_EXCLUSIVE, false, true, false);
             }
             case "SET" -> at(from + 1).equals("(") || has("WITHOUT", "CLUSTER") ? c.effectOf(Lock.SHARE_UPDATE_EXCLUSIVE, false, false, false)
-                    : c.effectOf(Lock.ACCESS_EXCLUSIVE, at(from + 1).equals("LOGGED") || at(from + 1).equals("UNLOGGED")
-                            || at(from + 1).equals("TABLESPACE") || has("ACCESS", "METHOD"), false, false);
+                    : set();
             case "RESET", "CLUSTER", "ATTACH" -> c.effectOf(Lock.SHARE_UPDATE_EXCLUSIVE, false, false, false);
             case "ENABLE", "DISABLE" -> c.effectOf(at(from + 1).equals("TRIGGER") ? Lock.SHARE_ROW_EXCLUSIVE : Lock.ACCESS_EXCLUSIVE, false, false, false);
             case "DETACH" -> detach();
             default -> c.effectOf(Lock.ACCESS_EXCLUSIVE, false, false, false);
         };
+    }
+
+    /** SET LOGGED, UNLOGGED, TABLESPACE, ACCESS METHOD write the table anew; SET SCHEMA, WITHOUT OIDS ... do not. */
+    private Effect set() {
+        String what = at(from + 1);
+        boolean rewrite = what.equals("LOGGED") || what.equals("UNLOGGED") || what.equals("TABLESPACE") || has("ACCESS", "METHOD");
+        if (rewrite) {
+            c.add(LintRule.REWRITE_TABLE, "writes " + table + " and its indexes anew under an ACCESS EXCLUSIVE lock (" + source() + "): reads and "
+                    + "writes wait until it is done", "run it in a maintenance window (and allow it on the statement: -- pgshift:allow rewrite-table "
+                    + "reason=\"...\"), or make the new table beside the old one and move the rows with a backfill migration");
+        }
+        return c.effectOf(Lock.ACCESS_EXCLUSIVE, rewrite, false, false);
     }
 
     private Effect detach() {
@@ -103,6 +114,11 @@ final class AlterTableAction {
                 return c.effectOf(Lock.ACCESS_EXCLUSIVE, false, !notValid, false);
             }
             case "FOREIGN" -> {
+                for (int r = k; r < to; r++) {
+                    if (w.get(r).equals("REFERENCES")) {
+                        c.referenced(s.qualifiedNameAt(r + 1));
+                    }
+                }
                 if (!notValid) {
                     c.add(LintRule.ADD_FOREIGN_KEY, "holds a SHARE ROW EXCLUSIVE lock on " + table + " and the referenced table while every row "
                             + "is checked: writes to both wait", withNotValid + " -- then, in a later migration: " + validate);
@@ -110,26 +126,16 @@ final class AlterTableAction {
                 return c.effectOf(Lock.SHARE_ROW_EXCLUSIVE, false, !notValid, false);
             }
             case "PRIMARY", "UNIQUE" -> {
-                if (has("USING", "INDEX")) {
+                if (has("USING", "INDEX") && !has("USING", "INDEX", "TABLESPACE")) {
                     return c.effectOf(Lock.ACCESS_EXCLUSIVE, false, false, false);
                 }
-                int open = k;
-                while (open < to && !at(open).equals("(")) {
-                    open++;
-                }
-                int close = open;
-                while (close < to && !at(close).equals(")")) {
-                    close++;
-                }
-                String columns = open < to && close < to ? s.source(open, close) : "(...)";
-                String index = constraint == null ? "<name>" : QualifiedName.display(constraint);
-                String kind = at(k).equals("PRIMARY") ? "PRIMARY KEY" : "UNIQUE";
-                c.add(LintRule.ADD_UNIQUE, "builds a unique index while it holds an ACCESS EXCLUSIVE lock on " + table + ": reads and writes wait",
-                        "CREATE UNIQUE INDEX CONCURRENTLY " + index + " ON " + table + " " + columns + "; -- in a migration of its own, then: "
-                                + alter() + "ADD CONSTRAINT " + index + " " + kind + " USING INDEX " + index + ";");
+                uniqueIndex(k, constraint);
                 return c.effectOf(Lock.ACCESS_EXCLUSIVE, false, true, false);
             }
             case "EXCLUDE" -> {
+                c.add(LintRule.ADD_UNIQUE, "builds the exclusion constraint's index while it holds an ACCESS EXCLUSIVE lock on " + table
+                        + ": reads and writes wait", "an exclusion constraint has no concurrent form (no USING INDEX): run it in a maintenance "
+                        + "window and allow it on the statement (-- pgshift:allow add-unique reason=\"...\")");
                 return c.effectOf(Lock.ACCESS_EXCLUSIVE, false, true, false);
             }
             case "NOT" -> { // 18: ADD [CONSTRAINT name] NOT NULL column [NOT VALID]
@@ -144,6 +150,56 @@ final class AlterTableAction {
                 return addColumn();
             }
         }
+    }
+
+    /**
+     * The safe form of {@code ADD [CONSTRAINT name] {PRIMARY KEY | UNIQUE [NULLS [NOT] DISTINCT]} (cols) [INCLUDE (...)]
+     * [WITH (...)] [USING INDEX TABLESPACE t] [DEFERRABLE ...]} whose kind word is at {@code k}: the same index built
+     * concurrently, then the constraint over it, every clause kept where it belongs.
+     */
+    private void uniqueIndex(int k, String constraint) {
+        boolean primary = at(k).equals("PRIMARY");
+        int i = k + (primary ? 2 : 1);
+        String nulls = "";
+        if (at(i).equals("NULLS")) {
+            int end = at(i + 1).equals("NOT") ? i + 2 : i + 1;
+            nulls = " " + s.source(i, end);
+            i = end + 1;
+        }
+        int close = closing(i);
+        String columns = at(i).equals("(") && close < to ? s.source(i, close) : "(...)";
+        StringBuilder index = new StringBuilder(columns).append(nulls);
+        StringBuilder tail = new StringBuilder();
+        for (int j = close + 1; j < to; j++) {
+            if (at(j).equals("INCLUDE") || at(j).equals("WITH") && at(j + 1).equals("(")) {
+                int end = closing(j + 1);
+                index.append(' ').append(s.source(j, Math.min(end, to - 1)));
+                j = end;
+            } else if (at(j).equals("USING") && at(j + 1).equals("INDEX") && at(j + 2).equals("TABLESPACE")) {
+                index.append(" TABLESPACE ").append(s.source(j + 3, j + 3));
+                j += 3;
+            } else {
+                tail.append(' ').append(s.source(j, j));
+            }
+        }
+        String name = constraint == null ? "<name>" : QualifiedName.display(constraint);
+        String kind = primary ? "PRIMARY KEY" : "UNIQUE";
+        c.add(LintRule.ADD_UNIQUE, "builds a unique index while it holds an ACCESS EXCLUSIVE lock on " + table + ": reads and writes wait",
+                "CREATE UNIQUE INDEX CONCURRENTLY " + name + " ON " + table + " " + index + "; -- in a migration of its own, then: " + alter()
+                        + "ADD CONSTRAINT " + name + " " + kind + " USING INDEX " + name + tail + ";" + (primary ? " (a PRIMARY KEY also makes its "
+                        + "columns NOT NULL: a nullable one is scanned under the lock, so make it NOT NULL first the set-not-null way)" : ""));
+    }
+
+    /** The word that closes the parenthesis opening at {@code open} (or {@code to} when there is none). */
+    private int closing(int open) {
+        int depth = 0;
+        for (int j = open; j < to; j++) {
+            depth += at(j).equals("(") ? 1 : at(j).equals(")") ? -1 : 0;
+            if (depth == 0) {
+                return j;
+            }
+        }
+        return to;
     }
 
     /** The column of {@code CHECK (column IS NOT NULL)} whose words start at {@code open}, or null for another CHECK. */
@@ -162,15 +218,29 @@ final class AlterTableAction {
         int k = from + 1 + (at(from + 1).equals("COLUMN") ? 1 : 0);
         k += has("IF", "NOT", "EXISTS") ? 3 : 0;
         String column = s.nameAt(k);
+        String col = column == null ? "<column>" : QualifiedName.display(column);
+        int typeEnd = k + 1;
+        while (typeEnd < to && !isConstraintWord(at(typeEnd)) && !at(typeEnd).equals("DEFAULT")) {
+            typeEnd++;
+        }
+        String type = typeEnd > k + 1 ? s.source(k + 1, typeEnd - 1) : "<type>";
+        boolean serial = type.toUpperCase(java.util.Locale.ROOT).matches("(BIG|SMALL)?SERIAL[248]?");
         String reason = perRow();
         if (reason != null) {
             c.add(LintRule.ADD_COLUMN_REWRITE, "rewrites " + table + " and its indexes under an ACCESS EXCLUSIVE lock (" + reason + ")",
-                    alter() + "ADD COLUMN " + (column == null ? "<column>" : QualifiedName.display(column)) + " <type>; -- no default: no rewrite; then "
-                            + "a backfill migration ('" + Backfill.DIRECTIVE + "' on its first line) fills it: UPDATE " + table + " SET "
-                            + (column == null ? "<column>" : QualifiedName.display(column)) + " = <value>; and, after it, ALTER COLUMN ... SET DEFAULT");
+                    alter() + "ADD COLUMN " + col + " " + (serial ? "<integer type>" : type) + "; -- no default: no rewrite; then a backfill "
+                            + "migration ('" + Backfill.DIRECTIVE + "' on its first line) fills it: UPDATE " + table + " SET " + col + " = <value>; "
+                            + "and, after it, ALTER COLUMN " + col + " SET DEFAULT ..." + (has("NOT", "NULL") ? "; then make it NOT NULL the "
+                            + "set-not-null way (a CHECK ... NOT VALID, VALIDATE, SET NOT NULL)" : ""));
         }
         boolean index = has("PRIMARY", "KEY") || has("UNIQUE");
-        return c.effectOf(Lock.ACCESS_EXCLUSIVE, reason != null, index, false);
+        if (index) {
+            c.add(LintRule.ADD_UNIQUE, "builds a unique index on the new column while it holds an ACCESS EXCLUSIVE lock on " + table
+                    + ": reads and writes wait", alter() + "ADD COLUMN " + col + " " + type + "; then, in a migration of its own: CREATE UNIQUE "
+                    + "INDEX CONCURRENTLY <name> ON " + table + " (" + col + "); then " + alter() + "ADD CONSTRAINT <name> "
+                    + (has("PRIMARY", "KEY") ? "PRIMARY KEY" : "UNIQUE") + " USING INDEX <name>;");
+        }
+        return c.effectOf(Lock.ACCESS_EXCLUSIVE, reason != null, index || reason != null, false);
     }
 
     /** Why a new column's value is computed for every row (a rewrite), or null when it is not. */

@@ -13,10 +13,13 @@ import java.util.function.Function;
  */
 final class CachedCatalog implements TableCatalog {
     private final TableCatalog live;
+    private final Names names;
     private final Map<String, Object> answers = new HashMap<>();
 
-    CachedCatalog(TableCatalog live) {
+    /** @param names how a table the pending set renamed or moved is found under its name now */
+    CachedCatalog(TableCatalog live, Names names) {
         this.live = live;
+        this.names = names;
     }
 
     @SuppressWarnings("unchecked")
@@ -26,27 +29,32 @@ final class CachedCatalog implements TableCatalog {
 
     @Override
     public boolean exists(QualifiedName table) {
-        return once("exists", table.truncated(), k -> live.exists(table));
+        QualifiedName t = names.live(table.truncated());
+        return once("exists", t, k -> live.exists(t));
     }
 
     @Override
     public Boolean rewrites(QualifiedName table, String column, String newType) {
-        return once("rewrites", table.truncated() + " " + column + " " + newType, k -> live.rewrites(table, column, newType));
+        QualifiedName t = names.live(table.truncated());
+        return once("rewrites", t + " " + column + " " + newType, k -> live.rewrites(t, column, newType));
     }
 
     @Override
     public long rows(QualifiedName table) {
-        return once("rows", table.truncated(), k -> live.rows(table));
+        QualifiedName t = names.live(table.truncated());
+        return once("rows", t, k -> live.rows(t));
     }
 
     @Override
     public long bytes(QualifiedName table) {
-        return once("bytes", table.truncated(), k -> live.bytes(table));
+        QualifiedName t = names.live(table.truncated());
+        return once("bytes", t, k -> live.bytes(t));
     }
 
     @Override
     public List<String> keyColumns(QualifiedName table) {
-        return once("key", table.truncated(), k -> live.keyColumns(table));
+        QualifiedName t = names.live(table.truncated());
+        return once("key", t, k -> live.keyColumns(t));
     }
 
     @Override
@@ -61,12 +69,13 @@ final class CachedCatalog implements TableCatalog {
 
     @Override
     public boolean notNullChecked(QualifiedName table, String column) {
-        return once("checked", table.truncated() + " " + column, k -> live.notNullChecked(table, column));
+        QualifiedName t = names.live(table.truncated());
+        return once("checked", t + " " + column, k -> live.notNullChecked(t, column));
     }
 
     @Override
-    public QualifiedName resolved(QualifiedName table) {
-        return once("resolved", table.truncated(), k -> live.resolved(table));
+    public List<String> searchPath() {
+        return once("path", "", k -> live.searchPath());
     }
 
     @Override
@@ -76,6 +85,7 @@ final class CachedCatalog implements TableCatalog {
 
     @Override
     public List<String> blockers(QualifiedName table, Effect.Lock lock, Duration age) {
-        return once("blockers", (table == null ? "" : table.truncated()) + " " + lock, k -> live.blockers(table, lock, age));
+        QualifiedName t = table == null ? null : names.live(table.truncated());
+        return once("blockers", t + " " + lock, k -> live.blockers(t, lock, age));
     }
 }

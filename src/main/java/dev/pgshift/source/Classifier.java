@@ -20,7 +20,8 @@ final class Classifier {
     record Hit(LintRule rule, String risk, String safer) {
     }
 
-    record Classified(Effect effect, List<Hit> hits) {
+    /** @param referenced a table the statement also locks (a foreign key's referenced table, SHARE ROW EXCLUSIVE), or null */
+    record Classified(Effect effect, List<Hit> hits, QualifiedName referenced) {
     }
 
     /** What earlier pending statements did that later ones depend on: NOT NULL CHECKs added and validated. */
@@ -34,29 +35,45 @@ final class Classifier {
     private final TableCatalog cat;
     private final Pending pending;
     private final List<Hit> hits = new ArrayList<>();
+    private final java.util.function.UnaryOperator<QualifiedName> names;
     private QualifiedName table;
+    private QualifiedName referenced;
+    private String prefix;
 
-    private Classifier(SqlStatement s, TableCatalog cat, Pending pending) {
+    private Classifier(SqlStatement s, TableCatalog cat, Pending pending, java.util.function.UnaryOperator<QualifiedName> names) {
         this.s = s;
         this.w = s.words();
         this.cat = cat;
         this.pending = pending;
+        this.names = names;
     }
 
-    /** @param backfill whether the statement is a backfill migration's (run in batches: no big-write hit) */
-    static Classified classify(SqlStatement s, TableCatalog cat, Pending pending, boolean backfill) {
-        Classifier c = new Classifier(s, cat, pending);
+    /**
+     * @param backfill whether the statement is a backfill migration's (run in batches: no big-write hit)
+     * @param names    where a name as written leads (search_path, earlier pending renames); schema-qualified where known
+     */
+    static Classified classify(SqlStatement s, TableCatalog cat, Pending pending, boolean backfill, java.util.function.UnaryOperator<QualifiedName> names) {
+        Classifier c = new Classifier(s, cat, pending, names);
         Effect e = c.effect(backfill);
-        return new Classified(e, List.copyOf(c.hits));
+        return new Classified(e, List.copyOf(c.hits), c.referenced);
+    }
+
+    /** The table a name as written leads to. */
+    QualifiedName resolve(QualifiedName written) {
+        return written == null ? null : names.apply(written);
+    }
+
+    void referenced(QualifiedName t) {
+        referenced = resolve(t);
     }
 
     private Effect effect(boolean backfill) {
         if (s.startsWith("ALTER", "TABLE")) {
-            table = s.alteredTable();
+            table = resolve(s.alteredTable());
             return table == null ? null : alterTable();
         }
         if (s.startsWith("CREATE", "INDEX") || s.startsWith("CREATE", "UNIQUE", "INDEX")) {
-            table = s.indexedTable();
+            table = resolve(s.indexedTable());
             boolean concurrently = s.isCreateIndexConcurrently();
             if (table != null && !concurrently) {
                 int at = w.indexOf("INDEX");
@@ -79,7 +96,7 @@ final class Classifier {
         if (s.startsWith("UPDATE") || s.startsWith("DELETE", "FROM")) {
             int at = s.startsWith("UPDATE") ? 1 : 2;
             at += at < w.size() && w.get(at).equals("ONLY") ? 1 : 0;
-            table = s.qualifiedNameAt(at);
+            table = resolve(s.qualifiedNameAt(at));
             int where = s.firstOutsideParentheses(0, i -> w.get(i).equals("WHERE")); // a subquery's WHERE is not the statement's
             if (table != null && !backfill && !keyInWhere(where)) {
                 hit(LintRule.BIG_WRITE, "changes " + (where < 0 ? "every row" : "the matching rows") + " of " + table + " in one transaction: row "
@@ -90,14 +107,17 @@ final class Classifier {
             return table == null ? null : effect(Lock.ROW_EXCLUSIVE, false, where < 0, false);
         }
         if (s.startsWith("INSERT", "INTO")) {
-            table = s.qualifiedNameAt(2);
+            table = resolve(s.qualifiedNameAt(2));
             return table == null ? null : effect(Lock.ROW_EXCLUSIVE, false, false, false);
         }
         if (s.startsWith("TRUNCATE")) {
             int at = 1 + (w.size() > 1 && w.get(1).equals("TABLE") ? 1 : 0);
             at += at < w.size() && w.get(at).equals("ONLY") ? 1 : 0;
-            table = s.qualifiedNameAt(at);
+            table = resolve(s.qualifiedNameAt(at));
             return table == null ? null : effect(Lock.ACCESS_EXCLUSIVE, true, false, false);
+        }
+        if (s.startsWith("CLUSTER") || s.startsWith("VACUUM")) {
+            return rebuild();
         }
         return null;
     }
@@ -112,7 +132,7 @@ final class Classifier {
 
     private QualifiedName indexTable(int at) {
         QualifiedName index = s.qualifiedNameAt(at);
-        return index == null ? null : cat.tableOfIndex(index);
+        return index == null ? null : resolve(cat.tableOfIndex(index));
     }
 
     private Effect reindex() {
@@ -128,7 +148,7 @@ final class Classifier {
         }
         boolean index = w.get(i).equals("INDEX");
         int name = i + 1 + (i + 1 < w.size() && w.get(i + 1).equals("CONCURRENTLY") ? 1 : 0);
-        table = index ? indexTable(name) : s.qualifiedNameAt(name);
+        table = index ? indexTable(name) : resolve(s.qualifiedNameAt(name));
         if (table == null) {
             return null;
         }
@@ -139,6 +159,36 @@ final class Classifier {
                 "REINDEX " + w.get(i) + " CONCURRENTLY " + s.source(name, nameEnd(name)) + "; -- in a migration of its own (pgshift runs it "
                         + "outside a transaction)");
         return effect(Lock.SHARE, false, true, false);
+    }
+
+    /**
+     * {@code CLUSTER [VERBOSE] table [USING index]} and {@code VACUUM FULL table} ({@code VACUUM (FULL ...) table}): the
+     * table written anew under an ACCESS EXCLUSIVE lock. A plain VACUUM takes a SHARE UPDATE EXCLUSIVE lock.
+     */
+    private Effect rebuild() {
+        int i = 1;
+        boolean full = s.startsWith("CLUSTER");
+        if (i < w.size() && w.get(i).equals("(")) {
+            for (i++; i < w.size() && !w.get(i).equals(")"); i++) {
+                full |= w.get(i).equals("FULL") && !(i + 1 < w.size() && (w.get(i + 1).equals("FALSE") || w.get(i + 1).equals("OFF")));
+            }
+            i++;
+        }
+        while (i < w.size() && (w.get(i).equals("FULL") || w.get(i).equals("VERBOSE") || w.get(i).equals("FREEZE") || w.get(i).equals("ANALYZE"))) {
+            full |= w.get(i).equals("FULL");
+            i++;
+        }
+        table = resolve(s.qualifiedNameAt(i));
+        if (table == null) {
+            return null;
+        }
+        if (!full) {
+            return effect(Lock.SHARE_UPDATE_EXCLUSIVE, false, true, false);
+        }
+        hit(LintRule.REWRITE_TABLE, "writes " + table + " and its indexes anew under an ACCESS EXCLUSIVE lock: reads and writes wait until it "
+                + "is done", "run it in a maintenance window (and allow it on the statement: -- pgshift:allow rewrite-table reason=\"...\"); "
+                + "to shrink a bloated table while the application runs, the pg_repack extension rebuilds it with a short lock at the end");
+        return effect(Lock.ACCESS_EXCLUSIVE, true, true, false);
     }
 
     /** Whether the statement's own WHERE names a column of the table's key (a range or a few rows, not the whole table). */
@@ -169,6 +219,7 @@ final class Classifier {
         while (i < w.size() && (w.get(i).equals("IF") || w.get(i).equals("EXISTS") || w.get(i).equals("ONLY"))) {
             i++;
         }
+        prefix = s.source(0, nameEnd(i));
         int from = nameEnd(i) + 1;
         from += from < w.size() && w.get(from).equals("*") ? 1 : 0;
         Effect out = null;
@@ -192,6 +243,11 @@ final class Classifier {
 
     QualifiedName table() {
         return table;
+    }
+
+    /** {@code ALTER TABLE [IF EXISTS] [ONLY] name} as the statement writes it, for safe forms that keep its words. */
+    String alterPrefix() {
+        return prefix;
     }
 
     TableCatalog catalog() {

@@ -21,19 +21,49 @@ public final class Lint {
      * @throws dev.pgshift.PgshiftException exit 3 for an override that names no rule or gives no reason
      */
     public static List<Finding> check(List<MigrationScript> pending, TableCatalog catalog, LintSettings settings) {
+        if (settings.mode() == LintSettings.Mode.OFF) {
+            return List.of();
+        }
         Lint.Run run = new Lint.Run(catalog, settings);
         for (MigrationScript m : pending) {
             Allowances allow = Allowances.of(m.file(), m.statements());
-            if (settings.mode() == LintSettings.Mode.OFF) {
-                continue;
-            }
+            run.names.newFile();
             int k = -1;
             for (SqlStatement s : m.statements()) {
                 k++;
                 run.statement(m, k, s, allow);
             }
         }
-        return List.copyOf(run.out);
+        return collapse(run.out);
+    }
+
+    /** Findings of one rule, file, table and decision beyond this many are told as a count on the last one shown. */
+    static final int SHOWN_ALIKE = 10;
+
+    /**
+     * A data file's 200,000 UPDATEs are one problem, not 200,000 findings: of the findings alike (rule, file, table,
+     * decision), the first {@link #SHOWN_ALIKE} are kept, the last of them telling how many more there are and where.
+     */
+    private static List<Finding> collapse(List<Finding> all) {
+        java.util.Map<String, int[]> alike = new java.util.HashMap<>(); // count, index of the last kept, last line
+        List<Finding> out = new ArrayList<>();
+        for (Finding f : all) {
+            int[] a = alike.computeIfAbsent(f.rule() + "\u0000" + f.file() + "\u0000" + f.table() + "\u0000" + f.decision(), k -> new int[3]);
+            if (++a[0] <= SHOWN_ALIKE) {
+                a[1] = out.size();
+                out.add(f);
+            }
+            a[2] = f.line();
+        }
+        for (int[] a : alike.values()) {
+            if (a[0] > SHOWN_ALIKE) {
+                Finding f = out.get(a[1]);
+                out.set(a[1], new Finding(f.rule(), f.version(), f.file(), f.line(), f.statement(), f.table(), f.lock(), f.rewrite(), f.scan(),
+                        f.waits(), f.rows(), f.bytes(), f.threshold(), f.decision(), f.reason(), f.risk() + "; and " + (a[0] - SHOWN_ALIKE)
+                                + " more statement(s) like it in this file, up to line " + a[2], f.saferForm()));
+            }
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -41,20 +71,23 @@ public final class Lint {
      * server (null when it works on no table the lint follows): what LintProofIT checks against what the server does.
      */
     public static Effect effect(SqlStatement s, TableCatalog catalog) {
-        return Classifier.classify(s, catalog, new Classifier.Pending(), false).effect();
+        Names names = new Names();
+        names.catalog(catalog);
+        return Classifier.classify(s, catalog, new Classifier.Pending(), false, names::resolve).effect();
     }
 
-    /** One lint over a pending set: what it has made so far, what it has found. */
+    /** One lint over a pending set: where its names lead, what it has found. */
     private static final class Run {
+        private final Names names = new Names();
         private final TableCatalog catalog;
         private final LintSettings settings;
-        private final List<QualifiedName> created = new ArrayList<>();
         private final Classifier.Pending state = new Classifier.Pending();
         private final List<Finding> out = new ArrayList<>();
 
         Run(TableCatalog catalog, LintSettings settings) {
-            this.catalog = new CachedCatalog(catalog);
+            this.catalog = new CachedCatalog(catalog, names);
             this.settings = settings;
+            names.catalog(this.catalog);
         }
 
         void statement(MigrationScript m, int k, SqlStatement s, Allowances allow) {
@@ -64,11 +97,15 @@ public final class Lint {
                         + "catalog, pg_dump and every later migration see only that", "shorten the name in the migration to " + QualifiedName.MAX_BYTES
                         + " bytes or fewer, so that the file and the catalog agree");
             }
+            if (names.searchPath(s)) {
+                return;
+            }
             if (s.startsWith("CREATE", "TABLE") || s.startsWith("CREATE", "UNLOGGED", "TABLE")) {
                 int at = s.words().indexOf("TABLE") + 1;
-                QualifiedName made = s.qualifiedNameAt(s.containsSequence("TABLE", "IF", "NOT", "EXISTS") ? at + 3 : at);
+                boolean ifNotExists = s.containsSequence("TABLE", "IF", "NOT", "EXISTS");
+                QualifiedName made = s.qualifiedNameAt(ifNotExists ? at + 3 : at);
                 if (made != null) {
-                    created.add(made.truncated());
+                    names.created(made, ifNotExists);
                 }
                 return;
             }
@@ -85,44 +122,52 @@ public final class Lint {
                 }
                 return;
             }
-            Classifier.Classified c = Classifier.classify(s, catalog, state, m.mode() == ExecutionMode.BACKFILL);
+            Classifier.Classified c = Classifier.classify(s, catalog, state, m.mode() == ExecutionMode.BACKFILL, names::resolve);
             Effect e = c.effect();
-            if (e == null || isNew(e.table()) || !catalog.exists(e.table())) {
-                renamed(s, e);
-                return;
+            if (e != null && !names.isNew(e.table()) && catalog.exists(e.table())) {
+                weigh(m, s, allow, c, e);
             }
+            renamed(s, e);
+        }
+
+        private void weigh(MigrationScript m, SqlStatement s, Allowances allow, Classifier.Classified c, Effect e) {
             for (Classifier.Hit h : c.hits()) {
-                long[] size = {catalog.rows(e.table()), catalog.bytes(e.table())};
+                long rows = catalog.rows(e.table());
+                long bytes = catalog.bytes(e.table());
                 LintSettings.Threshold th = settings.threshold(h.rule());
-                boolean reached = size[0] < 0 || th.reached(size[0], Math.max(0, size[1]));
-                add(m, s, allow, h.rule(), e, size[0] < 0 ? null : size[0], size[1] < 0 ? null : size[1], th.toString(), reached, h.risk(), h.safer());
+                boolean reached = rows < 0 || th.reached(rows, Math.max(0, bytes));
+                add(m, s, allow, h.rule(), e, rows < 0 ? null : rows, bytes < 0 ? null : bytes, th.toString(), reached, h.risk(), h.safer());
             }
             LintSettings.Threshold age = settings.threshold(LintRule.LOCK_QUEUE);
-            List<String> blockers = catalog.blockers(e.waits() ? null : e.table(), e.lock(), age.age());
+            List<String> blockers = new ArrayList<>(catalog.blockers(e.waits() ? null : e.table(), e.lock(), age.age()));
+            QualifiedName ref = c.referenced();
+            if (ref != null && !names.isNew(ref) && !ref.equals(e.table())) {
+                catalog.blockers(ref, Effect.Lock.SHARE_ROW_EXCLUSIVE, age.age()).forEach(b -> blockers.add(b + " (on the referenced table " + ref + ")"));
+            }
             if (!blockers.isEmpty()) {
+                String lock = e.lock().pgName();
                 add(m, s, allow, LintRule.LOCK_QUEUE, e, null, null, age.toString(), true, (e.waits() ? "waits for every older transaction, and "
-                        + "these have been open long: " : "needs a " + e.lock().pgName() + " on " + e.table() + " that these long-open transactions "
+                        + "these have been open long: " : "needs " + (lock.startsWith("A") || lock.startsWith("E") ? "an " : "a ") + lock + " on "
+                        + e.table() + (ref != null ? " (and a ShareRowExclusiveLock on " + ref + ")" : "") + " that these long-open transactions "
                         + "hold against, and every query on the table queues behind it while it waits: ") + String.join("; ", blockers),
                         "run when they have finished (or end them, e.g. SELECT pg_terminate_backend(pid)); pgshift gives up each try after "
                                 + "--lock-timeout and tries again --lock-retries times, so the queue it causes stays short");
             }
         }
 
-        /** A table an earlier pending statement created and this one renames is new under its new name too. */
+        /** {@code ALTER TABLE t RENAME TO n} or {@code SET SCHEMA s}: later statements find the table under its new name. */
         private void renamed(SqlStatement s, Effect e) {
-            int to = s.words().indexOf("RENAME");
-            if (e != null && isNew(e.table()) && to > 0 && to + 2 < s.words().size() && s.words().get(to + 1).equals("TO")) {
-                String name = s.nameAt(to + 2);
-                if (name != null) {
-                    created.add(new QualifiedName(e.table().schema(), name).truncated());
-                }
+            List<String> w = s.words();
+            int to = w.indexOf("RENAME");
+            int schema = s.firstOutsideParentheses(0, i -> w.get(i).equals("SCHEMA") && w.get(i - 1).equals("SET"));
+            if (e == null || !s.startsWith("ALTER", "TABLE")) {
+                return;
             }
-        }
-
-        /** Whether an earlier pending statement created {@code t} (same name; same schema where both name one). */
-        private boolean isNew(QualifiedName t) {
-            QualifiedName n = t.truncated();
-            return created.stream().anyMatch(c -> c.name().equals(n.name()) && (c.schema() == null || n.schema() == null || c.schema().equals(n.schema())));
+            if (to > 0 && to + 2 < w.size() && w.get(to + 1).equals("TO") && s.nameAt(to + 2) != null) {
+                names.renamed(e.table(), new QualifiedName(e.table().schema(), s.nameAt(to + 2)));
+            } else if (schema > 0 && s.nameAt(schema + 1) != null) {
+                names.renamed(e.table(), new QualifiedName(s.nameAt(schema + 1), e.table().name()));
+            }
         }
 
         private void always(MigrationScript m, SqlStatement s, Allowances allow, LintRule rule, String risk, String safer) {
@@ -134,7 +179,7 @@ public final class Lint {
             String reason = allow.reason(s.line(), rule);
             String decision = !reached ? Finding.UNDER_THRESHOLD : reason != null ? Finding.ALLOWED
                     : settings.mode() == LintSettings.Mode.ENFORCE ? Finding.REFUSE : Finding.WARN;
-            out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : catalog.resolved(e.table()).toString(),
+            out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : e.table().toString(),
                     e == null ? null : e.lock().pgName(), e != null && e.rewrite(), e != null && e.scan(), e != null && e.waits(), rows, bytes,
                     threshold, decision, reached ? reason : null, risk, safer));
         }

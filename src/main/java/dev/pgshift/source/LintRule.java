@@ -19,6 +19,7 @@ public enum LintRule {
     CHANGE_TYPE("change-type", Kind.SIZE, "ALTER COLUMN TYPE that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock"),
     ADD_COLUMN_REWRITE("add-column-rewrite", Kind.SIZE, "ADD COLUMN with a volatile default (or serial, identity, GENERATED STORED): the table is rewritten"),
     BIG_WRITE("big-write", Kind.SIZE, "UPDATE or DELETE of a big table in one transaction"),
+    REWRITE_TABLE("rewrite-table", Kind.SIZE, "VACUUM FULL, CLUSTER, SET LOGGED/UNLOGGED/TABLESPACE/ACCESS METHOD: the table written anew under an ACCESS EXCLUSIVE lock"),
     DETACH_PARTITION("detach-partition", Kind.SIZE, "DETACH PARTITION without CONCURRENTLY: an ACCESS EXCLUSIVE lock on the partitioned table"),
     LOCK_QUEUE("lock-queue", Kind.AGE, "a lock that a long-open transaction holds against: the statement, and everything queued behind it, waits"),
     ENUM_VALUE_IN_TRANSACTION("enum-value-in-transaction", Kind.ALWAYS, "a value added by ALTER TYPE ... ADD VALUE used in the same transaction"),

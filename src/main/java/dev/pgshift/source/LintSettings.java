@@ -90,11 +90,23 @@ public record LintSettings(Mode mode, Map<LintRule, Threshold> thresholds) {
                                     + LintRule.NAME_TRUNCATED.id(), "").replace(", " + LintRule.UNCHECKED_DO_BLOCK.id(), "")
                             + " (e.g. add-check=1000000/1GB, create-index=50000, lock-queue=30s)");
                 }
-                out.put(rule, rule.kind() == LintRule.Kind.AGE ? new Threshold(0, 0, dev.pgshift.Durations.parse(thresholdsName + " (" + rule.id() + ")",
-                        e.group(2))) : size(e.group(2), entry.trim(), thresholdsName));
+                if (out.containsKey(rule)) {
+                    throw new PgshiftException(ExitCode.CONFIG, rule.id() + " is given twice in " + thresholdsName + ": give each rule once");
+                }
+                out.put(rule, rule.kind() == LintRule.Kind.AGE ? new Threshold(0, 0, age(e.group(2), entry.trim(), thresholdsName))
+                        : size(e.group(2), entry.trim(), thresholdsName));
             }
         }
         return new LintSettings(m, Map.copyOf(out));
+    }
+
+    private static Duration age(String value, String entry, String name) {
+        Duration d = dev.pgshift.Durations.parse(name + " (" + entry + ")", value);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofDays(1)) > 0) {
+            throw new PgshiftException(ExitCode.CONFIG, "'" + entry + "' for " + name + ": the age of a transaction in the way is from 1s to 24h "
+                    + "(e.g. lock-queue=30s)");
+        }
+        return d;
     }
 
     private static Threshold size(String value, String entry, String name) {

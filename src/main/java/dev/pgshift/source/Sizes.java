@@ -24,7 +24,8 @@ final class Sizes {
             case "GB" -> 30;
             default -> 40;
         };
-        return Long.parseLong(m.group(1)) << shift;
+        long n = Long.parseLong(m.group(1));
+        return n > Long.MAX_VALUE >> (shift + 1) ? Long.MAX_VALUE : n << shift; // more than any disk holds: never reached, not wrapped
     }
 
     /** As pg_size_pretty would show it, near enough. */

@@ -48,9 +48,9 @@ public interface TableCatalog {
         return false;
     }
 
-    /** The table as the server resolves the statement's name: schema-qualified (search_path, quoting, 63 bytes applied). */
-    default QualifiedName resolved(QualifiedName table) {
-        return table;
+    /** The schemas of the session's search_path that exist, in order (where an unqualified name is looked up and created); empty when unknown. */
+    default List<String> searchPath() {
+        return List.of();
     }
 
     /** The table an index belongs to, or null. */

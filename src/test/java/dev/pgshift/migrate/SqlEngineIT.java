@@ -300,7 +300,7 @@ class SqlEngineIT {
         warnings.forEach(w -> lines.add(w.get("line").asInt()));
         assertEquals(List.of(6, 7, 8, 9), lines, warnings.toPrettyString());
         assertEquals("ALTER TABLE t ALTER COLUMN c TYPE bigint", warnings.get(0).get("statement").asText());
-        assertTrue(warnings.get(0).get("risk").asText().startsWith("rewrites t"), warnings.toPrettyString());
+        assertTrue(warnings.get(0).get("risk").asText().startsWith("rewrites public.t "), warnings.toPrettyString());
     }
 
     @Test

@@ -133,7 +133,7 @@ class LintIT {
         assertEquals(3, noReason.exitCode(), noReason.toString());
         assertTrue(noReason.stderr().contains("V2__quota_check.sql:1: an override needs its reason"), noReason.stderr());
         Fixtures.write(dir, "V2__quota_check.sql", "-- pgshift:allow add-checks reason=\"quiet\"\n" + CHECK);
-        Result unknown = PgshiftProcess.run(args("run", "--lint", "off"), db.env());
+        Result unknown = PgshiftProcess.run(args("run"), db.env());
         assertEquals(3, unknown.exitCode(), unknown.toString());
         assertTrue(unknown.stderr().contains("'add-checks' is no lint rule; the rules are add-check,"), unknown.stderr());
         Fixtures.write(dir, "V2__quota_check.sql", "-- pgshift:allow add-check reason=\"maintenance window, app stopped\"\n" + CHECK);
@@ -197,6 +197,14 @@ class LintIT {
                     queued.toString());
             assertEquals("ShareLock", queued.get("lock").asText());
             assertFalse(queued.get("risk").asText().contains("set v = v"), "no query text: it may hold secrets");
+            Fixtures.write(dir, "V4__fk.sql", "ALTER TABLE events ADD COLUMN old_id int;\n"
+                    + "ALTER TABLE \"Small\" ADD CONSTRAINT small_old FOREIGN KEY (v) REFERENCES \"Old\" (id) NOT VALID;\n");
+            db.execute("create table \"Small\" (id int primary key, v int)");
+            JsonNode fk = plan(db, "--lint-threshold", "lock-queue=1s");
+            List<String> queues = new ArrayList<>();
+            fk.get("lint").forEach(x -> queues.add(x.get("rule").asText() + " " + Path.of(x.get("file").asText()).getFileName() + ":" + x.get("line").asInt()));
+            assertTrue(queues.contains("lock-queue V4__fk.sql:2"), "a foreign key also locks the table it references: " + fk.get("lint").toPrettyString());
+            Files.delete(dir.resolve("V4__fk.sql"));
             holder.rollback();
         }
         assertNull(finding(plan(db, "--lint-threshold", "lock-queue=1s"), "lock-queue"), "the transaction has ended");

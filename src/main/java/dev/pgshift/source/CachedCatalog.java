@@ -14,7 +14,11 @@ import java.util.function.Function;
 final class CachedCatalog implements TableCatalog {
     private final TableCatalog live;
     private final Names names;
-    private final Map<String, Object> answers = new HashMap<>();
+    private final Map<Key, Object> answers = new HashMap<>();
+
+    /** A question and what it is about (a name, or a name with a column and type): compared as values, never printed. */
+    private record Key(String question, Object about, Object more) {
+    }
 
     /** @param names how a table the pending set renamed or moved is found under its name now */
     CachedCatalog(TableCatalog live, Names names) {
@@ -23,8 +27,13 @@ final class CachedCatalog implements TableCatalog {
     }
 
     @SuppressWarnings("unchecked")
-    private <T> T once(String question, Object about, Function<String, T> ask) {
-        return (T) answers.computeIfAbsent(question + " " + about, ask);
+    private <T> T once(String question, Object about, Function<Key, T> ask) {
+        return (T) answers.computeIfAbsent(new Key(question, about, null), ask);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T once(String question, Object about, Object more, Function<Key, T> ask) {
+        return (T) answers.computeIfAbsent(new Key(question, about, more), ask);
     }
 
     @Override
@@ -36,7 +45,7 @@ final class CachedCatalog implements TableCatalog {
     @Override
     public Boolean rewrites(QualifiedName table, String column, String newType) {
         QualifiedName t = names.live(table.truncated());
-        return once("rewrites", t + " " + column + " " + newType, k -> live.rewrites(t, column, newType));
+        return once("rewrites", t, List.of(column, newType), k -> live.rewrites(t, column, newType));
     }
 
     @Override
@@ -70,7 +79,7 @@ final class CachedCatalog implements TableCatalog {
     @Override
     public boolean notNullChecked(QualifiedName table, String column) {
         QualifiedName t = names.live(table.truncated());
-        return once("checked", t + " " + column, k -> live.notNullChecked(t, column));
+        return once("checked", t, column, k -> live.notNullChecked(t, column));
     }
 
     @Override
@@ -86,6 +95,6 @@ final class CachedCatalog implements TableCatalog {
     @Override
     public List<String> blockers(QualifiedName table, Effect.Lock lock, Duration age) {
         QualifiedName t = table == null ? null : names.live(table.truncated());
-        return once("blockers", t + " " + lock, k -> live.blockers(t, lock, age));
+        return once("blockers", t, lock, k -> live.blockers(t, lock, age));
     }
 }

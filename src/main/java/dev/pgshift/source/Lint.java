@@ -34,37 +34,11 @@ public final class Lint {
                 run.statement(m, k, s, allow);
             }
         }
-        return collapse(run.out);
+        return run.findings();
     }
 
     /** Findings of one rule, file, table and decision beyond this many are told as a count on the last one shown. */
     static final int SHOWN_ALIKE = 10;
-
-    /**
-     * A data file's 200,000 UPDATEs are one problem, not 200,000 findings: of the findings alike (rule, file, table,
-     * decision), the first {@link #SHOWN_ALIKE} are kept, the last of them telling how many more there are and where.
-     */
-    private static List<Finding> collapse(List<Finding> all) {
-        java.util.Map<String, int[]> alike = new java.util.HashMap<>(); // count, index of the last kept, last line
-        List<Finding> out = new ArrayList<>();
-        for (Finding f : all) {
-            int[] a = alike.computeIfAbsent(f.rule() + "\u0000" + f.file() + "\u0000" + f.table() + "\u0000" + f.decision(), k -> new int[3]);
-            if (++a[0] <= SHOWN_ALIKE) {
-                a[1] = out.size();
-                out.add(f);
-            }
-            a[2] = f.line();
-        }
-        for (int[] a : alike.values()) {
-            if (a[0] > SHOWN_ALIKE) {
-                Finding f = out.get(a[1]);
-                out.set(a[1], new Finding(f.rule(), f.version(), f.file(), f.line(), f.statement(), f.table(), f.lock(), f.rewrite(), f.scan(),
-                        f.waits(), f.rows(), f.bytes(), f.threshold(), f.decision(), f.reason(), f.risk() + "; and " + (a[0] - SHOWN_ALIKE)
-                                + " more statement(s) like it in this file, up to line " + a[2], f.saferForm()));
-            }
-        }
-        return List.copyOf(out);
-    }
 
     /**
      * What one statement, alone, does to the existing table it works on, as the lint classifies it for the catalog's
@@ -83,6 +57,21 @@ public final class Lint {
         private final LintSettings settings;
         private final Classifier.Pending state = new Classifier.Pending();
         private final List<Finding> out = new ArrayList<>();
+        // A data file's 200,000 UPDATEs are one problem, not 200,000 findings: of the findings alike (rule, file, table,
+        // decision), the first SHOWN_ALIKE are kept, the last of them telling how many more there are and where.
+        private final java.util.Map<String, int[]> alike = new java.util.HashMap<>(); // count, index of the last kept, last line
+
+        List<Finding> findings() {
+            for (int[] a : alike.values()) {
+                if (a[0] > SHOWN_ALIKE) {
+                    Finding f = out.get(a[1]);
+                    out.set(a[1], new Finding(f.rule(), f.version(), f.file(), f.line(), f.statement(), f.table(), f.lock(), f.rewrite(), f.scan(),
+                            f.waits(), f.rows(), f.bytes(), f.threshold(), f.decision(), f.reason(), f.risk() + "; and " + (a[0] - SHOWN_ALIKE)
+                                    + " more statement(s) like it in this file, up to line " + a[2], f.saferForm()));
+                }
+            }
+            return List.copyOf(out);
+        }
 
         Run(TableCatalog catalog, LintSettings settings) {
             this.catalog = new CachedCatalog(catalog, names);
@@ -179,6 +168,13 @@ public final class Lint {
             String reason = allow.reason(s.line(), rule);
             String decision = !reached ? Finding.UNDER_THRESHOLD : reason != null ? Finding.ALLOWED
                     : settings.mode() == LintSettings.Mode.ENFORCE ? Finding.REFUSE : Finding.WARN;
+            int[] a = alike.computeIfAbsent(rule.id() + "\u0000" + m.file().displayPath() + "\u0000" + (e == null ? "" : e.table()) + "\u0000" + decision,
+                    k -> new int[3]);
+            a[2] = s.line();
+            if (++a[0] > SHOWN_ALIKE) {
+                return;
+            }
+            a[1] = out.size();
             out.add(new Finding(rule.id(), m.version(), m.file().displayPath(), s.line(), s.excerpt(100), e == null ? null : e.table().toString(),
                     e == null ? null : e.lock().pgName(), e != null && e.rewrite(), e != null && e.scan(), e != null && e.waits(), rows, bytes,
                     threshold, decision, reached ? reason : null, risk, safer));

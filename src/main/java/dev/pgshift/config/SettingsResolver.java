@@ -187,8 +187,13 @@ public final class SettingsResolver {
         if (v.containsKey(Setting.PASSWORD_FILE)) {
             password = SettingFiles.readPasswordFile(Path.of(v.get(Setting.PASSWORD_FILE)));
         }
-        ConnectionSettings connection = new ConnectionSettings(v.get(Setting.HOST), port, database, user, password, sslMode, rootCert,
-                searchPath);
+        String host = v.get(Setting.HOST);
+        if (host.startsWith("/") || host.startsWith("@")) {
+            throw new PgshiftException(ExitCode.CONFIG, "host '" + host + "' (" + Setting.HOST.displayName() + ") is a Unix-socket directory, "
+                    + "which libpq (psql) accepts: pgshift connects over TCP, so give the server's host name or address (e.g. localhost for a "
+                    + "server on this machine, which must listen on TCP)");
+        }
+        ConnectionSettings connection = new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath);
 
         List<Path> dirs = SettingValues.directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
         // The application's own migrations belong to the application's image and the demo: a directory given at run

@@ -48,6 +48,15 @@ class SettingsResolverTest {
         assertEquals("require", c.sslMode());
     }
 
+    /** libpq reads a PGHOST that starts with / as a socket directory; pgshift (JDBC, TCP) waited 60 s on it, then exited 75. */
+    @Test
+    void aUnixSocketDirectoryAsHostIsRefusedAtOnceNamingWhatToGive() {
+        env.putAll(Map.of("PGHOST", "/var/run/postgresql"));
+        PgshiftException e = fails();
+        assertTrue(e.getMessage().contains("'/var/run/postgresql'") && e.getMessage().contains("Unix-socket directory")
+                && e.getMessage().contains("PGHOST") && e.getMessage().contains("localhost"), e.getMessage());
+    }
+
     @Test
     void flagsWinOverEnvironmentWhichWinsOverTheFile() throws Exception {
         Path file = tmp.resolve("pgshift.properties");

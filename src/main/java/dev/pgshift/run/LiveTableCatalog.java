@@ -80,6 +80,12 @@ final class LiveTableCatalog implements TableCatalog {
     }
 
     @Override
+    public boolean constrainedDomain(String type) {
+        return Boolean.TRUE.equals(one("select t.typtype = 'd' and (t.typnotnull or exists (select 1 from pg_constraint k where k.contypid = t.oid)) "
+                + "from pg_type t where t.oid = to_regtype(?)", type));
+    }
+
+    @Override
     public boolean notNullChecked(QualifiedName table, String column) {
         return Boolean.TRUE.equals(one("select bool_or(pg_get_constraintdef(k.oid) = format('CHECK ((%I IS NOT NULL))', ?::text)) from pg_constraint k "
                 + "where k.conrelid = to_regclass(?) and k.contype = 'c' and k.convalidated", column, table.sql()));

@@ -226,6 +226,13 @@ final class AlterTableAction {
         String type = typeEnd > k + 1 ? s.source(k + 1, typeEnd - 1) : "<type>";
         boolean serial = type.toUpperCase(java.util.Locale.ROOT).matches("(BIG|SMALL)?SERIAL[248]?");
         String reason = perRow();
+        if (reason == null && typeEnd > k + 1 && c.catalog().constrainedDomain(type)) {
+            c.add(LintRule.ADD_COLUMN_REWRITE, "rewrites " + table + " and its indexes under an ACCESS EXCLUSIVE lock (its type " + type + " is a "
+                    + "domain with constraints, checked on every row, with or without a default)", alter() + "ADD COLUMN " + col + " <the domain's "
+                    + "base type>; -- no rewrite; then " + alter() + "ADD CONSTRAINT <name> CHECK (<the domain's check on " + col + ">) NOT VALID; "
+                    + "and, in a later migration, VALIDATE CONSTRAINT <name>");
+            return c.effectOf(Lock.ACCESS_EXCLUSIVE, true, true, false);
+        }
         if (reason != null) {
             c.add(LintRule.ADD_COLUMN_REWRITE, "rewrites " + table + " and its indexes under an ACCESS EXCLUSIVE lock (" + reason + ")",
                     alter() + "ADD COLUMN " + col + " " + (serial ? "<integer type>" : type) + "; -- no default: no rewrite; then a backfill "

@@ -77,6 +77,11 @@ final class CachedCatalog implements TableCatalog {
     }
 
     @Override
+    public boolean constrainedDomain(String type) {
+        return once("domain", type, k -> live.constrainedDomain(type));
+    }
+
+    @Override
     public boolean notNullChecked(QualifiedName table, String column) {
         QualifiedName t = names.live(table.truncated());
         return once("checked", t, column, k -> live.notNullChecked(t, column));

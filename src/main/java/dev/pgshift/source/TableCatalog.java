@@ -43,6 +43,11 @@ public interface TableCatalog {
         return null;
     }
 
+    /** Whether {@code type} (as written) is a domain with constraints (CHECK or NOT NULL), which a new column's rows are checked against. */
+    default boolean constrainedDomain(String type) {
+        return false;
+    }
+
     /** Whether {@code column} of the table has a validated CHECK ({@code column IS NOT NULL}) already, so SET NOT NULL need not scan. */
     default boolean notNullChecked(QualifiedName table, String column) {
         return false;

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** plan: what would run, its modes and warnings; JSON on stdout only; changes nothing. */
+@org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // what plan shows and refuses is pgshift's, whatever the server; LintProofIT checks the classification per major
 class PlanIT {
     @TempDir
     Path tmp;

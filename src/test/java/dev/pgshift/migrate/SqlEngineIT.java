@@ -84,6 +84,7 @@ class SqlEngineIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // pgshift's reading of the file and its report, whatever the server
     void aPsqlMetaCommandIsRefusedAtPlanWithItsLineAndNothingRuns() throws Exception {
         TestDb db = PgServer.get().newDatabase("meta");
         dir = Files.createDirectories(tmp.resolve("m"));
@@ -100,6 +101,7 @@ class SqlEngineIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // pgshift's reading of the file and its report, whatever the server
     void copyFromStdinDataIsDataAndAnIndexAfterItIsWarnedAbout() throws Exception {
         TestDb db = PgServer.get().newDatabase("copy");
         dir = Files.createDirectories(tmp.resolve("m"));
@@ -181,6 +183,7 @@ class SqlEngineIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag(dev.pgshift.testing.OneMajor.TAG) // pgshift's reading of the file and its report, whatever the server
     void aFileWithItsOwnTransactionsIsPlannedAndReportedTruthfully() throws Exception {
         TestDb db = PgServer.get().newDatabase("own");
         dir = Files.createDirectories(tmp.resolve("m"));

@@ -93,6 +93,7 @@ class LintProofIT {
         db.execute("create table \"App Data\".t (id int primary key, a int, b text, p int)");
         db.execute("insert into \"App Data\".t select g, g, 'x' || g, g from generate_series(1, 1000) g");
         db.execute("analyze \"App Data\".t");
+        db.execute("create domain \"App Data\".posint as int check (value > 0)");
         db.execute("create table parted (id int, k int) partition by range (k)");
         db.execute("create table part1 partition of parted for values from (0) to (100)");
         String t = "\"App Data\".t";
@@ -104,6 +105,8 @@ class LintProofIT {
             {t, "ALTER TABLE \"App Data\".t ADD COLUMN d timestamptz DEFAULT now()"},
             {t, "ALTER TABLE \"App Data\".t ADD COLUMN d timestamptz DEFAULT clock_timestamp()"},
             {t, "ALTER TABLE \"App Data\".t ADD COLUMN d serial"},
+            {t, "ALTER TABLE \"App Data\".t ADD COLUMN d \"App Data\".posint DEFAULT 1"},
+            {t, "ALTER TABLE \"App Data\".t ADD COLUMN d \"App Data\".posint"},
             {t, "ALTER TABLE \"App Data\".t ADD COLUMN d int GENERATED ALWAYS AS IDENTITY"},
             {t, "ALTER TABLE \"App Data\".t ADD CONSTRAINT chk CHECK (a > 0)"},
             {t, "ALTER TABLE \"App Data\".t ADD CONSTRAINT chk CHECK (a > 0) NOT VALID"},

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_dump and pg_restore of the PostgreSQL majors the tests need, cached so that later runs start in seconds.
+# pg_dump, pg_restore and pg_basebackup of the PostgreSQL majors the tests need, cached so that later runs start in seconds.
 #
 #   .ci/pg-clients.sh MAJOR...               make sure clients MAJOR... are in the cache; print MAJOR=DIR for each
 #   .ci/pg-clients.sh --server VERSION FILE  make sure of the clients the tests need against a server VERSION (a zonky
@@ -10,7 +10,7 @@
 # from newer Debian suites through debootstrap: 17 from trixie (also for a server 16: Debian has no client 16 any more),
 # 18 from sid. Their programs need a newer glibc than Debian 12's, so the wrappers in DIR run them through the loader of
 # their own root file system. The cache is ${PGSHIFT_PG_CLIENTS:-~/.cache/pgshift/pg-clients}/<major>/: bin/pg_dump and
-# bin/pg_restore (pgshift takes pg_restore from beside pg_dump) and, for debootstrapped majors, root/. Needs root (apt-get,
+# bin/pg_restore (pgshift takes pg_restore from beside pg_dump), bin/pg_basebackup (RestorePointIT's base backups) and, for debootstrapped majors, root/. Needs root (apt-get,
 # debootstrap) only the first time.
 set -euo pipefail
 
@@ -47,10 +47,10 @@ apt_install() {
     die "apt-get install $* failed; install it yourself, or run the suite with -Dtest.backup=never (no backup tests)"
 }
 
-# Checks that DIR/bin/pg_dump and pg_restore run and are of major $2.
+# Checks that DIR/bin/pg_dump, pg_restore and pg_basebackup run and are of major $2.
 check() {
   local dir=$1 major=$2 tool out
-  for tool in pg_dump pg_restore; do
+  for tool in pg_dump pg_restore pg_basebackup; do
     out=$("$dir/bin/$tool" --version 2>&1) || die "$dir/bin/$tool --version failed: $out (delete $dir to fetch it again)"
     [[ "$out" =~ \(PostgreSQL\)\ $major\. ]] || die "$dir/bin/$tool is not of major $major: $out (delete $dir to fetch it again)"
   done
@@ -64,6 +64,7 @@ host_client() {
   mkdir -p "$dir/bin"
   ln -sfn "$bin/pg_dump" "$dir/bin/pg_dump"
   ln -sfn "$bin/pg_restore" "$dir/bin/pg_restore"
+  ln -sfn "$bin/pg_basebackup" "$dir/bin/pg_basebackup"
 }
 
 # A client from another Debian suite: a minimal root file system with postgresql-client-<major>, and wrappers that run
@@ -82,7 +83,7 @@ debootstrap_client() {
   fi
   rm -rf "$tmp/root/var/cache/apt/archives"/*.deb "$tmp/debootstrap.log"
   mkdir -p "$tmp/bin"
-  for tool in pg_dump pg_restore; do
+  for tool in pg_dump pg_restore pg_basebackup; do
     cat >"$tmp/bin/$tool" <<EOF
 #!/bin/sh
 # $tool $major from Debian $suite (written by .ci/pg-clients.sh): it needs a newer glibc than the host's, so it runs
@@ -100,13 +101,13 @@ EOF
 # Makes sure the client of major $1 is in the cache (fetching it under a lock, so two builds do not fetch it twice).
 ensure() {
   local major=$1 dir="$cache/$1"
-  if [ -e "$dir/.ok" ]; then
+  if [ -e "$dir/.ok" ] && [ -e "$dir/bin/pg_basebackup" ]; then
     return
   fi
   mkdir -p "$cache"
   exec 9>"$cache/.lock"
   flock 9
-  if [ ! -e "$dir/.ok" ]; then
+  if [ ! -e "$dir/.ok" ] || [ ! -e "$dir/bin/pg_basebackup" ]; then # caches from before pg_basebackup was wanted are made again
     case "$major" in
       15) host_client 15 ;;
       17) debootstrap_client 17 trixie ;;

@@ -39,4 +39,9 @@ public final class Durations {
             throw new PgshiftException(ExitCode.CONFIG, "bad duration '" + value + "' for " + what + ": expected e.g. 500ms, 30s, 5m, 1h");
         }
     }
+
+    /** As a user would write it: whole seconds as {@code 30s}, else milliseconds ({@code 500ms}). */
+    public static String display(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
 }

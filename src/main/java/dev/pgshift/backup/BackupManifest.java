@@ -15,6 +15,8 @@ import java.util.Map;
  * @param rowCounts            per-table row counts in the dump's snapshot (only with --verify-restore)
  * @param port                 the server's port; with host and database, whose backup this is (null in manifests
  *                             written before pgshift recorded it)
+ * @param method               {@code dump} or {@code restore-point} (null in manifests written before there was a choice: a dump)
+ * @param restorePoint         with method {@code restore-point}: the point to recover to (file, sha256 and pgDumpVersion are null)
  */
 @RegisterForReflection
 public record BackupManifest(
@@ -34,5 +36,22 @@ public record BackupManifest(
         Instant finishedAt,
         Map<String, Long> rowCounts,
         boolean restoreVerified,
-        Integer port) {
+        Integer port,
+        String method,
+        RestorePoint restorePoint) {
+
+    public static final String DUMP = "dump";
+    public static final String RESTORE_POINT = "restore-point";
+
+    /** What this backup is called in a summary or the history: its file, or "restore point NAME". */
+    public String label() {
+        return restorePoint == null ? file : "restore point " + restorePoint.name();
+    }
+
+    /** A restore point's record: no file, nothing to read back. */
+    public static BackupManifest of(RestorePoint point, String database, String host, Integer port, String serverVersion, String schemaVersionBefore,
+            List<String> pending, String runId, Instant startedAt) {
+        return new BackupManifest(1, null, null, 0, database, host, serverVersion, null, "full", schemaVersionBefore, pending, runId, startedAt,
+                Instant.now(), null, false, port, RESTORE_POINT, point);
+    }
 }

@@ -72,10 +72,44 @@ public final class BackupService {
         BackupFiles.preflight(dir, server, mayGoWithout);
     }
 
+    /** A backup by the method the settings give: a dump, a restore point, or (auto) one of them by the database's size. */
     public BackupManifest backup(Context ctx) {
+        if (settings.method() != BackupSettings.Method.DUMP) {
+            try (Connection c = db.getConnection()) {
+                long size;
+                try (Statement st = c.createStatement(); var rs = st.executeQuery("select pg_database_size(current_database())")) {
+                    rs.next();
+                    size = rs.getLong(1);
+                }
+                if (settings.method() == BackupSettings.Method.RESTORE_POINT) {
+                    return restorePoint(c, ctx, size);
+                }
+                String above = dev.pgshift.Sizes.display(settings.restorePointAbove());
+                if (size <= settings.restorePointAbove()) {
+                    LOG.infof("backing up with pg_dump: the database is %s, not above --restore-point-above %s", dev.pgshift.Sizes.display(size), above);
+                } else {
+                    String unfit = RestorePoints.unfit(c);
+                    if (unfit == null) {
+                        return restorePoint(c, ctx, size);
+                    }
+                    LOG.warnf("backing up with pg_dump although the database is %s, above --restore-point-above %s: no restore point, since %s",
+                            dev.pgshift.Sizes.display(size), above, unfit);
+                }
+            } catch (SQLException e) {
+                throw new PgshiftException(ExitCode.BACKUP, "cannot read the database's size to choose the backup method: " + e.getMessage()
+                        + ". Nothing was migrated.", e);
+            }
+        }
         try (PgTools tools = PgTools.locate(settings.pgDump(), stop)) {
             return backup(ctx, tools);
         }
+    }
+
+    private BackupManifest restorePoint(Connection c, Context ctx, long size) {
+        Instant start = Instant.now();
+        RestorePoint point = RestorePoints.make(c, RestorePoints.name(ctx.runId(), ctx.schemaVersionBefore()), settings.archiveWait(), stop, size);
+        return BackupManifest.of(point, db.settings().database(), db.settings().host(), db.settings().port(), ctx.serverVersion(),
+                ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start);
     }
 
     private BackupManifest backup(Context ctx, PgTools tools) {
@@ -124,7 +158,7 @@ public final class BackupService {
             }
             BackupManifest manifest = new BackupManifest(1, name, sha, size, database, db.settings().host(), ctx.serverVersion(),
                     tools.version(), settings.scope().name().toLowerCase(), ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start,
-                    Instant.now(), counts, restoreVerified, db.settings().port());
+                    Instant.now(), counts, restoreVerified, db.settings().port(), BackupManifest.DUMP, null);
             // The dump first, then its manifest: a backup looks complete (it has a manifest) only once it is.
             move(partial, target);
             try {

@@ -52,7 +52,11 @@ final class Rendering {
                 }
             }
         }
-        if (r.backup() != null) {
+        if (r.backup() != null && r.backup().restorePoint() != null) {
+            var p = r.backup().restorePoint();
+            out.printf("  backup    %s at LSN %s (WAL file %s, timeline %d, archived)%n", r.backup().label(), p.lsn(), p.walFile(), p.timeline());
+            out.printf("            how to go back to it: pgshift restore --show-recipe --restore-point %s%n", p.name());
+        } else if (r.backup() != null) {
             out.printf("  backup    %s (%d bytes, sha256 %s…)%n", r.backup().file(), r.backup().sizeBytes(), r.backup().sha256().substring(0, 12));
         }
         for (CheckResult c : r.checks()) {

@@ -9,12 +9,26 @@ import java.time.Duration;
  * @param keep   the newest N backups of a database are kept; the one just made is never deleted
  * @param maxAge backups older than this are deleted too (null: no age limit)
  * @param pgDump the pg_dump binary; pg_restore is looked up beside it
+ * @param method            how: a dump, a restore point in archived WAL, or chosen by the database's size
+ * @param restorePointAbove with {@link Method#AUTO}: the database size (bytes) above which a restore point is made
+ * @param archiveWait       how long a restore point waits for its WAL file to be archived
  */
-public record BackupSettings(Mode mode, Path dir, int keep, Duration maxAge, Scope scope, String pgDump, boolean verifyRestore) {
+public record BackupSettings(Mode mode, Path dir, int keep, Duration maxAge, Scope scope, String pgDump, boolean verifyRestore,
+        Method method, long restorePointAbove, Duration archiveWait) {
 
     /** When to back up: auto (only when something is pending), always, never (explicit, recorded in the report). */
     public enum Mode {
         AUTO, ALWAYS, NEVER
+    }
+
+    /** How to back up. */
+    public enum Method {
+        DUMP, RESTORE_POINT, AUTO
+    }
+
+    /** The same settings making no backup. */
+    public BackupSettings never() {
+        return new BackupSettings(Mode.NEVER, dir, keep, maxAge, scope, pgDump, false, method, restorePointAbove, archiveWait);
     }
 
     /** What to back up. */

@@ -65,12 +65,17 @@ final class SettingValues {
 
     static <E extends Enum<E>> E parseEnum(Setting s, String value, Class<E> type) {
         for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(value.trim())) {
+            if (written(e).equalsIgnoreCase(value.trim())) {
                 return e;
             }
         }
         throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + s.displayName() + ": expected one of "
-                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
+                + java.util.Arrays.stream(type.getEnumConstants()).map(SettingValues::written).toList());
+    }
+
+    /** A value as the user writes it: lower case, words joined by '-' (RESTORE_POINT: restore-point). */
+    static String written(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     static int parsePort(String value) {

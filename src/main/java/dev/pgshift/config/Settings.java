@@ -27,8 +27,7 @@ public record Settings(
 
     /** The same settings aimed at a scratch copy of the database: no backup, no report channels of its own. */
     public Settings forRehearsal(String scratchDatabase) {
-        BackupSettings noBackup = new BackupSettings(BackupSettings.Mode.NEVER, backup.dir(), backup.keep(), backup.maxAge(), backup.scope(),
-                backup.pgDump(), false);
+        BackupSettings noBackup = backup.never();
         return new Settings(connection.withDatabase(scratchDatabase), migrationDirs, bundled, connectTimeout, networkTimeout, lockWait, schema, lockTimeout,
                 lockRetries, progressInterval, noBackup, verify, null, null, adoptThrough, adoptIgnoreChecksums, outOfOrder, lint);
     }

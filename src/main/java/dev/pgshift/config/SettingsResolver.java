@@ -241,8 +241,21 @@ public final class SettingsResolver {
         }
         int keep = Integer.parseInt(keepValue.trim());
         Duration maxAge = v.containsKey(Setting.BACKUP_MAX_AGE) ? SettingValues.parseDuration(Setting.BACKUP_MAX_AGE, v.get(Setting.BACKUP_MAX_AGE)) : null;
+        String methodValue = v.get(Setting.BACKUP_METHOD);
+        BackupSettings.Method method = SettingValues.parseEnum(Setting.BACKUP_METHOD, methodValue, BackupSettings.Method.class);
+        String aboveValue = v.get(Setting.RESTORE_POINT_ABOVE);
+        long above = dev.pgshift.Sizes.parse(aboveValue);
+        if (above <= 0) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + aboveValue + "' for " + Setting.RESTORE_POINT_ABOVE.displayName()
+                    + ": expected a size above 0 with its unit, e.g. 10GB or 500MB (B, kB, MB, GB, TB)");
+        }
+        Duration archiveWait = SettingValues.parseDuration(Setting.ARCHIVE_WAIT, v.get(Setting.ARCHIVE_WAIT));
+        if (archiveWait.compareTo(Duration.ofSeconds(1)) < 0 || archiveWait.compareTo(Duration.ofHours(24)) > 0) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + v.get(Setting.ARCHIVE_WAIT) + "' for " + Setting.ARCHIVE_WAIT.displayName()
+                    + ": expected a duration from 1s to 24h, e.g. 2m");
+        }
         return new BackupSettings(mode, Path.of(v.get(Setting.BACKUP_DIR)), keep, maxAge, scope, v.get(Setting.PG_DUMP),
-                SettingValues.parseBoolean(Setting.VERIFY_RESTORE, v.get(Setting.VERIFY_RESTORE)));
+                SettingValues.parseBoolean(Setting.VERIFY_RESTORE, v.get(Setting.VERIFY_RESTORE)), method, above, archiveWait);
     }
 
     /** Accepts 500ms, 30s, 5m, 1h, a plain number of seconds, or ISO-8601 (PT1M). */

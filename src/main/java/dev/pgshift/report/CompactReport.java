@@ -32,7 +32,7 @@ final class CompactReport {
             n.put("lastApplied", r.migrations().get(r.migrations().size() - 1).version());
         }
         if (r.backup() != null) {
-            n.put("backup", r.backup().file());
+            n.put("backup", r.backup().label());
         }
         ArrayNode failedChecks = n.putArray("failedChecks");
         r.checks().stream().filter(c -> c.outcome().equals("FAILED")).forEach(c -> failedChecks.add(c.name()));

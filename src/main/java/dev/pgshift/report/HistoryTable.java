@@ -59,10 +59,31 @@ public final class HistoryTable {
      * One past run, newest first in {@link #list}; read from the report, so the rows an older pgshift wrote show too.
      *
      * @param versions the versions the run applied (or rolled back, adopted, repaired), comma-separated; "" for none
-     * @param backup   the backup file it made, or null
+     * @param backup   the backup file it made, "restore point NAME", or null
      */
     public record Entry(String runId, String command, Timestamp startedAt, Timestamp finishedAt, String outcome, int exitCode,
             String versions, String backup, String pgshiftVersion, String host, String osUser, String reason, String report) {
+    }
+
+    /**
+     * The backup record (JSON) of the newest run whose backup was a restore point, or the one named {@code name}; null
+     * when there is none (or no history at all).
+     */
+    public String restorePoint(Connection c, String name) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet exists = st.executeQuery("select to_regclass('" + table() + "') is not null")) {
+            exists.next();
+            if (!exists.getBoolean(1)) {
+                return null;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("select (report->'backup')::text from " + table() + " where jsonb_typeof(report->'backup'->'restorePoint') = 'object' "
+                + "and (?::text is null or report->'backup'->'restorePoint'->>'name' = ?) order by started_at desc limit 1")) {
+            ps.setString(1, name);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
     }
 
     public List<Entry> list(Connection c, int limit) throws SQLException {
@@ -76,7 +97,7 @@ public final class HistoryTable {
             }
             try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, "
                     + "coalesce((select string_agg(m->>'version', ',') from jsonb_array_elements(report->'migrations') m), ''), "
-                    + "report->'backup'->>'file', report->>'pgshiftVersion', report->>'host', report->>'osUser', report->>'reason', "
+                    + "coalesce(report->'backup'->>'file', 'restore point ' || (report->'backup'->'restorePoint'->>'name')), report->>'pgshiftVersion', report->>'host', report->>'osUser', report->>'reason', "
                     + "report::text from " + table() + " order by started_at desc limit ?")) {
                 ps.setInt(1, limit);
                 try (ResultSet rs = ps.executeQuery()) {

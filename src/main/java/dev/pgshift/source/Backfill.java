@@ -61,7 +61,7 @@ public record Backfill(Options options, SqlStatement statement, String verb, Qua
         }
 
         private static String ms(Duration d) {
-            return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+            return dev.pgshift.Durations.display(d);
         }
     }
 

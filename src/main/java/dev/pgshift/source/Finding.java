@@ -41,7 +41,7 @@ public record Finding(String rule, String version, String file, int line, String
             sb.append(rewrite ? ", rewrites it" : ", reads every row");
         }
         if (rows != null) {
-            sb.append(String.format(java.util.Locale.ROOT, "; about %,d rows, %s on disk", rows, Sizes.display(bytes == null ? 0 : bytes)));
+            sb.append(String.format(java.util.Locale.ROOT, "; about %,d rows, %s on disk", rows, dev.pgshift.Sizes.display(bytes == null ? 0 : bytes)));
         }
         if (threshold != null && !threshold.isEmpty()) {
             sb.append("; threshold ").append(threshold);

@@ -46,7 +46,7 @@ public record LintSettings(Mode mode, Map<LintRule, Threshold> thresholds) {
                 return "transactions open " + age.toSeconds() + "s or longer";
             }
             String r = rows > 0 ? String.format(Locale.ROOT, "%,d rows", rows) : null;
-            String b = bytes > 0 ? Sizes.display(bytes) : null;
+            String b = bytes > 0 ? dev.pgshift.Sizes.display(bytes) : null;
             return r == null ? b : b == null ? r : r + " or " + b;
         }
     }
@@ -113,7 +113,7 @@ public record LintSettings(Mode mode, Map<LintRule, Threshold> thresholds) {
         long rows = 0;
         long bytes = 0;
         for (String part : value.split("/")) {
-            long b = Sizes.parse(part);
+            long b = dev.pgshift.Sizes.parse(part);
             if (b >= 0) {
                 bytes = b;
             } else if (part.trim().matches("[0-9]{1,15}")) {

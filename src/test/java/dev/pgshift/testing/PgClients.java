@@ -48,6 +48,11 @@ public final class PgClients {
         return Path.of(properties().getProperty("pg_dump"));
     }
 
+    /** pg_basebackup of the same major as {@link #pgDump}: of the server's major or newer, which it needs. */
+    public static Path pgBasebackup() {
+        return pgDump().resolveSibling("pg_basebackup");
+    }
+
     public static Path pgRestore() {
         return pgDump().resolveSibling("pg_restore");
     }

@@ -40,6 +40,11 @@ public final class PgServer {
 
     /** A server of its own, e.g. on a port chosen in advance (a database that comes up late). */
     public static PgServer start(int port, Path dataDir) {
+        return start(port, dataDir, java.util.Map.of());
+    }
+
+    /** A server of its own with more server settings (e.g. WAL archiving), given on its command line. */
+    public static PgServer start(int port, Path dataDir, java.util.Map<String, String> config) {
         try {
             TestCerts certs = TestCerts.get();
             EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
@@ -49,6 +54,7 @@ public final class PgServer {
                     .setServerConfig("max_connections", "100")
                     .setServerConfig("password_encryption", "scram-sha-256")
                     .setDataDirectoryCustomizer(dir -> writeHba(dir.toPath()));
+            config.forEach(b::setServerConfig);
             if (port > 0) {
                 b.setPort(port);
             }

@@ -1,18 +1,18 @@
-package dev.pgshift.source;
+package dev.pgshift;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Sizes on disk as PostgreSQL writes them (1024-based: kB, MB, GB, TB). */
-final class Sizes {
+public final class Sizes {
     private static final Pattern SIZE = Pattern.compile("\\s*([0-9]{1,12})\\s*(B|kB|KB|MB|GB|TB)\\s*", Pattern.CASE_INSENSITIVE);
 
     private Sizes() {
     }
 
     /** Bytes, or -1 when {@code s} is no size with a unit. */
-    static long parse(String s) {
+    public static long parse(String s) {
         Matcher m = SIZE.matcher(s);
         if (!m.matches()) {
             return -1;
@@ -29,7 +29,7 @@ final class Sizes {
     }
 
     /** As pg_size_pretty would show it, near enough. */
-    static String display(long bytes) {
+    public static String display(long bytes) {
         String[] units = {"bytes", "kB", "MB", "GB", "TB"};
         double v = bytes;
         int u = 0;

@@ -95,6 +95,8 @@ affinity:
   value: {{ $v.backup.keep | quote }}
 - name: PGSHIFT_VERIFY_RESTORE
   value: {{ $v.backup.verifyRestore | quote }}
+- name: PGSHIFT_BACKUP_METHOD
+  value: {{ $v.backup.method | quote }}
 - name: PGSHIFT_LOCK_TIMEOUT
   value: {{ $v.run.lockTimeout | quote }}
 - name: PGSHIFT_LOCK_RETRIES

@@ -27,7 +27,7 @@ import org.jboss.logging.Logger;
  * covers it, up to --archive-wait; a point whose WAL is not archived cannot be restored to, so that is a failed backup
  * (exit 4) and nothing migrates.
  */
-public final class RestorePoints {
+final class RestorePoints {
     private static final Logger LOG = Logger.getLogger(RestorePoints.class);
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     /** PostgreSQL's limit on a restore point's name (MAXFNAMELEN - 1). */

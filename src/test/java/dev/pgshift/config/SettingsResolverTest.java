@@ -213,6 +213,36 @@ class SettingsResolverTest {
     }
 
     @Test
+    void backupMethodAndItsSettingsAreReadAsWrittenOrRefusedNamingThem() {
+        BackupSettings b = resolve().backup();
+        assertEquals(BackupSettings.Method.DUMP, b.method(), "a dump unless asked otherwise");
+        assertEquals(10L << 30, b.restorePointAbove());
+        assertEquals(java.time.Duration.ofMinutes(2), b.archiveWait());
+        env.put("PGSHIFT_BACKUP_METHOD", "restore-point");
+        env.put("PGSHIFT_RESTORE_POINT_ABOVE", "500MB");
+        env.put("PGSHIFT_ARCHIVE_WAIT", "30s");
+        b = resolve().backup();
+        assertEquals(BackupSettings.Method.RESTORE_POINT, b.method());
+        assertEquals(500L << 20, b.restorePointAbove());
+        assertEquals(java.time.Duration.ofSeconds(30), b.archiveWait());
+        flags.put(Setting.BACKUP_METHOD, "snapshot");
+        assertEquals("bad value 'snapshot' for --backup-method / PGSHIFT_BACKUP_METHOD / 'backup-method' in the settings file: expected one of "
+                + "[dump, restore-point, auto]", fails().getMessage());
+        flags.remove(Setting.BACKUP_METHOD);
+        for (String bad : List.of("0GB", "10", "ten GB", "-1MB")) {
+            env.put("PGSHIFT_RESTORE_POINT_ABOVE", bad);
+            assertTrue(fails().getMessage().startsWith("bad value '" + bad + "' for --restore-point-above / PGSHIFT_RESTORE_POINT_ABOVE"),
+                    fails().getMessage());
+        }
+        env.remove("PGSHIFT_RESTORE_POINT_ABOVE");
+        for (String bad : List.of("0s", "500ms", "25h")) {
+            env.put("PGSHIFT_ARCHIVE_WAIT", bad);
+            assertTrue(fails().getMessage().contains("for --archive-wait / PGSHIFT_ARCHIVE_WAIT / 'archive-wait' in the settings file: expected "
+                    + "a duration from 1s to 24h"), fails().getMessage());
+        }
+    }
+
+    @Test
     void malformedSettingsNameTheSetting() {
         env.put("PGPORT", "54x2");
         assertTrue(fails().getMessage().contains("PGPORT"));

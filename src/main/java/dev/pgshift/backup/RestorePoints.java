@@ -91,11 +91,11 @@ final class RestorePoints {
         }
         if (!s.archiveMode().equals("on") && !s.archiveMode().equals("always")) {
             return "the server does not archive its WAL (archive_mode is " + s.archiveMode() + "): a restore point is only a way back when "
-                    + "the WAL up to it is kept in an archive, with a base backup older than it." + useDump(" (a dump), or set up WAL archiving "
-                    + "(pgBackRest, Barman, WAL-G, CloudNativePG's backup, or archive_mode = on with an archive_command).");
+                    + "the WAL up to it is kept in an archive, with a base backup older than it." + useDump(", or set up WAL archiving (pgBackRest, "
+                    + "Barman, WAL-G, CloudNativePG's backup, or archive_mode = on with an archive_command).");
         }
         if (s.walLevel().equals("minimal")) {
-            return "wal_level is minimal: WAL archiving and point-in-time recovery need replica or logical." + useDump(" (a dump).");
+            return "wal_level is minimal: WAL archiving and point-in-time recovery need replica or logical." + useDump(".");
         }
         String role = Identifiers.quote(s.role());
         if (!s.mayCreate()) {
@@ -107,11 +107,11 @@ final class RestorePoints {
         if (!s.maySwitch() && s.archiveTimeoutSeconds() == 0) {
             return "role " + s.role() + " may not switch WAL files and archive_timeout is 0, so the WAL file holding a restore point would "
                     + "be archived only once other writes fill it: as a superuser, connected to database " + s.database() + ", GRANT EXECUTE ON "
-                    + "FUNCTION pg_catalog.pg_switch_wal() TO " + role + "; or set archive_timeout." + useDump(" (a dump).");
+                    + "FUNCTION pg_catalog.pg_switch_wal() TO " + role + "; or set archive_timeout." + useDump(" instead.");
         }
         if (s.archiver().failing()) {
             return "WAL archiving is failing: pg_stat_archiver's " + s.archiver().described() + ". A restore point cannot be archived "
-                    + "until archive_command (or archive_library) works again: see the server's log." + useDump(" (a dump) meanwhile.");
+                    + "until archive_command (or archive_library) works again: see the server's log." + useDump(" meanwhile.");
         }
         return null;
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
                 + "<UTC time>_<database>_<key>_<run>.dump (key: 12 hex digits of host:port/database, so databases and servers "
                 + "may share the directory) with <file>.manifest.json beside it, mode 0600; --backup-keep counts this database's "
                 + "backups only. pg_dump must be of the server's "
-                + "major version or newer (exit 4 otherwise).")
+                + "major version or newer (exit 4 otherwise). With --backup-method restore-point: a restore point in the "
+                + "server's archived WAL instead, proven archived, no file ('pgshift restore --show-recipe' says how to recover to it).")
 class BackupCommand implements Callable<Integer> {
     // Settings groups, listed in --help after this command's own options.
     @Mixin

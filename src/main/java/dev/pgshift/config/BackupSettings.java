@@ -1,5 +1,7 @@
 package dev.pgshift.config;
 
+import dev.pgshift.ExitCode;
+import dev.pgshift.PgshiftException;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -24,6 +26,22 @@ public record BackupSettings(Mode mode, Path dir, int keep, Duration maxAge, Sco
     /** How to back up. */
     public enum Method {
         DUMP, RESTORE_POINT, AUTO
+    }
+
+    /** Refuses (exit 3, before connecting) what a restore point cannot do: it is no dump to restore a copy from. */
+    public void checkWith(boolean rehearse) {
+        if (method != Method.RESTORE_POINT) {
+            return;
+        }
+        if (rehearse) {
+            throw new PgshiftException(ExitCode.CONFIG, "--rehearse migrates a copy restored from the run's dump, and --backup-method "
+                    + "restore-point makes none: rehearse with --backup-method dump (on a copy small enough to dump), or run without --rehearse");
+        }
+        if (verifyRestore) {
+            throw new PgshiftException(ExitCode.CONFIG, "--verify-restore restores the run's dump into a scratch database, and "
+                    + "--backup-method restore-point makes none: drop --verify-restore (with --backup-method auto it applies to the dumps "
+                    + "auto makes)");
+        }
     }
 
     /** The same settings making no backup. */

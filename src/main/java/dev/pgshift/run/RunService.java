@@ -157,6 +157,7 @@ public final class RunService {
         try {
             // An emergency backup must work whatever state the migration files are in: it reads none of them.
             List<MigrationScript> scripts = rec.phase("preflight", () -> {
+                settings.backup().checkWith(options.rehearse());
                 // a restore point writes no file: --backup-dir may be missing (a Job without a volume for backups)
                 if ((mode == Mode.BACKUP || mode != Mode.VERIFY && settings.backup().mode() != BackupSettings.Mode.NEVER)
                         && settings.backup().method() != BackupSettings.Method.RESTORE_POINT) {

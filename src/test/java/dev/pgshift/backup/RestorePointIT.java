@@ -88,6 +88,13 @@ class RestorePointIT {
                 + "GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO \"" + db.user() + "\";"), r.stderr());
         assertTrue(r.stderr().contains("Nothing was migrated"), r.stderr());
         assertFalse(tableExists(db, "characters"), "nothing may be migrated");
+        Result rehearse = pgshift("run", "--rehearse", "--backup-method", "restore-point");
+        assertEquals(3, rehearse.exitCode(), rehearse.toString());
+        assertTrue(rehearse.stderr().contains("rehearse with --backup-method dump"), rehearse.stderr());
+        Result verify = pgshift("backup", "--verify-restore", "--backup-method", "restore-point");
+        assertEquals(3, verify.exitCode(), verify.toString());
+        assertTrue(verify.stderr().contains("drop --verify-restore"), verify.stderr());
+        assertFalse(tableExists(db, "characters"), "nothing may be migrated");
     }
 
     @Test

@@ -198,7 +198,8 @@ class HelmChartTest {
     @Test
     void everyPodGetsTheSameSettingsAndBothMigrationJobsTheExtraArguments() throws Exception {
         List<HasMetadata> objects = render(CHART.resolve("ci/post-job-values.yaml"), "--set", "run.settings.schema=app",
-                "--set", "run.settings.out-of-order=true", "--set", "run.extraArgs={--lock-wait,30s}");
+                "--set", "run.settings.out-of-order=true", "--set", "run.extraArgs={--lock-wait,30s}", "--set", "backup.method=restore-point",
+                "--set", "run.settings.archive-wait=5m");
         List<Container> pods = new ArrayList<>();
         for (HasMetadata o : objects) {
             if (o instanceof Job j) {
@@ -210,6 +211,8 @@ class HelmChartTest {
         assertEquals(3, pods.size(), "hook Job, post Job, helm test pod");
         List<EnvVar> first = pods.get(0).getEnv();
         assertTrue(first.contains(new EnvVar("PGSHIFT_SCHEMA", "app", null)) && first.contains(new EnvVar("PGSHIFT_OUT_OF_ORDER", "true", null)),
+                first.toString());
+        assertTrue(first.contains(new EnvVar("PGSHIFT_BACKUP_METHOD", "restore-point", null)) && first.contains(new EnvVar("PGSHIFT_ARCHIVE_WAIT", "5m", null)),
                 first.toString());
         for (Container c : pods) {
             assertEquals(first, c.getEnv(), "every pod has the settings the others have");
@@ -317,6 +320,9 @@ class HelmChartTest {
         assertTrue(type.output().contains("port"), type.output());
         K8sTools.Result nested = helm("template", "rel", CHART.toString(), "-f", values.toString(), "--set", "backup.keepp=3");
         assertNotEquals(0, nested.code(), nested.output());
+        K8sTools.Result method = helm("template", "rel", CHART.toString(), "-f", values.toString(), "--set", "backup.method=snapshot");
+        assertNotEquals(0, method.code(), method.output());
+        assertTrue(method.output().contains("method"), method.output());
         K8sTools.Result missing = helm("template", "rel", CHART.toString(), "--set", "database.name=x");
         assertNotEquals(0, missing.code());
         assertTrue(missing.output().contains("database.host is required"), missing.output());

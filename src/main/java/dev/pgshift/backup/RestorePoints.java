@@ -157,7 +157,9 @@ final class RestorePoints {
             return new RestorePoint(name, lsn, walFile, Integer.parseInt(walFile.substring(0, 8), 16), systemIdentifier(c), created,
                     archived.lastArchivedAt(), s.maySwitch(), databaseBytes);
         } catch (SQLException e) {
-            throw new PgshiftException(ExitCode.BACKUP, "cannot make the restore point " + name + ": " + e.getMessage() + ". Nothing was migrated.", e);
+            boolean lost = dev.pgshift.migrate.Failures.exitCode(e) == ExitCode.TEMPORARY;
+            throw new PgshiftException(lost ? ExitCode.TEMPORARY : ExitCode.BACKUP, "cannot make the restore point " + name + ": " + e.getMessage()
+                    + (lost ? "; the connection to the database was lost: run again" : "") + ". Nothing was migrated.", e);
         }
     }
 

@@ -99,7 +99,7 @@ final class LiveTableCatalog implements TableCatalog {
 
     @Override
     public List<String> searchPath() {
-        return list("select s::text from unnest(current_schemas(false)) with ordinality u(s, n) where ? order by n", true);
+        return list("select s::text from unnest(current_schemas(false)) with ordinality u(s, n) order by n");
     }
 
     private QualifiedName name(String sql, QualifiedName of) {

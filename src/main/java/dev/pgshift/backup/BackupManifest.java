@@ -16,7 +16,8 @@ import java.util.Map;
  * @param port                 the server's port; with host and database, whose backup this is (null in manifests
  *                             written before pgshift recorded it)
  * @param method               {@code dump} or {@code restore-point} (null in manifests written before there was a choice: a dump)
- * @param restorePoint         with method {@code restore-point}: the point to recover to (file, sha256 and pgDumpVersion are null)
+ * @param restorePoint         with method {@code restore-point}: the point to recover to (file, sha256, pgDumpVersion and scope
+ *                             are null: the point covers the whole cluster)
  */
 @RegisterForReflection
 public record BackupManifest(
@@ -51,7 +52,7 @@ public record BackupManifest(
     /** A restore point's record: no file, nothing to read back. */
     public static BackupManifest of(RestorePoint point, String database, String host, Integer port, String serverVersion, String schemaVersionBefore,
             List<String> pending, String runId, Instant startedAt) {
-        return new BackupManifest(1, null, null, 0, database, host, serverVersion, null, "full", schemaVersionBefore, pending, runId, startedAt,
+        return new BackupManifest(1, null, null, 0, database, host, serverVersion, null, null, schemaVersionBefore, pending, runId, startedAt,
                 Instant.now(), null, false, port, RESTORE_POINT, point);
     }
 }

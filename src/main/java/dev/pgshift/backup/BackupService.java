@@ -58,8 +58,14 @@ public final class BackupService {
         this.stop = stop;
     }
 
-    /** What the run knows at backup time, for the manifest. */
-    public record Context(String runId, String schemaVersionBefore, List<String> pending, String serverVersion, int serverMajor) {
+    /**
+     * What the run knows at backup time, for the manifest.
+     *
+     * @param rehearse whether the run rehearses on a copy restored from the backup (--backup-method auto then dumps)
+     * @param warn     where a warning for the report goes
+     */
+    public record Context(String runId, String schemaVersionBefore, List<String> pending, String serverVersion, int serverMajor, boolean rehearse,
+            java.util.function.Consumer<String> warn) {
     }
 
     /**
@@ -84,16 +90,20 @@ public final class BackupService {
                 if (settings.method() == BackupSettings.Method.RESTORE_POINT) {
                     return restorePoint(c, ctx, size);
                 }
+                String sized = "the database is " + dev.pgshift.Sizes.display(size);
                 String above = dev.pgshift.Sizes.display(settings.restorePointAbove());
                 if (size <= settings.restorePointAbove()) {
-                    LOG.infof("backing up with pg_dump: the database is %s, not above --restore-point-above %s", dev.pgshift.Sizes.display(size), above);
+                    LOG.infof("backing up with pg_dump: %s, not above --restore-point-above %s", sized, above);
+                } else if (ctx.rehearse() || settings.verifyRestore()) {
+                    ctx.warn().accept("backed up with pg_dump although " + sized + ", above --restore-point-above " + above + ": "
+                            + (ctx.rehearse() ? "--rehearse" : "--verify-restore") + " restores a copy from the dump");
                 } else {
-                    String unfit = RestorePoints.unfit(c);
+                    String unfit = RestorePoints.unfit(c, settings.archiveWait());
                     if (unfit == null) {
                         return restorePoint(c, ctx, size);
                     }
-                    LOG.warnf("backing up with pg_dump although the database is %s, above --restore-point-above %s: no restore point, since %s",
-                            dev.pgshift.Sizes.display(size), above, unfit);
+                    ctx.warn().accept("backed up with pg_dump although " + sized + ", above --restore-point-above " + above
+                            + ": no restore point, since " + unfit);
                 }
             } catch (SQLException e) {
                 throw new PgshiftException(ExitCode.BACKUP, "cannot read the database's size to choose the backup method: " + e.getMessage()
@@ -107,7 +117,8 @@ public final class BackupService {
 
     private BackupManifest restorePoint(Connection c, Context ctx, long size) {
         Instant start = Instant.now();
-        RestorePoint point = RestorePoints.make(c, RestorePoints.name(ctx.runId(), ctx.schemaVersionBefore()), settings.archiveWait(), stop, size);
+        RestorePoint point = RestorePoints.make(c, RestorePoints.name(ctx.runId(), ctx.schemaVersionBefore()), settings.archiveWait(),
+                progressInterval, stop, size);
         return BackupManifest.of(point, db.settings().database(), db.settings().host(), db.settings().port(), ctx.serverVersion(),
                 ctx.schemaVersionBefore(), ctx.pending(), ctx.runId(), start);
     }

@@ -28,7 +28,8 @@ final class BackupOptions implements SettingFlags {
 
     @Option(names = "--backup-method", paramLabel = "METHOD", description = "dump: pg_dump, read back whole (default); restore-point: "
             + "a named restore point in the server's archived WAL, proven archived before anything migrates, for databases too big to "
-            + "dump (needs archive_mode on and EXECUTE on pg_create_restore_point); auto: a restore point above --restore-point-above "
+            + "dump (needs archive_mode on, EXECUTE on pg_create_restore_point, and on pg_switch_wal or an archive_timeout shorter than "
+            + "--archive-wait); auto: a restore point above --restore-point-above "
             + "where the server archives WAL, else a dump (env PGSHIFT_BACKUP_METHOD)")
     String backupMethod;
 

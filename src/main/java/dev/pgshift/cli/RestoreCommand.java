@@ -101,15 +101,19 @@ class RestoreCommand implements Callable<Integer> {
         stop.install();
         Database db = Database.of(settings, stop);
         String found;
+        java.util.List<String> known;
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
             found = new HistoryTable().restorePoint(c, restorePoint);
+            known = found == null ? new HistoryTable().restorePointNames(c, 10) : java.util.List.of();
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the run history: " + e.getMessage(), e);
         }
         if (found == null) {
-            throw new PgshiftException(ExitCode.CONFIG, (restorePoint == null ? "no restore point" : "no restore point named '" + restorePoint + "'")
-                    + " in the run history of " + settings.connection().describe() + " (" + OwnTables.SCHEMA + "." + OwnTables.RUN_HISTORY
-                    + "): pgshift makes one with --backup-method restore-point (or auto); 'pgshift history' lists the runs and their backups");
+            String where = " in the run history of " + settings.connection().describe() + " (" + OwnTables.SCHEMA + "." + OwnTables.RUN_HISTORY + ")";
+            throw new PgshiftException(ExitCode.CONFIG, known.isEmpty()
+                    ? "no restore point" + (restorePoint == null ? "" : " named '" + restorePoint + "'") + where + ": pgshift makes one with "
+                            + "--backup-method restore-point (or auto); 'pgshift history' lists the runs and their backups"
+                    : "no restore point named '" + restorePoint + "'" + where + "; the newest there: " + String.join(", ", known));
         }
         BackupManifest manifest = Json.MAPPER.readerFor(BackupManifest.class)
                 .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(found);

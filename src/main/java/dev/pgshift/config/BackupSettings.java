@@ -39,8 +39,8 @@ public record BackupSettings(Mode mode, Path dir, int keep, Duration maxAge, Sco
         }
         if (verifyRestore) {
             throw new PgshiftException(ExitCode.CONFIG, "--verify-restore restores the run's dump into a scratch database, and "
-                    + "--backup-method restore-point makes none: drop --verify-restore (with --backup-method auto it applies to the dumps "
-                    + "auto makes)");
+                    + "--backup-method restore-point makes none: turn off " + Setting.VERIFY_RESTORE.displayName() + " (with --backup-method "
+                    + "auto it applies to the dumps auto makes)");
         }
     }
 

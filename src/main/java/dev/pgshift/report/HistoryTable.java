@@ -86,6 +86,24 @@ public final class HistoryTable {
         }
     }
 
+    /** The names of the newest {@code limit} restore points in the history, newest first. */
+    public List<String> restorePointNames(Connection c, int limit) throws SQLException {
+        List<String> out = new ArrayList<>();
+        if (restorePoint(c, null) == null) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select report->'backup'->'restorePoint'->>'name' from " + table() + " where "
+                + "jsonb_typeof(report->'backup'->'restorePoint') = 'object' order by started_at desc limit ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
     public List<Entry> list(Connection c, int limit) throws SQLException {
         List<Entry> out = new ArrayList<>();
         try (Statement st = c.createStatement()) {

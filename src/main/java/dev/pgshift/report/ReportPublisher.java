@@ -62,8 +62,9 @@ public final class ReportPublisher {
                 new HistoryTable().write(c, report);
             }
         } catch (SQLException | RuntimeException e) {
-            boolean lost = e instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08");
-            LOG.errorf("cannot record the run in %s.%s (%s): %s", OwnTables.SCHEMA, OwnTables.RUN_HISTORY, lost ? "the connection was lost"
+            String state = e instanceof SQLException s ? s.getSQLState() : null;
+            LOG.errorf("cannot record the run in %s.%s (%s): %s", OwnTables.SCHEMA, OwnTables.RUN_HISTORY, state != null && state.startsWith("08")
+                    ? "the connection was lost" : "25006".equals(state) ? "the server or session is read-only"
                     : "the user needs CREATE on the database, or create schema " + OwnTables.SCHEMA + " for it", e.getMessage());
         } finally {
             if (c != null) {

@@ -160,7 +160,7 @@ final class LockedPhases {
         }
         checkStop();
         BackupService.Context ctx = new BackupService.Context(rec.runId(), plan == null ? appliedVersion(db) : plan.currentVersion(),
-                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c));
+                pending.stream().map(MigrationScript::version).toList(), rec.serverVersion(), serverMajor(c), options.rehearse() && changes, rec::warn);
         BackupManifest manifest = rec.phase("backup", () -> new BackupService(settings.backup(), db, settings.progressInterval(), stop).backup(ctx));
         rec.backup(manifest);
     }

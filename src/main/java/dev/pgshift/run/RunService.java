@@ -189,6 +189,9 @@ public final class RunService {
                 new LockedPhases(settings, stop, version, options, rec, skipped).verify(session, await(prepared), scripts, latest(scripts));
             } else {
                 try (RunLock lock = rec.phase("lock", () -> {
+                    if (mode != Mode.BACKUP) { // pg_dump backs a standby up; nothing migrates one
+                        dev.pgshift.db.Primary.require(session, db.settings().describe());
+                    }
                     RunLock l = RunLock.acquire(db, settings.lockWait(), stop);
                     // No run of this database can be using its rehearsal or verify copies now: a killed run's are dropped.
                     ScratchDatabases.dropUnfinished(session, db.settings().database(), ScratchDatabases.Purpose.REHEARSAL,
@@ -235,8 +238,9 @@ public final class RunService {
             beat[0].close();
         }
         new ReportPublisher(settings.reportFile(), settings.terminationLog()).publish(result, () -> {
-            if (!reached[0] || mode == Mode.BACKUP) {
-                return null; // backup writes nothing into the database
+            boolean restorePoint = rec.backupManifest() != null && rec.backupManifest().restorePoint() != null;
+            if (!reached[0] || mode == Mode.BACKUP && !restorePoint) {
+                return null; // a dump writes nothing into the database; a restore point is found again from the history (restore --show-recipe)
             }
             Connection session = main[0];
             main[0] = null; // the publisher closes the session it is given

@@ -93,7 +93,7 @@ class RestorePointIT {
         assertTrue(rehearse.stderr().contains("rehearse with --backup-method dump"), rehearse.stderr());
         Result verify = pgshift("backup", "--verify-restore", "--backup-method", "restore-point");
         assertEquals(3, verify.exitCode(), verify.toString());
-        assertTrue(verify.stderr().contains("drop --verify-restore"), verify.stderr());
+        assertTrue(verify.stderr().contains("turn off --verify-restore"), verify.stderr());
         assertFalse(tableExists(db, "characters"), "nothing may be migrated");
     }
 
@@ -156,6 +156,7 @@ class RestorePointIT {
         Result unknown = pgshift("restore", "--show-recipe", "--restore-point", "pgshift/none/0");
         assertEquals(3, unknown.exitCode(), unknown.toString());
         assertTrue(unknown.stderr().contains("no restore point named 'pgshift/none/0'"), unknown.stderr());
+        assertTrue(unknown.stderr().contains("the newest there: " + name + ", pgshift/"), unknown.stderr());
 
         // Recovery: the base backup, the archive, pgshift's name as the target; paused there, so the copy is read-only
         Files.writeString(base.resolve("recovery.signal"), "");
@@ -177,9 +178,25 @@ class RestorePointIT {
             Result standby = PgshiftProcess.run(new ArrayList<>(List.of("backup", "--backup-method", "restore-point")), env);
             assertEquals(4, standby.exitCode(), standby.toString());
             assertTrue(standby.stderr().contains("the server is a standby"), standby.stderr());
+            Fixtures.write(migrations, "V3__quests.sql", "CREATE TABLE quests (id int PRIMARY KEY);\n");
+            Result migrate = PgshiftProcess.run(Fixtures.args("migrate", migrations, "--backup-method", "auto", "--restore-point-above", "1kB"), env);
+            assertEquals(3, migrate.exitCode(), migrate.toString());
+            assertTrue(migrate.stderr().contains("is a standby (pg_is_in_recovery() is true): it cannot be migrated"), migrate.stderr());
         } finally {
             restored.stop();
         }
+    }
+
+    @Test
+    @Order(3)
+    void pgshiftBackupRecordsItsRestorePointSoThatTheRecipeFindsIt() throws Exception {
+        Result r = pgshift("backup", "--backup-method", "restore-point");
+        assertEquals(0, r.exitCode(), r.toString());
+        String name = r.stdout().replaceFirst("(?s).*backup    restore point (\\S+) at LSN.*", "$1");
+        assertTrue(name.startsWith("pgshift/"), r.stdout());
+        Result recipe = pgshift("restore", "--show-recipe");
+        assertEquals(0, recipe.exitCode(), recipe.toString());
+        assertTrue(recipe.stdout().startsWith("Restore point " + name + " of database " + db.name()), recipe.stdout());
     }
 
     @Test
@@ -193,26 +210,41 @@ class RestorePointIT {
 
     @Test
     @Order(4)
-    void archivingThatDoesNotCatchUpOrFailsExits4AndMigratesNothing() throws Exception {
+    void archivingThatFailsOrDoesNotCatchUpExits4AndMigratesNothing() throws Exception {
         Fixtures.write(migrations, "V3__quests.sql", "CREATE TABLE quests (id int PRIMARY KEY);\n");
-        archiveCommand("sleep 2; false");
+        String copy = "test ! -f " + archive + "/%f && cp %p " + archive + "/%f";
+        // broken after the last success: the preflight passes, the archiver fails three times on the point's file
+        archiveCommand("false");
         long started = System.nanoTime();
+        Result broken = pgshift("migrate", "--backup-method", "restore-point", "--archive-wait", "5m");
+        assertEquals(4, broken.exitCode(), broken.toString());
+        assertTrue(broken.stderr().contains("the archiver failed to archive it 3 times since the restore point was made"), broken.stderr());
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(60).toNanos(), "not the whole --archive-wait");
+        assertFalse(tableExists(db, "quests"));
+        // now pg_stat_archiver shows the failure: refused before a restore point is made
+        Result failing = pgshift("migrate", "--backup-method", "restore-point");
+        assertEquals(4, failing.exitCode(), failing.toString());
+        assertTrue(failing.stderr().contains("WAL archiving is failing: pg_stat_archiver's"), failing.stderr());
+        assertFalse(tableExists(db, "quests"));
+
+        archiveCommand(copy); // the archiver tries again on the reload and succeeds
+        awaitArchiver(false);
+        archiveCommand("sleep 3; false"); // slow: nothing archived within the bound
+        started = System.nanoTime();
         Result slow = pgshift("migrate", "--backup-method", "restore-point", "--archive-wait", "1s");
         assertEquals(4, slow.exitCode(), slow.toString());
         assertTrue(slow.stderr().contains("WAL archiving did not catch up within 1s (--archive-wait)"), slow.stderr());
         assertTrue(System.nanoTime() - started < Duration.ofSeconds(30).toNanos());
         assertFalse(tableExists(db, "quests"));
+        archiveCommand(copy);
+    }
 
+    private void awaitArchiver(boolean failingState) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!failing()) {
-            assertTrue(System.nanoTime() < deadline, "the archiver records no failure");
+        while (failing() != failingState) {
+            assertTrue(System.nanoTime() < deadline, "pg_stat_archiver does not show archiving " + (failingState ? "failing" : "working again"));
             Thread.sleep(200);
         }
-        Result failing = pgshift("migrate", "--backup-method", "restore-point", "--archive-wait", "1m");
-        assertEquals(4, failing.exitCode(), failing.toString());
-        assertTrue(failing.stderr().contains("WAL archiving is failing: pg_stat_archiver's"), failing.stderr());
-        assertFalse(tableExists(db, "quests"));
-        archiveCommand("test ! -f " + archive + "/%f && cp %p " + archive + "/%f");
     }
 
     private void archiveCommand(String command) throws Exception {

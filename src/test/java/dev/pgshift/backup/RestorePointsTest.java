@@ -41,26 +41,34 @@ class RestorePointsTest {
         return new RestorePoints.Server(recovery, archiveMode, walLevel, create, doSwitch, timeout, "App User", "shop", archiver);
     }
 
-    private static final RestorePoints.Archiver FINE = new RestorePoints.Archiver(SEGMENT, Instant.parse("2026-12-07T10:00:00Z"), null, null);
+    private static final RestorePoints.Archiver FINE = new RestorePoints.Archiver(SEGMENT, Instant.parse("2026-12-07T10:00:00Z"), null, null, 0);
+
+    private static String unfit(RestorePoints.Server s) {
+        return RestorePoints.unfit(s, java.time.Duration.ofMinutes(2), true);
+    }
 
     @Test
     void aServerThatCannotKeepARestorePointIsRefusedSayingWhatToDo() {
-        assertNull(RestorePoints.unfit(server(false, "on", "replica", true, true, 0, FINE)));
-        assertNull(RestorePoints.unfit(server(false, "always", "logical", true, false, 60, FINE)), "archive_timeout closes the file");
-        assertTrue(RestorePoints.unfit(server(true, "on", "replica", true, true, 0, FINE)).contains("standby"));
-        String off = RestorePoints.unfit(server(false, "off", "replica", true, true, 0, FINE));
+        assertNull(unfit(server(false, "on", "replica", true, true, 0, FINE)));
+        assertNull(unfit(server(false, "always", "logical", true, false, 60, FINE)), "archive_timeout closes the file");
+        assertTrue(unfit(server(true, "on", "replica", true, true, 0, FINE)).contains("standby"));
+        String off = unfit(server(false, "off", "replica", true, true, 0, FINE));
         assertTrue(off.contains("archive_mode is off") && off.contains("Use --backup-method dump"), off);
-        assertTrue(RestorePoints.unfit(server(false, "on", "minimal", true, true, 0, FINE)).contains("wal_level is minimal"));
-        String grant = RestorePoints.unfit(server(false, "on", "replica", false, true, 0, FINE));
+        assertTrue(unfit(server(false, "on", "minimal", true, true, 0, FINE)).contains("wal_level is minimal"));
+        String grant = unfit(server(false, "on", "replica", false, true, 0, FINE));
         assertTrue(grant.contains("connected to database shop") && grant.contains("pg_create_restore_point(text) TO \"App User\";"), grant);
-        String noSwitch = RestorePoints.unfit(server(false, "on", "replica", true, false, 0, FINE));
+        String noSwitch = unfit(server(false, "on", "replica", true, false, 0, FINE));
         assertTrue(noSwitch.contains("GRANT EXECUTE ON FUNCTION pg_catalog.pg_switch_wal() TO \"App User\"; or set archive_timeout"), noSwitch);
+        String slowTimeout = unfit(server(false, "on", "replica", true, false, 600, FINE));
+        assertTrue(slowTimeout.contains("archive_timeout is 600s, longer than --archive-wait 120s"), slowTimeout);
+        String auto = RestorePoints.unfit(server(false, "off", "replica", true, true, 0, FINE), java.time.Duration.ofMinutes(2), false);
+        assertFalse(auto.contains("--backup-method dump"), "auto dumps anyway: " + auto);
         RestorePoints.Archiver failing = new RestorePoints.Archiver(SEGMENT, Instant.parse("2026-12-07T10:00:00Z"), "000000010000000A000000FF",
-                Instant.parse("2026-12-07T10:00:05Z"));
-        String f = RestorePoints.unfit(server(false, "on", "replica", true, true, 0, failing));
+                Instant.parse("2026-12-07T10:00:05Z"), 3);
+        String f = unfit(server(false, "on", "replica", true, true, 0, failing));
         assertTrue(f.contains("WAL archiving is failing") && f.contains("last failed 000000010000000A000000FF at 2026-12-07T10:00:05Z"), f);
         RestorePoints.Archiver recovered = new RestorePoints.Archiver(SEGMENT, Instant.parse("2026-12-07T10:00:09Z"), "000000010000000A000000FE",
-                Instant.parse("2026-12-07T10:00:05Z"));
-        assertNull(RestorePoints.unfit(server(false, "on", "replica", true, true, 0, recovered)), "a failure older than the last success is over");
+                Instant.parse("2026-12-07T10:00:05Z"), 3);
+        assertNull(unfit(server(false, "on", "replica", true, true, 0, recovered)), "a failure older than the last success is over");
     }
 }

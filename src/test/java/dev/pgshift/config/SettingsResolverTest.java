@@ -235,7 +235,7 @@ class SettingsResolverTest {
                     fails().getMessage());
         }
         env.remove("PGSHIFT_RESTORE_POINT_ABOVE");
-        for (String bad : List.of("0s", "500ms", "25h")) {
+        for (String bad : List.of("0s", "500ms", "25h", "abc")) {
             env.put("PGSHIFT_ARCHIVE_WAIT", bad);
             assertTrue(fails().getMessage().contains("for --archive-wait / PGSHIFT_ARCHIVE_WAIT / 'archive-wait' in the settings file: expected "
                     + "a duration from 1s to 24h"), fails().getMessage());

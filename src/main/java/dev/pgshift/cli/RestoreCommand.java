@@ -103,8 +103,9 @@ class RestoreCommand implements Callable<Integer> {
         String found;
         java.util.List<String> known;
         try (Connection c = new DatabaseWaiter(db, stop).connect(settings.connectTimeout())) {
-            found = new HistoryTable().restorePoint(c, restorePoint);
-            known = found == null ? new HistoryTable().restorePointNames(c, 10) : java.util.List.of();
+            HistoryTable history = new HistoryTable();
+            found = history.restorePoint(c, restorePoint);
+            known = found == null ? history.restorePointNames(c, 10) : java.util.List.of();
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "cannot read the run history: " + e.getMessage(), e);
         }

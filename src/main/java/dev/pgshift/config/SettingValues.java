@@ -22,10 +22,19 @@ final class SettingValues {
      * answering); a long, healthy statement is never cut by it, so more than a day buys nothing.
      */
     static Duration networkTimeout(String value) {
-        Duration d = parseDuration(Setting.NETWORK_TIMEOUT, value);
+        return secondToDay(Setting.NETWORK_TIMEOUT, value, " (a run must notice a server that stopped answering; a long, healthy statement is never cut by it)");
+    }
+
+    /** A duration from 1s to 24h; anything else (unreadable too) is refused naming the range and {@code why}. */
+    static Duration secondToDay(Setting s, String value, String why) {
+        Duration d;
+        try {
+            d = parseDuration(s, value);
+        } catch (PgshiftException e) {
+            d = Duration.ZERO;
+        }
         if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(Duration.ofHours(24)) > 0) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + Setting.NETWORK_TIMEOUT.displayName() + ": "
-                    + "between 1s and 24h (a run must notice a server that stopped answering; a long, healthy statement is never cut by it)");
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + value + "' for " + s.displayName() + ": a duration between 1s and 24h" + why);
         }
         return d;
     }

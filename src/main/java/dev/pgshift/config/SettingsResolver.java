@@ -249,16 +249,7 @@ public final class SettingsResolver {
             throw new PgshiftException(ExitCode.CONFIG, "bad value '" + aboveValue + "' for " + Setting.RESTORE_POINT_ABOVE.displayName()
                     + ": expected a size above 0 with its unit, e.g. 10GB or 500MB (B, kB, MB, GB, TB)");
         }
-        Duration archiveWait;
-        try {
-            archiveWait = SettingValues.parseDuration(Setting.ARCHIVE_WAIT, v.get(Setting.ARCHIVE_WAIT));
-        } catch (PgshiftException e) {
-            archiveWait = Duration.ZERO; // refused below, with the range this setting takes
-        }
-        if (archiveWait.compareTo(Duration.ofSeconds(1)) < 0 || archiveWait.compareTo(Duration.ofHours(24)) > 0) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + v.get(Setting.ARCHIVE_WAIT) + "' for " + Setting.ARCHIVE_WAIT.displayName()
-                    + ": expected a duration from 1s to 24h, e.g. 2m");
-        }
+        Duration archiveWait = SettingValues.secondToDay(Setting.ARCHIVE_WAIT, v.get(Setting.ARCHIVE_WAIT), ", e.g. 2m");
         return new BackupSettings(mode, Path.of(v.get(Setting.BACKUP_DIR)), keep, maxAge, scope, v.get(Setting.PG_DUMP),
                 SettingValues.parseBoolean(Setting.VERIFY_RESTORE, v.get(Setting.VERIFY_RESTORE)), method, above, archiveWait);
     }

@@ -70,11 +70,8 @@ public final class HistoryTable {
      * when there is none (or no history at all).
      */
     public String restorePoint(Connection c, String name) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet exists = st.executeQuery("select to_regclass('" + table() + "') is not null")) {
-            exists.next();
-            if (!exists.getBoolean(1)) {
-                return null;
-            }
+        if (!exists(c)) {
+            return null;
         }
         try (PreparedStatement ps = c.prepareStatement("select (report->'backup')::text from " + table() + " where jsonb_typeof(report->'backup'->'restorePoint') = 'object' "
                 + "and (?::text is null or report->'backup'->'restorePoint'->>'name' = ?) order by started_at desc limit 1")) {
@@ -89,7 +86,7 @@ public final class HistoryTable {
     /** The names of the newest {@code limit} restore points in the history, newest first. */
     public List<String> restorePointNames(Connection c, int limit) throws SQLException {
         List<String> out = new ArrayList<>();
-        if (restorePoint(c, null) == null) {
+        if (!exists(c)) {
             return out;
         }
         try (PreparedStatement ps = c.prepareStatement("select report->'backup'->'restorePoint'->>'name' from " + table() + " where "
@@ -104,26 +101,28 @@ public final class HistoryTable {
         return out;
     }
 
+    private boolean exists(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select to_regclass('" + table() + "') is not null")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
     public List<Entry> list(Connection c, int limit) throws SQLException {
         List<Entry> out = new ArrayList<>();
-        try (Statement st = c.createStatement()) {
-            try (ResultSet exists = st.executeQuery("select to_regclass('" + table() + "') is not null")) {
-                exists.next();
-                if (!exists.getBoolean(1)) {
-                    return out;
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, "
-                    + "coalesce((select string_agg(m->>'version', ',') from jsonb_array_elements(report->'migrations') m), ''), "
-                    + "coalesce(report->'backup'->>'file', 'restore point ' || (report->'backup'->'restorePoint'->>'name')), report->>'pgshiftVersion', report->>'host', report->>'osUser', report->>'reason', "
-                    + "report::text from " + table() + " order by started_at desc limit ?")) {
-                ps.setInt(1, limit);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new Entry(rs.getString(1), rs.getString(2), rs.getTimestamp(3), rs.getTimestamp(4), rs.getString(5), rs.getInt(6),
-                                rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
-                                rs.getString(13)));
-                    }
+        if (!exists(c)) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select run_id, command, started_at, finished_at, outcome, exit_code, "
+                + "coalesce((select string_agg(m->>'version', ',') from jsonb_array_elements(report->'migrations') m), ''), "
+                + "coalesce(report->'backup'->>'file', 'restore point ' || (report->'backup'->'restorePoint'->>'name')), report->>'pgshiftVersion', report->>'host', report->>'osUser', report->>'reason', "
+                + "report::text from " + table() + " order by started_at desc limit ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Entry(rs.getString(1), rs.getString(2), rs.getTimestamp(3), rs.getTimestamp(4), rs.getString(5), rs.getInt(6),
+                            rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
+                            rs.getString(13)));
                 }
             }
         }

@@ -38,11 +38,6 @@ final class Rehearsal {
             throw new PgshiftException(ExitCode.CONFIG, "--rehearse restores the run's backup into a scratch database, but no backup was "
                     + "made (--backup=never)");
         }
-        if (backup.file() == null) {
-            throw new PgshiftException(ExitCode.CONFIG, "--rehearse restores the run's dump into a scratch database, but this run's backup "
-                    + "is a restore point (" + backup.restorePoint().name() + "), which pgshift cannot restore: rehearse with --backup-method "
-                    + "dump (on a copy of the database small enough to dump), or run without --rehearse. Nothing was migrated.");
-        }
         String scratch = "pgshift_rehearsal_" + runId.substring(0, 8);
         LOG.infof("rehearsal: restoring the backup into %s and migrating the copy first", scratch);
         new RestoreService(settings.backup(), db).restoreRehearsal(settings.backup().dir().resolve(backup.file()), scratch);

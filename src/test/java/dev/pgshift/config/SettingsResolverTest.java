@@ -237,8 +237,8 @@ class SettingsResolverTest {
         env.remove("PGSHIFT_RESTORE_POINT_ABOVE");
         for (String bad : List.of("0s", "500ms", "25h", "abc")) {
             env.put("PGSHIFT_ARCHIVE_WAIT", bad);
-            assertTrue(fails().getMessage().contains("for --archive-wait / PGSHIFT_ARCHIVE_WAIT / 'archive-wait' in the settings file: expected "
-                    + "a duration from 1s to 24h"), fails().getMessage());
+            assertTrue(fails().getMessage().contains("for --archive-wait / PGSHIFT_ARCHIVE_WAIT / 'archive-wait' in the settings file: "
+                    + "a duration between 1s and 24h, e.g. 2m"), fails().getMessage());
         }
     }
 

@@ -51,6 +51,8 @@ class RestorePointIT {
     private PgServer server;
     private TestDb db;
     private Path migrations;
+    private static final String CHARACTERS = "\"Guild Hall\".\"Characters\"";
+    private static final String LONG = "Guild Roster Of Every Adventurer Who Ever Joined, Kept For The Ages";
 
     @BeforeAll
     void start() throws Exception {
@@ -61,9 +63,10 @@ class RestorePointIT {
         server = PgServer.start(0, tmp.resolve("primary"), Map.of("archive_mode", "on", "wal_level", "replica"));
         archiveCommand("test ! -f " + archive + "/%f && cp %p " + archive + "/%f");
         db = server.newDatabase("restore_point");
-        migrations = Fixtures.write(tmp.resolve("m"), "V1__characters.sql",
-                "CREATE TABLE characters (id int PRIMARY KEY, name text NOT NULL);\n"
-                        + "INSERT INTO characters SELECT g, 'hero ' || g FROM generate_series(1, 100) g;\n");
+        // a schema off the search_path, quoted mixed-case names, one past 63 bytes (PostgreSQL keeps its first 63)
+        migrations = Fixtures.write(tmp.resolve("m"), "V1__characters.sql", "CREATE SCHEMA \"Guild Hall\";\n"
+                + "CREATE TABLE " + CHARACTERS + " (id int PRIMARY KEY, \"Name\" text NOT NULL);\n"
+                + "INSERT INTO " + CHARACTERS + " SELECT g, 'hero ' || g FROM generate_series(1, 100) g;\n");
     }
 
     @AfterAll
@@ -87,14 +90,14 @@ class RestorePointIT {
         assertTrue(r.stderr().contains("connected to database " + db.name() + " (a function's grants belong to each database), "
                 + "GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO \"" + db.user() + "\";"), r.stderr());
         assertTrue(r.stderr().contains("Nothing was migrated"), r.stderr());
-        assertFalse(tableExists(db, "characters"), "nothing may be migrated");
+        assertFalse(tableExists(db, CHARACTERS), "nothing may be migrated");
         Result rehearse = pgshift("run", "--rehearse", "--backup-method", "restore-point");
         assertEquals(3, rehearse.exitCode(), rehearse.toString());
         assertTrue(rehearse.stderr().contains("rehearse with --backup-method dump"), rehearse.stderr());
         Result verify = pgshift("backup", "--verify-restore", "--backup-method", "restore-point");
         assertEquals(3, verify.exitCode(), verify.toString());
         assertTrue(verify.stderr().contains("turn off --verify-restore"), verify.stderr());
-        assertFalse(tableExists(db, "characters"), "nothing may be migrated");
+        assertFalse(tableExists(db, CHARACTERS), "nothing may be migrated");
     }
 
     @Test
@@ -117,13 +120,14 @@ class RestorePointIT {
         String said = new String(bb.getInputStream().readAllBytes());
         assertTrue(bb.waitFor(120, TimeUnit.SECONDS) && bb.exitValue() == 0, "pg_basebackup: " + said);
 
-        db.execute("INSERT INTO characters SELECT g, 'late hero ' || g FROM generate_series(101, 150) g"); // after the base backup: from the archive
-        Fixtures.write(migrations, "V2__level.sql", "ALTER TABLE characters ADD COLUMN level int NOT NULL DEFAULT 1;\n"
-                + "UPDATE characters SET name = upper(name);\nCREATE TABLE guilds (id int PRIMARY KEY);\n");
+        db.execute("INSERT INTO " + CHARACTERS + " SELECT g, 'late hero ' || g FROM generate_series(101, 150) g"); // after the base backup: from the archive
+        Fixtures.write(migrations, "V2__level.sql", "ALTER TABLE " + CHARACTERS + " ADD COLUMN \"Level\" int NOT NULL DEFAULT 1;\n"
+                + "UPDATE " + CHARACTERS + " SET \"Name\" = upper(\"Name\");\nCREATE TABLE \"Guild Hall\".\"" + LONG + "\" (id int PRIMARY KEY);\n");
         Path report = tmp.resolve("report.json");
         Result r = pgshift("migrate", "--backup-method", "restore-point", "--report-file", report.toString());
         assertEquals(0, r.exitCode(), r.toString());
-        db.execute("INSERT INTO characters (id, name) VALUES (151, 'after the migration')");
+        assertTrue(tableExists(db, "\"Guild Hall\".\"" + LONG.substring(0, 63) + "\""), "V2 made its table, named by its first 63 bytes");
+        db.execute("INSERT INTO " + CHARACTERS + " (id, \"Name\") VALUES (151, 'after the migration')");
 
         String json = Files.readString(report);
         ReportSchema.assertValid(json);
@@ -166,10 +170,11 @@ class RestorePointIT {
         try {
             awaitPaused(restored);
             try (Connection c = restored.admin(db.name()); Statement st = c.createStatement()) {
-                assertEquals(150, count(st, "select count(*) from characters"), "the rows written before the restore point, no later one");
-                assertEquals(0, count(st, "select count(*) from characters where name <> lower(name)"), "the migration's UPDATE is not in it");
-                assertEquals(0, count(st, "select count(*) from information_schema.columns where table_name = 'characters' and column_name = 'level'"));
-                assertEquals(0, count(st, "select count(*) from pg_class where relname = 'guilds'"));
+                assertEquals(150, count(st, "select count(*) from " + CHARACTERS), "the rows written before the restore point, no later one");
+                assertEquals(0, count(st, "select count(*) from " + CHARACTERS + " where \"Name\" <> lower(\"Name\")"), "the migration's UPDATE is not in it");
+                assertEquals(0, count(st, "select count(*) from information_schema.columns where table_schema = 'Guild Hall' and table_name = "
+                        + "'Characters' and column_name = 'Level'"));
+                assertEquals(0, count(st, "select count(*) from pg_class where relname = '" + LONG.substring(0, 63) + "'"));
                 assertEquals(1, count(st, "select max(version::int) from flyway_schema_history where success"));
             }
             // the copy, still in recovery, is a standby to pgshift: refused

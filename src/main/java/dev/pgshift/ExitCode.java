@@ -13,6 +13,8 @@ public enum ExitCode {
     MIGRATION(5, "migration failed (SQL error; transaction rolled back; a failed concurrent step cleaned up)"),
     VERIFY(6, "verification failed"),
     PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong"),
+    TENANTS_FAILED(20, "fleet run: a tenant of this shard failed (left as its own run leaves it); the shard's other tenants were done"),
+    HALTED(21, "fleet run: the release is halted (a failed canary or wave, the same error on --halt-after tenants); no tenant was started after it"),
     TEMPORARY(75, "temporary: database unreachable, run lock held by another run (or lost), an earlier run's sessions still busy, lock "
             + "retries exhausted, connection lost, stopped by SIGTERM"),
     /** Not pgshift's own: the JVM's exit on a SIGTERM that came before pgshift's handler existed (EarlyStop). */
@@ -38,6 +40,11 @@ public enum ExitCode {
     /** Kubernetes should retry the Job only on temporary failures (and a stop that came before anything was done). */
     public boolean retryable() {
         return this == TEMPORARY || this == STOPPED_STARTING;
+    }
+
+    /** What Kubernetes does with a pod that exits so: the chart's podFailurePolicy (fleet run's Indexed Job for 20 and 21). */
+    public String kubernetes() {
+        return this == OK ? "—" : retryable() ? "retry" : this == TENANTS_FAILED ? "fail the index" : this == HALTED ? "fail the Job" : "fail";
     }
 
     public static List<ExitCode> all() {

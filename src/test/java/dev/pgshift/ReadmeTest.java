@@ -22,7 +22,7 @@ class ReadmeTest {
             rows.add(m.group(1) + " " + m.group(2).trim() + " " + m.group(3).trim());
         }
         List<String> expected = ExitCode.all().stream().map(c -> c.code() + " " + c.meaning() + " "
-                + (c == ExitCode.OK ? "—" : c.retryable() ? "retry" : "fail")).toList();
+                + c.kubernetes()).toList();
         assertEquals(expected, rows);
     }
 

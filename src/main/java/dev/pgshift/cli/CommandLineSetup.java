@@ -42,6 +42,9 @@ class CommandLineSetup {
         // order they are declared (connection, migrations, locks, backup, verify, report), not alphabetically.
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().usageMessage().abbreviateSynopsis(true).sortOptions(false);
+            for (CommandLine nested : sub.getSubcommands().values()) {
+                nested.getCommandSpec().usageMessage().abbreviateSynopsis(true).sortOptions(false);
+            }
         }
         ExitCodeHandler handler = new ExitCodeHandler();
         cl.setExecutionExceptionHandler(handler).setParameterExceptionHandler(handler);

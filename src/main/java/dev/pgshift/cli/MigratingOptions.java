@@ -32,7 +32,9 @@ final class MigratingOptions {
     @Mixin
     ReportOptions report;
 
-    Settings resolve() {
-        return connection.resolve(migrations, pending, lock, ddl, backup, pgDump, verify, report);
+    Settings resolve(SettingFlags... more) {
+        java.util.List<SettingFlags> groups = new java.util.ArrayList<>(java.util.List.of(migrations, pending, lock, ddl, backup, pgDump, verify, report));
+        groups.addAll(java.util.List.of(more));
+        return connection.resolve(groups.toArray(SettingFlags[]::new));
     }
 }

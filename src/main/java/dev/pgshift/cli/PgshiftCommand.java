@@ -18,5 +18,5 @@ import picocli.CommandLine.Command;
 final class PgshiftCommand {
     /** The subcommands, in the order --help lists them ({@link CommandLineSetup} adds them). */
     static final List<Class<?>> COMMANDS = List.of(RunCommand.class, PlanCommand.class, MigrateCommand.class, BackupCommand.class,
-            RestoreCommand.class, VerifyCommand.class, HistoryCommand.class, RollbackCommand.class, RepairCommand.class, ResetCommand.class);
+            RestoreCommand.class, VerifyCommand.class, HistoryCommand.class, RollbackCommand.class, RepairCommand.class, ResetCommand.class, FleetCommand.class);
 }

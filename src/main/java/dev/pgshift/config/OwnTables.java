@@ -12,6 +12,10 @@ public final class OwnTables {
     public static final String RUN_HISTORY = "run_history";
     /** Where each backfill migration got to, batch by batch (schema {@value #SCHEMA}). */
     public static final String BACKFILL_PROGRESS = "backfill_progress";
+    /** A fleet's releases, in the control database (schema {@value #SCHEMA}). */
+    public static final String FLEET_RELEASE = "fleet_release";
+    /** Each tenant of a fleet release: its wave, shard, status, versions and error (schema {@value #SCHEMA}). */
+    public static final String FLEET_TENANT = "fleet_tenant";
     /** Flyway's history table, in the migrations' schema. */
     public static final String MIGRATION_HISTORY = "flyway_schema_history";
 

@@ -41,6 +41,15 @@ public enum Setting {
     ADOPT_IGNORE_CHECKSUMS("--adopt-ignore-checksums", "PGSHIFT_ADOPT_IGNORE_CHECKSUMS", "adopt-ignore-checksums", "false", "adopt Prisma-applied migrations whose files changed since"),
     LINT("--lint", "PGSHIFT_LINT", "lint", "warn", "warn (findings in plan, the log and the report), enforce (a finding refuses the run before the backup, exit 3), off"),
     LINT_THRESHOLDS("--lint-threshold", "PGSHIFT_LINT_THRESHOLD", "lint-threshold", "", "RULE=LIMIT per rule, from which a finding counts (default 100000 rows or 100MB; lock-queue 1m)"),
+    RELEASE("--release", "PGSHIFT_FLEET_RELEASE", "release", null, "the fleet release: its tenant list, waves and shards are frozen under this id in the control database"),
+    TENANTS_SQL("--tenants-sql", "PGSHIFT_FLEET_TENANTS_SQL", "tenants-sql", null, "a query on the control database giving each tenant's name and URL (without a password), in order"),
+    TENANTS_FILE("--tenants-file", "PGSHIFT_FLEET_TENANTS_FILE", "tenants-file", null, "a file of tenants, one 'name URL' per line, in order"),
+    SHARDS("--shards", "PGSHIFT_FLEET_SHARDS", "shards", "1", "how many shards (the Indexed Job's completions) the tenants are dealt into: position mod shards"),
+    SHARD("--shard", "JOB_COMPLETION_INDEX", "shard", null, "this process's shard, 0 to shards-1 (Kubernetes sets JOB_COMPLETION_INDEX in an Indexed Job's pods)"),
+    WAVES("--waves", "PGSHIFT_FLEET_WAVES", "waves", "1,10%,rest", "wave sizes in tenant order: counts, percentages, and rest; a wave starts when the one before succeeded everywhere"),
+    HALT_AFTER("--halt-after", "PGSHIFT_FLEET_HALT_AFTER", "halt-after", "3", "the same error (SQLSTATE, else exit code) on this many tenants halts the release"),
+    TENANT_PASSWORDS("--tenant-passwords", "PGSHIFT_FLEET_TENANT_PASSWORDS", "tenant-passwords", null, "directory (a mounted Secret) of passwords: a file per tenant named as the tenant, else _default"),
+    WAVE_WAIT("--wave-wait", "PGSHIFT_FLEET_WAVE_WAIT", "wave-wait", "1h", "how long a shard waits for the wave before to finish on the other shards, then exit 75"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
     TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (by default only in a pod: KUBERNETES_SERVICE_HOST set)");
 

@@ -81,7 +81,12 @@ final class SettingFiles {
     }
 
     static String readPasswordFile(Path file) {
-        warnIfOthersMayRead(file, "the password file", Setting.PASSWORD_FILE.flag() + " / " + Setting.PASSWORD_FILE.env());
+        return readPasswordFile(file, Setting.PASSWORD_FILE);
+    }
+
+    /** @param given the setting that named the file (or its directory), for the warning and the error */
+    static String readPasswordFile(Path file, Setting given) {
+        warnIfOthersMayRead(file, "the password file", given.flag() + " / " + given.env());
         try {
             String content = Files.readString(file, StandardCharsets.UTF_8);
             int end = content.length();
@@ -93,7 +98,7 @@ final class SettingFiles {
             String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
                     : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : "cannot be read";
             throw new PgshiftException(ExitCode.CONFIG, "cannot read the password file " + file + " given by "
-                    + Setting.PASSWORD_FILE.displayName() + ": " + why + " (a mounted Secret: check the volume's path and key)");
+                    + given.displayName() + ": " + why + " (a mounted Secret: check the volume's path and key)");
         }
     }
 }

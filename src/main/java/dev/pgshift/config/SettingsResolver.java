@@ -162,6 +162,51 @@ public final class SettingsResolver {
     }
 
     private Settings build(Map<Setting, String> v, String searchPath) {
+        ConnectionSettings connection = connection(v, searchPath);
+        List<Path> dirs = SettingValues.directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
+        // The application's own migrations belong to the application's image and the demo: a directory given at run
+        // time replaces them unless --bundled=true asks for both.
+        boolean bundled = v.containsKey(Setting.BUNDLED) ? SettingValues.parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED)) : dirs.isEmpty();
+        String schema = schema(v.get(Setting.SCHEMA), Setting.SCHEMA.displayName());
+        if (v.containsKey(Setting.ADOPT_THROUGH) && !Versions.valid(v.get(Setting.ADOPT_THROUGH))) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + v.get(Setting.ADOPT_THROUGH) + "' for "
+                    + Setting.ADOPT_THROUGH.displayName() + ": " + Versions.EXPECTED);
+        }
+        return new Settings(connection, dirs, bundled,
+                SettingValues.parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
+                SettingValues.networkTimeout(v.get(Setting.NETWORK_TIMEOUT)),
+                SettingValues.parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
+                SettingValues.parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), SettingValues.parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
+                SettingValues.parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v),
+                new VerifySettings(SettingValues.directories(Setting.VERIFY_SCRIPTS, v.get(Setting.VERIFY_SCRIPTS)), bundled,
+                        SettingValues.names(v.get(Setting.ALLOW_INVALID_INDEX)), SettingValues.names(v.get(Setting.ALLOW_NOT_VALID))),
+                v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
+                v.getOrDefault(Setting.TERMINATION_LOG, "").isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
+                v.get(Setting.ADOPT_THROUGH), SettingValues.parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
+                SettingValues.parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)),
+                dev.pgshift.source.LintSettings.parse(v.get(Setting.LINT), Setting.LINT.displayName(), v.get(Setting.LINT_THRESHOLDS),
+                        Setting.LINT_THRESHOLDS.displayName()),
+                FleetSettings.of(v));
+    }
+
+    /** A schema for the migration history: a plain PostgreSQL name, not one of PostgreSQL's or pgshift's own. */
+    private static String schema(String schema, String named) {
+        if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]{0,62}")) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + named
+                    + ": expected a letter or _, then letters, digits, _ or $, at most 63 in all (PostgreSQL's limit)");
+        }
+        if (schema.equalsIgnoreCase(OwnTables.SCHEMA) || schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")
+                || schema.equalsIgnoreCase("information_schema")) {
+            throw new PgshiftException(ExitCode.CONFIG, "schema '" + schema + "' (" + named + ") is reserved: "
+                    + (schema.equalsIgnoreCase(OwnTables.SCHEMA) ? "it holds pgshift's run history, which reset must never "
+                            + "drop and migrations must not mix with" : "it belongs to PostgreSQL") + "; manage the application's tables in another "
+                    + "schema (default public)");
+        }
+        return schema;
+    }
+
+    /** The connection settings of {@code v}: host, port, database, user, password (or its file), sslmode and CA. */
+    private static ConnectionSettings connection(Map<Setting, String> v, String searchPath) {
         String user = v.getOrDefault(Setting.USER, System.getProperty("user.name"));
         String database = v.getOrDefault(Setting.DATABASE, user);
         int port = SettingValues.parsePort(v.get(Setting.PORT));
@@ -193,42 +238,57 @@ public final class SettingsResolver {
                     + "which libpq (psql) accepts: pgshift connects over TCP, so give the server's host name or address (e.g. localhost for a "
                     + "server on this machine, which must listen on TCP)");
         }
-        ConnectionSettings connection = new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath);
+        return new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath);
+    }
 
-        List<Path> dirs = SettingValues.directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
-        // The application's own migrations belong to the application's image and the demo: a directory given at run
-        // time replaces them unless --bundled=true asks for both.
-        boolean bundled = v.containsKey(Setting.BUNDLED) ? SettingValues.parseBoolean(Setting.BUNDLED, v.get(Setting.BUNDLED)) : dirs.isEmpty();
-        String schema = v.get(Setting.SCHEMA);
-        if (!schema.matches("[A-Za-z_][A-Za-z0-9_$]{0,62}")) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad schema name '" + schema + "' for " + Setting.SCHEMA.displayName()
-                    + ": expected a letter or _, then letters, digits, _ or $, at most 63 in all (PostgreSQL's limit)");
+    /**
+     * The parts of a tenant's URL; refused (exit 3) when it is no URL, names no database, or holds a password: the tenant
+     * list is stored in the control database, which must hold none.
+     */
+    public static Map<Setting, String> tenantUrl(String tenant, String url) {
+        String origin = "the URL of tenant '" + tenant + "'";
+        Map<Setting, String> fromUrl = ConnectionUrl.parse(url, origin);
+        if (fromUrl.containsKey(Setting.PASSWORD)) {
+            throw new PgshiftException(ExitCode.CONFIG, origin + " holds a password: the tenant list is stored in the control database, "
+                    + "which must hold none; remove it from the URL and give it as the file " + tenant + " (or _default) in "
+                    + Setting.TENANT_PASSWORDS.displayName());
         }
-        if (schema.equalsIgnoreCase(OwnTables.SCHEMA) || schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")
-                || schema.equalsIgnoreCase("information_schema")) {
-            throw new PgshiftException(ExitCode.CONFIG, "schema '" + schema + "' (" + Setting.SCHEMA.displayName() + ") is reserved: "
-                    + (schema.equalsIgnoreCase(OwnTables.SCHEMA) ? "it holds pgshift's run history, which reset must never "
-                            + "drop and migrations must not mix with" : "it belongs to PostgreSQL") + "; manage the application's tables in another "
-                    + "schema (default public)");
+        if (!fromUrl.containsKey(Setting.DATABASE)) {
+            throw new PgshiftException(ExitCode.CONFIG, origin + " names no database: give it as postgresql://host:5432/DATABASE");
         }
-        if (v.containsKey(Setting.ADOPT_THROUGH) && !Versions.valid(v.get(Setting.ADOPT_THROUGH))) {
-            throw new PgshiftException(ExitCode.CONFIG, "bad version '" + v.get(Setting.ADOPT_THROUGH) + "' for "
-                    + Setting.ADOPT_THROUGH.displayName() + ": " + Versions.EXPECTED);
+        return fromUrl;
+    }
+
+    /**
+     * The settings of one tenant of a fleet: {@code url} (a JDBC URL or postgresql:// URI, which must hold no password)
+     * names its server, database, user and, optionally, sslmode, CA and schema; what it leaves out is the fleet's own
+     * (the control connection's user, sslmode and CA, the --schema); the password is the file named as the tenant in the
+     * fleet's password directory (--tenant-passwords), else its file _default, else none (a .pgpass, trust).
+     */
+    public static Settings forTenant(Settings fleet, String tenant, String url) {
+        Map<Setting, String> fromUrl = tenantUrl(tenant, url);
+        String origin = "the URL of tenant '" + tenant + "'";
+        ConnectionSettings base = fleet.connection();
+        Map<Setting, String> v = new java.util.EnumMap<>(Setting.class);
+        v.put(Setting.HOST, "localhost");
+        v.put(Setting.PORT, "5432");
+        v.put(Setting.USER, base.user());
+        v.put(Setting.SSL_MODE, base.sslMode());
+        if (base.sslRootCert() != null) {
+            v.put(Setting.SSL_ROOT_CERT, base.sslRootCert().toString());
         }
-        return new Settings(connection, dirs, bundled,
-                SettingValues.parseDuration(Setting.CONNECT_TIMEOUT, v.get(Setting.CONNECT_TIMEOUT)),
-                SettingValues.networkTimeout(v.get(Setting.NETWORK_TIMEOUT)),
-                SettingValues.parseDuration(Setting.LOCK_WAIT, v.get(Setting.LOCK_WAIT)), schema,
-                SettingValues.parseDuration(Setting.LOCK_TIMEOUT, v.get(Setting.LOCK_TIMEOUT)), SettingValues.parseCount(Setting.LOCK_RETRIES, v.get(Setting.LOCK_RETRIES)),
-                SettingValues.parseDuration(Setting.PROGRESS_INTERVAL, v.get(Setting.PROGRESS_INTERVAL)), backup(v),
-                new VerifySettings(SettingValues.directories(Setting.VERIFY_SCRIPTS, v.get(Setting.VERIFY_SCRIPTS)), bundled,
-                        SettingValues.names(v.get(Setting.ALLOW_INVALID_INDEX)), SettingValues.names(v.get(Setting.ALLOW_NOT_VALID))),
-                v.containsKey(Setting.REPORT_FILE) ? Path.of(v.get(Setting.REPORT_FILE)) : null,
-                v.getOrDefault(Setting.TERMINATION_LOG, "").isBlank() ? null : Path.of(v.get(Setting.TERMINATION_LOG)),
-                v.get(Setting.ADOPT_THROUGH), SettingValues.parseBoolean(Setting.ADOPT_IGNORE_CHECKSUMS, v.get(Setting.ADOPT_IGNORE_CHECKSUMS)),
-                SettingValues.parseBoolean(Setting.OUT_OF_ORDER, v.get(Setting.OUT_OF_ORDER)),
-                dev.pgshift.source.LintSettings.parse(v.get(Setting.LINT), Setting.LINT.displayName(), v.get(Setting.LINT_THRESHOLDS),
-                        Setting.LINT_THRESHOLDS.displayName()));
+        v.putAll(fromUrl);
+        v.remove(Setting.SCHEMA);
+        Path dir = fleet.fleet() == null ? null : fleet.fleet().tenantPasswords();
+        for (String key : dir == null ? List.<String>of() : List.of(tenant, "_default")) {
+            if (Files.isRegularFile(dir.resolve(key))) {
+                v.put(Setting.PASSWORD, SettingFiles.readPasswordFile(dir.resolve(key), Setting.TENANT_PASSWORDS));
+                break;
+            }
+        }
+        String urlSchema = fromUrl.get(Setting.SCHEMA);
+        String first = urlSchema == null ? null : urlSchema.contains(",") ? urlSchema.substring(0, urlSchema.indexOf(',')).trim() : urlSchema;
+        return fleet.forTenant(connection(v, urlSchema), first == null ? fleet.schema() : schema(first, origin + "'s schema"));
     }
 
     private static BackupSettings backup(Map<Setting, String> v) {

@@ -35,7 +35,7 @@ public final class Failures {
     }
 
     /** The first SQLSTATE in {@code t}'s causes, or null. */
-    static String sqlState(Throwable t) {
+    public static String sqlState(Throwable t) {
         for (; t != null; t = t.getCause()) {
             if (t instanceof SQLException s && s.getSQLState() != null) {
                 return s.getSQLState();

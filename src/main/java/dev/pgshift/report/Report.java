@@ -73,23 +73,6 @@ record Report(
                         .toList(),
                 r.backup(),
                 r.checks().stream().map(c -> new Check(c.name(), c.status().name(), c.duration().toMillis(), c.detail())).toList(),
-                r.warnings(), r.lint(), r.reason(), thisHost(), System.getProperty("user.name"));
-    }
-
-    /** The pod's name in Kubernetes (which sets HOSTNAME to it), else the machine's host name; null when none is known. */
-    static String thisHost() {
-        String env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env;
-        }
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/etc/hostname")).strip();
-        } catch (java.io.IOException e) {
-            try {
-                return java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.net.UnknownHostException u) {
-                return null;
-            }
-        }
+                r.warnings(), r.lint(), r.reason(), dev.pgshift.Host.name(), System.getProperty("user.name"));
     }
 }

@@ -38,7 +38,7 @@ class InternalErrorIT {
                 tmp.resolve("backups").toString(), Setting.PG_DUMP, dev.pgshift.testing.PgClients.pgDump().toString()), null);
         Settings broken = new Settings(s.connection(), s.migrationDirs(), s.bundled(), s.connectTimeout(), s.networkTimeout(), s.lockWait(), s.schema(),
                 s.lockTimeout(), s.lockRetries(), null, s.backup(), s.verify(), s.reportFile(), s.terminationLog(),
-                s.adoptThrough(), s.adoptIgnoreChecksums(), s.outOfOrder(), s.lint());
+                s.adoptThrough(), s.adoptIgnoreChecksums(), s.outOfOrder(), s.lint(), s.fleet());
 
         RunResult r = new RunService(broken, new StopSignal(), "test", RunService.Options.defaults()).migrate("run");
 

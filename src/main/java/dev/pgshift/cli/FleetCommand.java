@@ -69,7 +69,12 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            return new FleetRunner(options.resolve(release, tenants, shard), VersionProvider.version(), spec.commandLine().getOut()).run();
+            FleetRunner runner = new FleetRunner(options.resolve(release, tenants, shard), VersionProvider.version(), spec.commandLine().getOut());
+            dev.pgshift.PgshiftException failure = runner.run();
+            if (failure != null) {
+                ErrorOutput.print(spec.commandLine().getErr(), failure.getMessage(), ExitCodeHandler.verbose(spec) ? failure : null);
+            }
+            return runner.exitCode();
         }
     }
 

@@ -35,6 +35,7 @@ public final class FleetRunner {
     private final String pod = Pods.name();
     private final List<TenantRun.Result> results = new ArrayList<>();
     private String haltReason;
+    private ExitCode code = ExitCode.INTERNAL;
 
     public FleetRunner(Settings settings, String version, PrintWriter out) {
         this.settings = settings;
@@ -43,21 +44,28 @@ public final class FleetRunner {
         this.out = out;
     }
 
-    /** Runs the shard; the exit code tells Kubernetes what to do with the index (the chart's podFailurePolicy). */
-    public int run() {
+    /**
+     * Runs the shard, publishes its report and prints its summary; returns the error that ended it, if any (for stderr).
+     * {@link #exitCode()} tells Kubernetes what to do with the index (the chart's podFailurePolicy).
+     */
+    public PgshiftException run() {
         stop.install();
         int shard = Pods.shard(fleet);
-        ExitCode code;
-        String error = null;
+        PgshiftException failure = null;
         try {
             code = runShard(shard);
         } catch (PgshiftException e) {
             code = e.exitCode();
-            error = e.getMessage();
+            failure = e;
         }
-        ShardReport report = new ShardReport(fleet.release(), shard, pod, code.code(), error, haltReason, List.copyOf(results));
+        ShardReport report = new ShardReport(fleet.release(), shard, pod, code.code(), failure == null ? null : failure.getMessage(), haltReason,
+                List.copyOf(results));
         report.publish(settings.reportFile(), settings.terminationLog());
         report.print(out);
+        return failure;
+    }
+
+    public int exitCode() {
         return code.code();
     }
 

@@ -40,9 +40,6 @@ record ShardReport(String release, int shard, String pod, int exitCode, String e
         if (haltReason != null) {
             out.println("  release halted: " + haltReason);
         }
-        if (error != null) {
-            out.println("  error: " + error);
-        }
         out.flush();
     }
 

@@ -134,7 +134,7 @@ public final class PgServer {
         }
     }
 
-    static void restrict(Path p) throws IOException {
+    public static void restrict(Path p) throws IOException {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
     }
 }

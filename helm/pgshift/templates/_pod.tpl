@@ -1,7 +1,7 @@
 {{/*
 The pod of a pgshift Job or test. Argument: a dict with "root" (the chart context), "args" (pgshift's command line) and
 "hook" (true for the pre-install/pre-upgrade Job, which uses the *-hook copies of the Secret, ConfigMaps and
-ServiceAccount). Exit codes: the Job's podFailurePolicy fails it at once on every code but 75 (pgshift.failurePolicy).
+ServiceAccount), optionally "extraEnv" (more variables: the fleet's). Exit codes: the Job's podFailurePolicy fails it at once on every code but 75 (pgshift.failurePolicy).
 */}}
 {{- define "pgshift.pod" -}}
 {{- $root := .root -}}
@@ -113,6 +113,9 @@ affinity:
 - name: PGSHIFT_{{ $key | upper | replace "-" "_" }}
   value: {{ $value | quote }}
 {{- end }}
+{{- with .extraEnv }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "pgshift.volumeMounts" -}}
@@ -136,6 +139,11 @@ affinity:
 {{- if .Values.verify.fromChartFiles }}
 - name: verify
   mountPath: /var/run/pgshift/verify
+  readOnly: true
+{{- end }}
+{{- if and .Values.fleet.enabled .Values.fleet.tenantPasswordsSecret }}
+- name: tenant-passwords
+  mountPath: /var/run/pgshift/tenants
   readOnly: true
 {{- end }}
 {{- end }}
@@ -179,5 +187,11 @@ affinity:
 - name: verify
   configMap:
     name: {{ include "pgshift.filesConfigMap" (dict "root" .root "hook" .hook "kind" "verify") }}
+{{- end }}
+{{- if and $v.fleet.enabled $v.fleet.tenantPasswordsSecret }}
+- name: tenant-passwords
+  secret:
+    secretName: {{ $v.fleet.tenantPasswordsSecret }}
+    defaultMode: 0400
 {{- end }}
 {{- end }}

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** The Helm chart and the plain manifests, rendered by the real helm and kubectl and parsed into the Kubernetes API types. */
 class HelmChartTest {
-    private static final Path CHART = Path.of("helm/pgshift");
+    static final Path CHART = Path.of("helm/pgshift");
 
     private static List<Path> scenarios() throws Exception {
         try (Stream<Path> s = Files.list(CHART.resolve("ci"))) {
@@ -35,13 +35,13 @@ class HelmChartTest {
         }
     }
 
-    private static K8sTools.Result helm(String... args) {
+    static K8sTools.Result helm(String... args) {
         List<String> cmd = new ArrayList<>(List.of(K8sTools.helm().toString()));
         cmd.addAll(List.of(args));
         return K8sTools.exec(Path.of("."), cmd.toArray(String[]::new));
     }
 
-    private static List<HasMetadata> render(Path values, String... more) throws Exception {
+    static List<HasMetadata> render(Path values, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("template", "rel", CHART.toString(), "-f", values.toString()));
         args.addAll(List.of(more));
         K8sTools.Result r = helm(args.toArray(String[]::new));
@@ -141,7 +141,7 @@ class HelmChartTest {
         return refs;
     }
 
-    private static void assertSafePod(PodSpec pod, Path values) {
+    static void assertSafePod(PodSpec pod, Path values) {
         assertEquals("Never", pod.getRestartPolicy());
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
         assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());

@@ -231,6 +231,65 @@ class ContainerIT {
         assertTrue(Files.readString(r.run().terminationLog(), StandardCharsets.UTF_8).contains(message));
     }
 
+    /**
+     * The chart's fleet mode: two pods of its Indexed Job (JOB_COMPLETION_INDEX set by hand, as Kubernetes sets it) run one
+     * release of four tenant databases together, the second waiting for the first's canary; tenant passwords from the
+     * Secret the chart mounts.
+     */
+    @Test
+    void twoPodsOfTheFleetsIndexedJobRunOneReleaseTogether() throws Exception {
+        PgServer server = PgServer.get();
+        TestDb control = server.newDatabase("fleetpod");
+        control.execute("create table tenants (name text primary key, url text not null)");
+        List<String> databases = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String database = "Fleet_Pod_" + i + "_" + UUID.randomUUID().toString().substring(0, 6);
+            try (var c = server.admin("postgres"); var st = c.createStatement()) {
+                st.execute("create database \"" + database + "\" owner " + control.user());
+            }
+            databases.add(database);
+            control.execute("insert into tenants values ('shop-" + i + "', 'postgresql://" + control.user() + "@localhost:" + server.port() + "/"
+                    + database + "')");
+        }
+        Map<String, String> fleet = Map.of("fleet.enabled", "true", "fleet.shards", "2", "fleet.waves", "1\\,rest",
+                "fleet.tenantsSql", "select name\\, url from tenants order by name", "fleet.tenantPasswordsSecret", "tenant-pw");
+        Path backups = Files.createTempDirectory("pgshift-claim");
+        List<java.util.concurrent.CompletableFuture<PodResult>> pods = new ArrayList<>();
+        for (int index = 0; index < 2; index++) {
+            List<HasMetadata> objects = render("default-values.yaml", control, fleet);
+            Job job = objects.stream().filter(o -> o instanceof Job).map(Job.class::cast).findFirst().orElseThrow();
+            PodSpec pod = job.getSpec().getTemplate().getSpec();
+            pod.getContainers().get(0).getEnv().add(new io.fabric8.kubernetes.api.model.EnvVar("JOB_COMPLETION_INDEX", String.valueOf(index), null));
+            PodmanPod.Inputs given = inputs(control, control.password(), backups, Map.of());
+            Map<String, Map<String, byte[]>> secrets = new HashMap<>(given.secrets());
+            secrets.put("tenant-pw", Map.of("_default", (control.password() + "\n").getBytes(StandardCharsets.UTF_8)));
+            PodmanPod.Inputs inputs = new PodmanPod.Inputs(secrets, given.configMaps(), given.claims());
+            pods.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runPod(pod, inputs, objects, null);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (int index = 0; index < 2; index++) {
+            PodResult r = pods.get(index).get(4, TimeUnit.MINUTES);
+            assertEquals(0, r.exit(), r.toString());
+            JsonNode term = JSON.readTree(Files.readString(r.run().terminationLog()));
+            assertEquals(0, term.path("exitCode").asInt(), term.toString());
+            assertEquals(2, term.path("counts").path("succeeded").asInt(), term.toString());
+            assertTrue(Files.size(r.run().terminationLog()) <= 4096);
+            assertEquals(List.of(), r.writtenOutsideVolumes(), "a read-only root");
+        }
+        List<List<String>> rows = control.query("select tenant, status, attempt::text, shard::text from pgshift.fleet_tenant order by position");
+        assertEquals(List.of(List.of("shop-0", "succeeded", "1", "0"), List.of("shop-1", "succeeded", "1", "1"), List.of("shop-2", "succeeded", "1", "0"),
+                List.of("shop-3", "succeeded", "1", "1")), rows);
+        for (String database : databases) {
+            TestDb tenant = new TestDb(server, database, control.user(), control.password());
+            assertEquals(5, tenant.appliedVersions().size(), database + ": the image's bundled migrations");
+        }
+    }
+
     // --- rendering the chart and running its pods
 
     private static List<HasMetadata> render(String values, TestDb db, Map<String, String> more) throws Exception {

@@ -162,7 +162,7 @@ public final class SettingsResolver {
     }
 
     private Settings build(Map<Setting, String> v, String searchPath) {
-        ConnectionSettings connection = connection(v, searchPath);
+        ConnectionSettings connection = connection(v, searchPath, null);
         List<Path> dirs = SettingValues.directories(Setting.MIGRATIONS, v.get(Setting.MIGRATIONS));
         // The application's own migrations belong to the application's image and the demo: a directory given at run
         // time replaces them unless --bundled=true asks for both.
@@ -206,7 +206,7 @@ public final class SettingsResolver {
     }
 
     /** The connection settings of {@code v}: host, port, database, user, password (or its file), sslmode and CA. */
-    private static ConnectionSettings connection(Map<Setting, String> v, String searchPath) {
+    private static ConnectionSettings connection(Map<Setting, String> v, String searchPath, String tenant) {
         String user = v.getOrDefault(Setting.USER, System.getProperty("user.name"));
         String database = v.getOrDefault(Setting.DATABASE, user);
         int port = SettingValues.parsePort(v.get(Setting.PORT));
@@ -238,7 +238,7 @@ public final class SettingsResolver {
                     + "which libpq (psql) accepts: pgshift connects over TCP, so give the server's host name or address (e.g. localhost for a "
                     + "server on this machine, which must listen on TCP)");
         }
-        return new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath);
+        return new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath, tenant);
     }
 
     /**
@@ -263,7 +263,8 @@ public final class SettingsResolver {
      * The settings of one tenant of a fleet: {@code url} (a JDBC URL or postgresql:// URI, which must hold no password)
      * names its server, database, user and, optionally, sslmode, CA and schema; what it leaves out is the fleet's own
      * (the control connection's user, sslmode and CA, the --schema); the password is the file named as the tenant in the
-     * fleet's password directory (--tenant-passwords), else its file _default, else none (a .pgpass, trust).
+     * fleet's password directory (--tenant-passwords), else its file _default, else the control connection's where the
+     * tenant's role and server are the control connection's, else none (a .pgpass, trust).
      */
     public static Settings forTenant(Settings fleet, String tenant, String url) {
         Map<Setting, String> fromUrl = tenantUrl(tenant, url);
@@ -286,9 +287,14 @@ public final class SettingsResolver {
                 break;
             }
         }
+        // A role's password is the server's, not the database's: the control connection's role on the same server has it.
+        if (!v.containsKey(Setting.PASSWORD) && base.password() != null && v.get(Setting.USER).equals(base.user())
+                && v.get(Setting.HOST).equalsIgnoreCase(base.host()) && SettingValues.parsePort(v.get(Setting.PORT)) == base.port()) {
+            v.put(Setting.PASSWORD, base.password());
+        }
         String urlSchema = fromUrl.get(Setting.SCHEMA);
         String first = urlSchema == null ? null : urlSchema.contains(",") ? urlSchema.substring(0, urlSchema.indexOf(',')).trim() : urlSchema;
-        return fleet.forTenant(connection(v, urlSchema), first == null ? fleet.schema() : schema(first, origin + "'s schema"));
+        return fleet.forTenant(connection(v, urlSchema, tenant), first == null ? fleet.schema() : schema(first, origin + "'s schema"));
     }
 
     private static BackupSettings backup(Map<Setting, String> v) {

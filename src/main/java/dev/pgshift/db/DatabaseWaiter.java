@@ -41,6 +41,13 @@ public final class DatabaseWaiter {
                 return c;
             } catch (SQLException e) {
                 String reason = describe(e);
+                if (noPassword(e) && database.settings().tenant() != null) {
+                    throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
+                            + database.settings().user() + " (tenant '" + database.settings().tenant() + "'): the server asks for a password "
+                            + "and none was given. A tenant's password comes from the file named as the tenant (or _default) in the "
+                            + "directory --tenant-passwords / PGSHIFT_FLEET_TENANT_PASSWORDS names (a mounted Secret), from the control "
+                            + "connection where the tenant's user and server are the same, or from a password file (PGPASSFILE, else ~/.pgpass)");
+                }
                 if (noPassword(e)) {
                     throw new PgshiftException(ExitCode.CONFIG, "cannot connect to " + database.settings().describe() + " as "
                             + database.settings().user() + ": the server asks for a password and none was given. pgshift takes it from "
@@ -63,7 +70,8 @@ public final class DatabaseWaiter {
                 if (left <= 0) {
                     throw new PgshiftException(ExitCode.TEMPORARY, nobody != null
                             ? "no server answered within " + timeout.toSeconds() + "s (" + attempt + " attempts): " + nobody + ". Check the "
-                                    + "host and port (--host, --port, PGHOST/PGPORT or the URL); if the server is only starting and needs longer, "
+                                    + (database.settings().tenant() != null ? "host and port in tenant '" + database.settings().tenant() + "''s URL (the tenant list)"
+                                    : "host and port (--host, --port, PGHOST/PGPORT or the URL)") + "; if the server is only starting and needs longer, "
                                     + "raise --connect-timeout"
                             : "database " + database.settings().describe() + " not reachable within " + timeout.toSeconds() + "s (" + attempt
                                     + " attempts; last error: " + reason + "); raise --connect-timeout if it needs longer to start");

@@ -110,6 +110,9 @@ public final class FleetRunner {
             throw new PgshiftException(ExitCode.TEMPORARY, "the control database " + settings.connection().describe() + " failed: "
                     + DatabaseWaiter.describe(e), e);
         }
+        if (haltReason != null) {
+            return ExitCode.HALTED; // this pod's last tenant halted the release
+        }
         if (results.stream().anyMatch(r -> r.status().equals(ControlTable.RETRY))) {
             return ExitCode.TEMPORARY;
         }

@@ -116,13 +116,18 @@ public final class FleetView {
         if (!bad.isEmpty()) {
             out.println("  not succeeded:");
             bad.stream().limit(50).forEach(t -> out.printf("    %-24s wave %d  shard %d  attempt %d  %s%s%n", t.name(), t.wave(), t.shard(),
-                    t.attempt(), t.status(), t.error() == null ? "" : "  exit " + t.exitCode() + " " + t.errorClass() + ": " + t.error()));
+                    t.attempt(), t.status(), t.error() == null ? "" : "  " + failure(t.exitCode(), t.errorClass(), t.error())));
             if (bad.size() > 50) {
                 out.println("    ... and " + (bad.size() - 50) + " more (--json lists every tenant)");
             }
         }
         out.flush();
         return 0;
+    }
+
+    /** How a tenant's failure is shown: its exit code, its SQLSTATE where it has one, its first line. */
+    static String failure(int exitCode, String errorClass, String error) {
+        return "exit " + exitCode + (errorClass == null || errorClass.startsWith("exit ") ? "" : " " + errorClass) + ": " + error;
     }
 
     private void header(ControlTable.Release r) {

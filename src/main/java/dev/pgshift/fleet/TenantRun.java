@@ -40,7 +40,7 @@ final class TenantRun {
         String line() {
             return String.format("  %-24s wave %d  attempt %d  %-9s %s -> %s  %.2fs%s", tenant, wave, attempt, status,
                     before == null ? "none" : before, after == null ? "none" : after, durationMs / 1000.0,
-                    error == null ? "" : "  exit " + exitCode + " " + errorClass + ": " + error);
+                    error == null ? "" : "  " + FleetView.failure(exitCode, errorClass, error));
         }
     }
 
@@ -93,7 +93,7 @@ final class TenantRun {
             errorClass = state != null ? state : "exit " + exit;
             String text = result != null && result.error() != null ? result.error() : failure == null ? "failed" : failure.getMessage();
             error = Printable.escape(text.lines().findFirst().orElse(""));
-            LOG.errorf("tenant %s: exit %d (%s): %s", t.name(), exit, errorClass, error);
+            LOG.errorf("tenant %s: %s", t.name(), FleetView.failure(exit, errorClass, error));
         }
         ControlTable.finish(control, fleet.release(), t.name(), status, before, after, errorClass, error, exit);
         return new Result(t.name(), t.wave(), attempt, status, before, after, errorClass, error, exit, (System.nanoTime() - start) / 1_000_000);

@@ -262,6 +262,16 @@ class FleetIT {
         assertTrue(r.stderr().contains("the URL of tenant 'Leaky-1' holds a password"), r.stderr());
         assertFalse(r.all().contains("s3cret-pw"), "the password is never printed");
         assertEquals(null, f.control.scalar("select to_regclass('pgshift.fleet_release')"), "nothing frozen, nothing created");
+
+        // Without a password for a tenant's role, the error says where a tenant's password comes from (not PGPASSWORD,
+        // which is the control connection's).
+        f.control.execute("delete from tenant_directory where name = 'Leaky-1'");
+        PgshiftProcess.Result noPassword = f.start("run", migrations(), Map.of("PGSHIFT_FLEET_RELEASE", "nopw", "PGSHIFT_FLEET_TENANTS_SQL", TENANTS_SQL))
+                .await(Duration.ofMinutes(1));
+        assertEquals(ExitCode.HALTED.code(), noPassword.exitCode(), "the canary failed: " + noPassword.all());
+        assertTrue(noPassword.stdout().contains("(tenant '" + name(0) + "'): the server asks for a password")
+                && noPassword.stdout().contains("--tenant-passwords / PGSHIFT_FLEET_TENANT_PASSWORDS"), noPassword.stdout());
+        assertFalse(noPassword.stdout().contains("PGPASSWORD"), noPassword.stdout());
     }
 
     @Test

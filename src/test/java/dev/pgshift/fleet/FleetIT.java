@@ -126,6 +126,16 @@ class FleetIT {
         }
     }
 
+    /** Waits until {@code tenant} is being run by {@code pod}. */
+    private static void awaitRunning(Fleet f, String tenant, PgshiftProcess pod) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (f.control.scalar("select to_regclass('pgshift.fleet_tenant')") == null || f.control.query("select 1 from pgshift.fleet_tenant "
+                + "where tenant = '" + tenant + "' and status = 'running'").isEmpty()) {
+            assertTrue(System.nanoTime() < deadline && pod.process().isAlive(), pod.stderrSoFar());
+            Thread.sleep(100);
+        }
+    }
+
     private static String name(int i) {
         return String.format("Acme.Tenant-%02d", i);
     }
@@ -283,14 +293,20 @@ class FleetIT {
         Path slow = Fixtures.write(tmp.resolve("slow"), "V1__ledger.sql", "create table ledger (id serial primary key, note text);\n"
                 + "insert into ledger (note) values ('v1');\nselect pg_sleep(1.5);\n",
                 "V2__idx.sql", "create index concurrently ledger_note_idx on ledger (note);\n");
+        // SIGTERM (a drain) in the shard's first tenant: that tenant's run stops as a single run stops (75, recorded retry),
+        // and so does the pod, with its termination message.
+        PgshiftProcess drained = f.pod(1, 2, "kill", slow, "rest");
+        awaitRunning(f, name(1), drained);
+        drained.signal("TERM");
+        PgshiftProcess.Result stopped = drained.await(Duration.ofSeconds(60));
+        assertEquals(75, stopped.exitCode(), stopped.all());
+        assertEquals(List.of("retry", "1"), f.rows("kill").get(1).subList(1, 3));
+        assertEquals(75, Json.MAPPER.readTree(Files.readString(tmp.resolve("termination-kill-1"))).get("exitCode").asInt());
+        assertEquals("", f.history(name(1)), "its first file rolled back");
+
+        // SIGKILL (a node lost) in the shard's second tenant: it stays running until the index's next pod runs it.
         PgshiftProcess victim = f.pod(1, 2, "kill", slow, "rest");
-        // Wait until the pod is inside its second tenant (position 3), then SIGKILL it, as a node loss would.
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (f.control.scalar("select to_regclass('pgshift.fleet_tenant')") == null || f.control.query("select 1 from pgshift.fleet_tenant "
-                + "where release = 'kill' and tenant = '" + name(3) + "' and status = 'running'").isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, victim.stderrSoFar());
-            Thread.sleep(100);
-        }
+        awaitRunning(f, name(3), victim);
         Thread.sleep(500);
         victim.signal("KILL");
         victim.await(Duration.ofSeconds(30));
@@ -306,7 +322,7 @@ class FleetIT {
             assertEquals("1", f.tenantScalar(name(i), "select count(*) from ledger"), name(i) + ": V1's row once");
         }
         List<List<String>> rows = f.rows("kill");
-        assertEquals("1", rows.get(1).get(2), "done before the kill: not run again");
+        assertEquals("2", rows.get(1).get(2), "stopped once, then done before the kill: not run again");
         assertEquals("2", rows.get(3).get(2), "the killed tenant's second attempt");
     }
 }

@@ -37,15 +37,7 @@ public final class FleetView {
         String target = Pods.target(settings);
         Release.Frozen f = read(c -> Release.open(fleet, c, target, false));
         if (json) {
-            for (ControlTable.Tenant t : f.tenants()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("release", fleet.release());
-                m.put("tenant", t.name());
-                m.put("position", t.position());
-                m.put("wave", t.wave());
-                m.put("shard", t.shard());
-                line(m);
-            }
+            f.tenants().forEach(t -> line(placed(t)));
             return 0;
         }
         out.printf("pgshift fleet plan: release %s, %s%n", fleet.release(), f.frozen() ? "frozen " + f.release().createdAt()
@@ -72,12 +64,7 @@ public final class FleetView {
         });
         if (json) {
             for (ControlTable.Tenant t : f.tenants()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("release", fleet.release());
-                m.put("tenant", t.name());
-                m.put("position", t.position());
-                m.put("wave", t.wave());
-                m.put("shard", t.shard());
+                Map<String, Object> m = placed(t);
                 m.put("status", t.status());
                 m.put("versionBefore", t.versionBefore());
                 m.put("versionAfter", t.versionAfter());
@@ -163,6 +150,17 @@ public final class FleetView {
         var first = ts.stream().map(ControlTable.Tenant::startedAt).filter(java.util.Objects::nonNull).min(java.time.Instant::compareTo);
         var last = ts.stream().map(ControlTable.Tenant::finishedAt).filter(java.util.Objects::nonNull).max(java.time.Instant::compareTo);
         return first.isPresent() && last.isPresent() ? String.format("%.1fs", Duration.between(first.get(), last.get()).toMillis() / 1000.0) : "-";
+    }
+
+    /** A tenant's JSON line as fleet plan prints it: where the release puts it. */
+    private Map<String, Object> placed(ControlTable.Tenant t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("release", fleet.release());
+        m.put("tenant", t.name());
+        m.put("position", t.position());
+        m.put("wave", t.wave());
+        m.put("shard", t.shard());
+        return m;
     }
 
     private void line(Map<String, Object> m) {

@@ -60,7 +60,8 @@ final class FleetOptions {
         String shard;
 
         @Option(names = "--tenant-passwords", paramLabel = "DIR", description = "directory of tenant passwords, e.g. a mounted Secret: a "
-                + "file named as the tenant, else the file _default; none: no password (env PGSHIFT_FLEET_TENANT_PASSWORDS)")
+                + "file named as the tenant, else the file _default; else the control connection's password where the tenant's user and "
+                + "server are its own, else a password file (PGPASSFILE, ~/.pgpass) (env PGSHIFT_FLEET_TENANT_PASSWORDS)")
         String tenantPasswords;
 
         @Option(names = "--wave-wait", paramLabel = "DURATION", description = "how long to wait for the wave before to end on the other "

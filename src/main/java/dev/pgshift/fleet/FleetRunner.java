@@ -186,6 +186,7 @@ public final class FleetRunner {
                 said = true;
             }
             stop.sleep(sleep);
+            stop.checkStop("while waiting for wave " + wave + " on the other shards");
             sleep = Math.min(sleep * 2, 2000);
         }
     }
@@ -214,6 +215,7 @@ public final class FleetRunner {
                     said = true;
                 }
                 stop.sleep(1000);
+                stop.checkStop("while waiting for shard " + shard + "'s lock");
             }
         }
     }

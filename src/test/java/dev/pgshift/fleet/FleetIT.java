@@ -284,6 +284,31 @@ class FleetIT {
         assertFalse(noPassword.stdout().contains("PGPASSWORD"), noPassword.stdout());
     }
 
+    /** A pod waiting for the canary on another shard stops at once on SIGTERM (75), touching nothing. */
+    @Test
+    void aPodWaitingForTheCanaryStopsOnSigterm() throws Exception {
+        Fleet f = new Fleet();
+        for (int i = 0; i < 2; i++) {
+            f.tenant(name(i), "Wait_" + i + "_" + UUID.randomUUID().toString().substring(0, 6));
+        }
+        Path slow = Fixtures.write(tmp.resolve("slow"), "V1__slow.sql", "create table t (id int);\nselect pg_sleep(6);\n");
+        PgshiftProcess canary = f.pod(0, 2, "wait", slow, "1,rest");
+        awaitRunning(f, name(0), canary);
+        PgshiftProcess waiting = f.pod(1, 2, "wait", slow, "1,rest");
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!waiting.stderrSoFar().contains("wave 0: waiting for 1 tenant(s) on other shards")) {
+            assertTrue(System.nanoTime() < deadline && waiting.process().isAlive(), waiting.stderrSoFar());
+            Thread.sleep(100);
+        }
+        long signalled = System.nanoTime();
+        waiting.signal("TERM");
+        PgshiftProcess.Result r = waiting.await(Duration.ofSeconds(30));
+        assertEquals(75, r.exitCode(), r.all());
+        assertTrue((System.nanoTime() - signalled) / 1e9 < 3, "stopped at once, not after the canary");
+        assertEquals(List.of("pending", "0"), f.rows("wait").get(1).subList(1, 3));
+        assertEquals(0, canary.await(Duration.ofMinutes(1)).exitCode());
+    }
+
     @Test
     void aKilledPodsTenantsAreRunByTheIndexsNextPodAndNoneTwice() throws Exception {
         Fleet f = new Fleet();

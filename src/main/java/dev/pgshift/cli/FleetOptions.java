@@ -64,6 +64,10 @@ final class FleetOptions {
                 + "server are its own, else a password file (PGPASSFILE, ~/.pgpass) (env PGSHIFT_FLEET_TENANT_PASSWORDS)")
         String tenantPasswords;
 
+        @Option(names = "--tenants-at-once", paramLabel = "N", description = "how many of its tenants this shard runs at once, each "
+                + "with its own sessions and pg_dump (default 1: one after another; env PGSHIFT_FLEET_TENANTS_AT_ONCE)")
+        String tenantsAtOnce;
+
         @Option(names = "--wave-wait", paramLabel = "DURATION", description = "how long to wait for the wave before to end on the other "
                 + "shards, then exit 75 (default 1h; env PGSHIFT_FLEET_WAVE_WAIT)")
         String waveWait;
@@ -73,6 +77,7 @@ final class FleetOptions {
             SettingFlags.put(flags, Setting.SHARD, shard);
             SettingFlags.put(flags, Setting.TENANT_PASSWORDS, tenantPasswords);
             SettingFlags.put(flags, Setting.WAVE_WAIT, waveWait);
+            SettingFlags.put(flags, Setting.TENANTS_AT_ONCE, tenantsAtOnce);
         }
     }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
  * @param shard this process's shard (JOB_COMPLETION_INDEX in an Indexed Job); null when not given
  */
 public record FleetSettings(String release, String tenantsSql, Path tenantsFile, int shards, Integer shard, String waves, int haltAfter,
-        Path tenantPasswords, Duration waveWait) {
+        Path tenantPasswords, Duration waveWait, int tenantsAtOnce) {
 
     /** A release id, a tenant name: what a Kubernetes Secret key and a file name can be. */
     public static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]{0,62}";
@@ -53,6 +53,11 @@ public record FleetSettings(String release, String tenantsSql, Path tenantsFile,
                     + ": expected 1 or more tenants");
         }
         waveParts(v.get(Setting.WAVES));
+        int atOnce = SettingValues.parseCount(Setting.TENANTS_AT_ONCE, v.get(Setting.TENANTS_AT_ONCE));
+        if (atOnce < 1 || atOnce > 32) {
+            throw new PgshiftException(ExitCode.CONFIG, "bad value '" + v.get(Setting.TENANTS_AT_ONCE) + "' for "
+                    + Setting.TENANTS_AT_ONCE.displayName() + ": expected 1 to 32 (each tenant run takes two sessions and, backing up, a pg_dump)");
+        }
         Path passwords = v.containsKey(Setting.TENANT_PASSWORDS) ? Path.of(v.get(Setting.TENANT_PASSWORDS)) : null;
         if (passwords != null && !Files.isDirectory(passwords)) {
             throw new PgshiftException(ExitCode.CONFIG, "no directory " + passwords + " (" + Setting.TENANT_PASSWORDS.displayName()
@@ -64,7 +69,7 @@ public record FleetSettings(String release, String tenantsSql, Path tenantsFile,
         }
         return new FleetSettings(release, v.get(Setting.TENANTS_SQL), v.containsKey(Setting.TENANTS_FILE) ? Path.of(v.get(Setting.TENANTS_FILE)) : null,
                 shards, shard, v.get(Setting.WAVES).trim(), haltAfter, passwords,
-                SettingValues.secondToDay(Setting.WAVE_WAIT, v.get(Setting.WAVE_WAIT), ", e.g. 1h"));
+                SettingValues.secondToDay(Setting.WAVE_WAIT, v.get(Setting.WAVE_WAIT), ", e.g. 1h"), atOnce);
     }
 
     /** The wave sizes for {@code total} tenants in order; the last wave takes what the spec leaves; no wave is empty. */

@@ -49,6 +49,7 @@ public enum Setting {
     WAVES("--waves", "PGSHIFT_FLEET_WAVES", "waves", "1,10%,rest", "wave sizes in tenant order: counts, percentages, and rest; a wave starts when the one before succeeded everywhere"),
     HALT_AFTER("--halt-after", "PGSHIFT_FLEET_HALT_AFTER", "halt-after", "3", "the same error (SQLSTATE, else exit code) on this many tenants halts the release"),
     TENANT_PASSWORDS("--tenant-passwords", "PGSHIFT_FLEET_TENANT_PASSWORDS", "tenant-passwords", null, "directory (a mounted Secret) of passwords: a file per tenant named as the tenant, else _default"),
+    TENANTS_AT_ONCE("--tenants-at-once", "PGSHIFT_FLEET_TENANTS_AT_ONCE", "tenants-at-once", "1", "how many of its tenants a shard runs at once"),
     WAVE_WAIT("--wave-wait", "PGSHIFT_FLEET_WAVE_WAIT", "wave-wait", "1h", "how long a shard waits for the wave before to finish on the other shards, then exit 75"),
     REPORT_FILE("--report-file", "PGSHIFT_REPORT_FILE", "report-file", null, "write the JSON report here"),
     TERMINATION_LOG("--termination-log", "PGSHIFT_TERMINATION_LOG", "termination-log", "/dev/termination-log", "compact report for Kubernetes (by default only in a pod: KUBERNETES_SERVICE_HOST set)");

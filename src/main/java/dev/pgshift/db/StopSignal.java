@@ -26,6 +26,7 @@ public final class StopSignal {
     private final String runId = UUID.randomUUID().toString();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Process> children = ConcurrentHashMap.newKeySet();
+    private final Set<StopSignal> runs = ConcurrentHashMap.newKeySet();
     private final Object wakeUp = new Object();
     private volatile String stoppedBy;
     private volatile RunLock runLock;
@@ -49,6 +50,23 @@ public final class StopSignal {
         }
     }
 
+    /**
+     * The signal of a run inside this process's work (a fleet's tenant): a run id of its own, stopped when this one is
+     * (SIGTERM reaches every tenant running); its own lost connection stops only itself. {@link #release} it when done.
+     */
+    public StopSignal child() {
+        StopSignal run = new StopSignal();
+        runs.add(run);
+        if (stopped()) {
+            run.stop(stoppedBy);
+        }
+        return run;
+    }
+
+    public void release(StopSignal run) {
+        runs.remove(run);
+    }
+
     /** The run's id: its report, history row, backup name and every session's application_name carry it. */
     public String runId() {
         return runId;
@@ -67,6 +85,7 @@ public final class StopSignal {
         if (!markStopped(reason)) {
             return;
         }
+        runs.forEach(r -> r.stop(reason));
         LOG.warnf("received %s: cancelling the running statement and stopping", reason);
         // The cancel requests go out on a thread of their own: each opens a connection, which a dead network holds for
         // seconds. Where the server has not answered within the grace period (a half-open connection: no cancel arrives,

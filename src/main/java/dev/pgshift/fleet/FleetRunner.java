@@ -34,7 +34,7 @@ public final class FleetRunner {
     private final StopSignal stop = new StopSignal();
     private final String pod = Pods.name();
     private final List<TenantRun.Result> results = new ArrayList<>();
-    private String haltReason;
+    private volatile String haltReason;
     private ExitCode code = ExitCode.INTERNAL;
 
     public FleetRunner(Settings settings, String version, PrintWriter out) {
@@ -58,8 +58,11 @@ public final class FleetRunner {
             code = e.exitCode();
             failure = e;
         }
-        ShardReport report = new ShardReport(fleet.release(), shard, pod, code.code(), failure == null ? null : failure.getMessage(), haltReason,
-                List.copyOf(results));
+        List<TenantRun.Result> ran;
+        synchronized (results) {
+            ran = List.copyOf(results);
+        }
+        ShardReport report = new ShardReport(fleet.release(), shard, pod, code.code(), failure == null ? null : failure.getMessage(), haltReason, ran);
         report.publish(settings.reportFile(), settings.terminationLog());
         report.print(out);
         return failure;
@@ -86,24 +89,15 @@ public final class FleetRunner {
                 if (wave > 0 && !previousWaveSucceeded(c, shard, wave - 1)) {
                     return haltReason != null ? ExitCode.HALTED : ExitCode.TEMPORARY;
                 }
-                for (ControlTable.Tenant t : ControlTable.tenants(c, fleet.release(), shard)) {
-                    if (t.wave() != wave || t.status().equals(ControlTable.SUCCEEDED)) {
-                        continue;
-                    }
-                    if (halted(c)) {
-                        return ExitCode.HALTED;
-                    }
-                    stop.checkStop("before tenant " + t.name());
-                    TenantRun.Result r = new TenantRun(settings, fleet, version, stop, pod).run(c, t);
-                    results.add(r);
-                    out.println(r.line());
-                    out.flush();
-                    if (stop.stopped()) {
-                        return ExitCode.TEMPORARY;
-                    }
-                    if (r.status().equals(ControlTable.FAILED)) {
-                        haltOn(c, t, r);
-                    }
+                int w = wave;
+                List<ControlTable.Tenant> todo = ControlTable.tenants(c, fleet.release(), shard).stream()
+                        .filter(t -> t.wave() == w && !t.status().equals(ControlTable.SUCCEEDED)).toList();
+                runAll(c, todo);
+                if (stop.stopped()) {
+                    return ExitCode.TEMPORARY;
+                }
+                if (haltReason != null) {
+                    return ExitCode.HALTED;
                 }
             }
         } catch (SQLException e) {
@@ -117,6 +111,64 @@ public final class FleetRunner {
             return ExitCode.TEMPORARY;
         }
         return results.stream().anyMatch(r -> r.status().equals(ControlTable.FAILED)) ? ExitCode.TENANTS_FAILED : ExitCode.OK;
+    }
+
+    /**
+     * Runs {@code todo} (one wave of this shard), --tenants-at-once of them at a time; a tenant is started only while the
+     * release is not halted and the process not stopped.
+     */
+    private void runAll(Connection c, List<ControlTable.Tenant> todo) throws SQLException {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(fleet.tenantsAtOnce(), r -> {
+            Thread t = new Thread(r, "pgshift-tenant");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<Void>> running = new ArrayList<>();
+            for (ControlTable.Tenant t : todo) {
+                running.add(pool.submit(() -> {
+                    one(c, t);
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<Void> f : running) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof SQLException sql) {
+                        throw sql;
+                    }
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw stop.stoppedException("while running tenants");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void one(Connection c, ControlTable.Tenant t) throws SQLException {
+        synchronized (c) {
+            if (stop.stopped() || halted(c)) {
+                return;
+            }
+        }
+        TenantRun.Result r = new TenantRun(settings, fleet, version, stop, pod).run(c, t);
+        synchronized (results) {
+            results.add(r);
+            out.println(r.line());
+            out.flush();
+        }
+        if (r.status().equals(ControlTable.FAILED)) {
+            synchronized (c) {
+                haltOn(c, t, r);
+            }
+        }
     }
 
     /** Whether the release is halted (by any pod); its reason is kept for the report. */

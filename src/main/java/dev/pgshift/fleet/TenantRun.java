@@ -21,7 +21,8 @@ import org.jboss.logging.Logger;
 /**
  * One tenant of a shard: claimed in the control table, migrated with the whole single-database routine (preflight, run
  * lock, backup, migrate, verify; its report in the tenant's own pgshift.run_history), and its outcome recorded. A
- * SIGTERM during it stops it as it stops a single run (exit 75), and the fleet's process with it.
+ * SIGTERM to the process stops it as it stops a single run (exit 75). Several run at once on one control session, each
+ * of their uses of it synchronized on it.
  */
 final class TenantRun {
     private static final Logger LOG = Logger.getLogger(TenantRun.class);
@@ -60,14 +61,16 @@ final class TenantRun {
 
     Result run(Connection control, ControlTable.Tenant t) throws SQLException {
         long start = System.nanoTime();
-        StopSignal stop = new StopSignal();
-        int attempt = ControlTable.claim(control, fleet.release(), t.name(), pod, stop.runId());
+        StopSignal stop = fleetStop.child(); // SIGTERM stops this tenant's run as it stops a single run (75)
+        int attempt;
+        synchronized (control) {
+            attempt = ControlTable.claim(control, fleet.release(), t.name(), pod, stop.runId());
+        }
         LOG.infof("tenant %s (wave %d, position %d, attempt %d): starting", t.name(), t.wave(), t.position(), attempt);
         String before = null;
         String after = null;
         RunResult result;
         PgshiftException failure;
-        stop.install(); // a SIGTERM now stops this tenant's run (75), then the fleet's process
         try {
             Settings ts = SettingsResolver.forTenant(settings, t.name(), t.url());
             before = appliedVersion(ts, stop);
@@ -79,10 +82,7 @@ final class TenantRun {
             result = null;
             failure = e;
         } finally {
-            fleetStop.install();
-            if (stop.stopped()) {
-                fleetStop.stop(stop.stoppedBy());
-            }
+            fleetStop.release(stop);
         }
         int exit = result != null ? result.exitCode() : failure.exitCode().code();
         String status = exit == 0 ? ControlTable.SUCCEEDED : exit == ExitCode.TEMPORARY.code() ? ControlTable.RETRY : ControlTable.FAILED;
@@ -95,7 +95,9 @@ final class TenantRun {
             error = Printable.escape(text.lines().findFirst().orElse(""));
             LOG.errorf("tenant %s: %s", t.name(), FleetView.failure(exit, errorClass, error));
         }
-        ControlTable.finish(control, fleet.release(), t.name(), status, before, after, errorClass, error, exit);
+        synchronized (control) {
+            ControlTable.finish(control, fleet.release(), t.name(), status, before, after, errorClass, error, exit);
+        }
         return new Result(t.name(), t.wave(), attempt, status, before, after, errorClass, error, exit, (System.nanoTime() - start) / 1_000_000);
     }
 

@@ -55,6 +55,7 @@ class FleetChartTest {
         assertEquals(6, spec.getMaxFailedIndexes());
         assertEquals("Failed", spec.getPodReplacementPolicy(), "a shard's next pod starts once the last one is gone");
         assertEquals("6", env(job, "PGSHIFT_FLEET_SHARDS"), "the shards pgshift deals are the Job's completions");
+        assertEquals("1", env(job, "PGSHIFT_FLEET_TENANTS_AT_ONCE"));
         assertEquals(List.of("fleet", "run"), spec.getTemplate().getSpec().getContainers().get(0).getArgs());
         assertEquals("keep", job.getMetadata().getAnnotations().get("helm.sh/resource-policy"));
 

@@ -284,6 +284,33 @@ class FleetIT {
         assertFalse(noPassword.stdout().contains("PGPASSWORD"), noPassword.stdout());
     }
 
+    /** --tenants-at-once: a shard runs several of its tenants together, each once, and the release's wall time shows it. */
+    @Test
+    void aShardRunsSeveralTenantsAtOnce() throws Exception {
+        Fleet f = new Fleet();
+        for (int i = 0; i < 8; i++) {
+            f.tenant(name(i), "AtOnce_" + i + "_" + UUID.randomUUID().toString().substring(0, 6));
+        }
+        Path slow = Fixtures.write(tmp.resolve("slow"), "V1__ledger.sql", "create table ledger (id serial primary key, note text);\n"
+                + "insert into ledger (note) values ('v1');\nselect pg_sleep(2);\n");
+        PgshiftProcess.Result r = f.start("run", slow, Map.of("PGSHIFT_FLEET_RELEASE", "together", "PGSHIFT_FLEET_TENANTS_SQL", TENANTS_SQL,
+                "PGSHIFT_FLEET_WAVES", "rest", "PGSHIFT_FLEET_TENANT_PASSWORDS", f.passwords.toString(), "PGSHIFT_FLEET_TENANTS_AT_ONCE", "4"))
+                .await(Duration.ofMinutes(2));
+        assertEquals(0, r.exitCode(), r.all());
+        for (int i = 0; i < 8; i++) {
+            assertEquals("1", f.history(name(i)), name(i));
+            assertEquals("1", f.tenantScalar(name(i), "select count(*) from ledger"), name(i) + ": once");
+        }
+        // Eight tenants of 2 s each: one after another at least 16 s; four at once about 4 s (and JVM and backups).
+        String overlapping = f.control.scalar("select count(*) from pgshift.fleet_tenant a join pgshift.fleet_tenant b on a.release = b.release "
+                + "and a.tenant < b.tenant and a.started_at < b.finished_at and b.started_at < a.finished_at where a.release = 'together'");
+        assertTrue(Integer.parseInt(overlapping) >= 4, "tenant runs overlapped: " + overlapping);
+        double wall = Double.parseDouble(f.control.scalar("select extract(epoch from max(finished_at) - min(started_at)) from pgshift.fleet_tenant "
+                + "where release = 'together'"));
+        assertTrue(wall < 14, "wall time " + wall + " s");
+        assertEquals(8, r.stdout().lines().filter(l -> l.startsWith("  ") && l.contains(" succeeded ")).count(), r.stdout());
+    }
+
     /** A pod waiting for the canary on another shard stops at once on SIGTERM (75), touching nothing. */
     @Test
     void aPodWaitingForTheCanaryStopsOnSigterm() throws Exception {

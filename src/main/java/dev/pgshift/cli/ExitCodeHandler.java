@@ -37,7 +37,8 @@ final class ExitCodeHandler implements IExecutionExceptionHandler, IParameterExc
     }
 
     private static final String READS = "to see what is applied and pending, without changing anything: 'pgshift plan' (add "
-            + "--exit-code for CI: exit 10 when something is pending); 'pgshift history' lists past runs";
+            + "--exit-code for CI: exit 10 when something is pending); 'pgshift history' lists past runs; a fleet release's: "
+            + "'pgshift fleet status --release ID'";
     private static final String APPLIES = "pgshift applies pending migrations with 'pgshift run' (backup, migrate, verify, report; "
             + "'pgshift plan' shows what it would do)";
     private static final String UNDOES = "pgshift runs rollback scripts with 'pgshift rollback --to VERSION' ('pgshift plan "
@@ -71,10 +72,11 @@ final class ExitCodeHandler implements IExecutionExceptionHandler, IParameterExc
         String guess = "";
         if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             String typed = u.getUnmatched().get(0);
-            boolean command = cl.getParent() == null && !typed.startsWith("-");
+            // A command's subcommands (pgshift's, fleet's) are suggested as pgshift's are; other tools' words at the top only.
+            boolean command = !cl.getSubcommands().isEmpty() && !typed.startsWith("-");
             if (command) {
                 message = "unknown command '" + typed + "'";
-                String other = OTHER_TOOLS.get(typed.toLowerCase(java.util.Locale.ROOT));
+                String other = cl.getParent() == null ? OTHER_TOOLS.get(typed.toLowerCase(java.util.Locale.ROOT)) : null;
                 if (other != null) {
                     ErrorOutput.print(cl.getErr(), message + ": " + other, null);
                     return ExitCode.USAGE.code();

@@ -41,6 +41,13 @@ final class ConnectionUrl {
     }
 
     private static Map<Setting, String> fromJdbc(String url, String origin) {
+        String rest = url.substring("jdbc:postgresql:".length());
+        String authority = rest.startsWith("//") ? rest.substring(2).split("[/?]", 2)[0] : "";
+        if (authority.contains("@")) {
+            // pgjdbc takes "user:password@host" for a host name, and every message naming the host would show the password.
+            throw new PgshiftException(ExitCode.CONFIG, origin + ": a JDBC URL takes no user@ or user:password@ before the host (pgjdbc "
+                    + "would read it as the host name): give the user as ?user=NAME and the password in PGPASSWORD or --password-file");
+        }
         Properties props = org.postgresql.Driver.parseURL(url, new Properties());
         if (props == null) {
             throw new PgshiftException(ExitCode.CONFIG, origin + ": malformed JDBC URL (expected jdbc:postgresql://host:port/database?param=value)");

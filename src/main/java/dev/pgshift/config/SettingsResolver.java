@@ -248,7 +248,8 @@ public final class SettingsResolver {
     public static Map<Setting, String> tenantUrl(String tenant, String url) {
         String origin = "the URL of tenant '" + tenant + "'";
         Map<Setting, String> fromUrl = ConnectionUrl.parse(url, origin);
-        if (fromUrl.containsKey(Setting.PASSWORD)) {
+        String query = url.contains("?") ? url.substring(url.indexOf('?') + 1).toLowerCase(Locale.ROOT) : "";
+        if (fromUrl.containsKey(Setting.PASSWORD) || java.util.Arrays.stream(query.split("&")).anyMatch(p -> p.startsWith("password="))) {
             throw new PgshiftException(ExitCode.CONFIG, origin + " holds a password: the tenant list is stored in the control database, "
                     + "which must hold none; remove it from the URL and give it as the file " + tenant + " (or _default) in "
                     + Setting.TENANT_PASSWORDS.displayName());

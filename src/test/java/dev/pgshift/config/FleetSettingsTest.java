@@ -95,6 +95,11 @@ class FleetSettingsTest {
         PgshiftException e = assertThrows(PgshiftException.class, () -> SettingsResolver.forTenant(fleet, "Acme-3",
                 "postgresql://app:hunter2@db/acme3"));
         assertTrue(e.getMessage().contains("holds a password") && !e.getMessage().contains("hunter2"), e.getMessage());
+        for (String leaky : List.of("postgresql://app@db/acme3?PASSWORD=hunter2", "jdbc:postgresql://db/acme3?user=app&Password=hunter2",
+                "jdbc:postgresql://app:hunter2@db/acme3")) {
+            String m = assertThrows(PgshiftException.class, () -> SettingsResolver.tenantUrl("Acme-3", leaky)).getMessage();
+            assertFalse(m.contains("hunter2"), m);
+        }
         assertFalse(assertThrows(PgshiftException.class, () -> SettingsResolver.forTenant(fleet, "Acme-4", "postgresql://db:5432"))
                 .getMessage().isEmpty());
     }

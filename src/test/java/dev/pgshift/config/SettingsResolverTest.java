@@ -410,4 +410,22 @@ class SettingsResolverTest {
         flags.put(Setting.MIGRATIONS, d + "," + d + "," + tmp.resolve("./m"));
         assertEquals(java.util.List.of(d), resolve().migrationDirs());
     }
+
+    /** pgjdbc reads "app:pw@localhost" as a host name, which every connection message then printed, password and all. */
+    @Test
+    void aJdbcUrlWithUserInfoIsRefusedWithoutShowingIt() {
+        for (String layer : java.util.List.of("flag", "env")) {
+            flags.clear();
+            env.clear();
+            String url = "jdbc:postgresql://app:pw-in-url-5@localhost:5432/shop";
+            if (layer.equals("flag")) {
+                flags.put(Setting.URL, url);
+            } else {
+                env.put("PGSHIFT_URL", url);
+            }
+            String m = fails().getMessage();
+            assertTrue(m.contains("a JDBC URL takes no user@ or user:password@ before the host"), m);
+            assertFalse(m.contains("pw-in-url-5"), m);
+        }
+    }
 }

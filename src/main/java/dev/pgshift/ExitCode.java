@@ -12,7 +12,7 @@ public enum ExitCode {
     BACKUP(4, "backup failed or refused"),
     MIGRATION(5, "migration failed (SQL error; transaction rolled back; a failed concurrent step cleaned up)"),
     VERIFY(6, "verification failed"),
-    PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong"),
+    PENDING(10, "plan --exit-code only: migrations are pending, nothing is wrong (fleet status --exit-code: tenants not yet succeeded)"),
     TENANTS_FAILED(20, "fleet run: a tenant of this shard failed (left as its own run leaves it); the shard's other tenants were done"),
     HALTED(21, "fleet run: the release is halted (a failed canary or wave, the same error on --halt-after tenants); no tenant was started after it"),
     TEMPORARY(75, "temporary: database unreachable, run lock held by another run (or lost), an earlier run's sessions still busy, lock "

@@ -49,9 +49,14 @@ final class FleetCommand {
     @Command(name = "run", mixinStandardHelpOptions = true,
             header = "Run one shard of the release: each of its tenants through backup, migrate, verify and report, wave by wave.",
             description = "Freezes the release if no process has. Waits for each wave to end on every shard before the next. Reruns skip "
-                    + "tenants that succeeded; a killed process's tenants are run again by the next process of its shard, which waits "
-                    + "for the shard's lock first (each tenant's own run lock and history make a second run apply nothing twice).")
+                    + "tenants that succeeded, and those that failed unless --retry-failed; a killed process's tenants are run again by the "
+                    + "next process of its shard, which waits for the shard's lock first (each tenant's own run lock and history make a "
+                    + "second run apply nothing twice).")
     static final class Run implements Callable<Integer> {
+        @Option(names = "--retry-failed", description = "also run again the shard's tenants that failed in this release (a failure is "
+                + "otherwise final: an index Kubernetes retries after 75 does not run them again)")
+        boolean retryFailed;
+
         @Mixin
         FleetOptions.Release release;
 
@@ -69,7 +74,8 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            FleetRunner runner = new FleetRunner(options.resolve(release, tenants, shard), VersionProvider.version(), spec.commandLine().getOut());
+            FleetRunner runner = new FleetRunner(options.resolve(release, tenants, shard), VersionProvider.version(), spec.commandLine().getOut(),
+                    retryFailed);
             dev.pgshift.PgshiftException failure = runner.run();
             if (failure != null) {
                 ErrorOutput.print(spec.commandLine().getErr(), failure.getMessage(), ExitCodeHandler.verbose(spec) ? failure : null);
@@ -84,6 +90,10 @@ final class FleetCommand {
         @Option(names = "--json", description = "one JSON line per tenant")
         boolean json;
 
+        @Option(names = "--exit-code", description = "for CI gates: exit 21 when the release is halted, 20 when a tenant failed, 10 when "
+                + "tenants have not succeeded yet (pending, running, to retry), 0 when all succeeded")
+        boolean exitCode;
+
         @Mixin
         FleetOptions.Release release;
 
@@ -95,7 +105,7 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            return new FleetView(connection.resolve(release), spec.commandLine().getOut()).status(json);
+            return new FleetView(connection.resolve(release), spec.commandLine().getOut()).status(json, exitCode);
         }
     }
 }

@@ -62,7 +62,7 @@ public final class DatabaseWaiter {
                             + database.settings().user() + ": " + reason + (mode != null && mode.startsWith("verify")
                                     && !String.valueOf(e.getSQLState()).startsWith("28") // an authentication failure is no certificate's
                                     ? "; sslmode " + mode + " checks the server's certificate against the CA file given by --sslrootcert, "
-                                            + "PGSSLROOTCERT or the URL's sslrootcert" : ""));
+                                            + "PGSSLROOTCERT or the URL's sslrootcert" : ""), e);
                 }
                 long left = deadline - System.nanoTime();
                 stopSignal.checkStop("while waiting for the database (" + reason + ")");

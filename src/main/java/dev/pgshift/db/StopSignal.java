@@ -27,6 +27,7 @@ public final class StopSignal {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Process> children = ConcurrentHashMap.newKeySet();
     private final Set<StopSignal> runs = ConcurrentHashMap.newKeySet();
+    private boolean inner;
     private final Object wakeUp = new Object();
     private volatile String stoppedBy;
     private volatile RunLock runLock;
@@ -56,6 +57,7 @@ public final class StopSignal {
      */
     public StopSignal child() {
         StopSignal run = new StopSignal();
+        run.inner = true;
         runs.add(run);
         if (stopped()) {
             run.stop(stoppedBy);
@@ -86,7 +88,9 @@ public final class StopSignal {
             return;
         }
         runs.forEach(r -> r.stop(reason));
-        LOG.warnf("received %s: cancelling the running statement and stopping", reason);
+        if (!inner) {
+            LOG.warnf("received %s: cancelling the running statement and stopping", reason); // once, not per run inside
+        }
         // The cancel requests go out on a thread of their own: each opens a connection, which a dead network holds for
         // seconds. Where the server has not answered within the grace period (a half-open connection: no cancel arrives,
         // no reply comes), the run's sockets are closed, so a read stuck on one ends and the run reports and exits 75.

@@ -28,8 +28,8 @@ final class ControlTable {
     static final String RETRY = "retry";
 
     /** A frozen release. */
-    record Release(String id, int shards, String waves, int haltAfter, String target, int tenants, Instant createdAt, Instant haltedAt,
-            String haltReason) {
+    record Release(String id, int shards, String waves, int haltAfter, String target, String digest, int tenants, Instant createdAt,
+            Instant haltedAt, String haltReason) {
     }
 
     /** One tenant's row. */
@@ -55,8 +55,8 @@ final class ControlTable {
         try (Statement st = c.createStatement()) {
             st.execute("create schema if not exists " + OwnTables.SCHEMA);
             st.execute("create table if not exists " + RELEASES + " (release text primary key, created_at timestamptz not null default now(), "
-                    + "shards int not null, waves text not null, halt_after int not null, target_version text not null, tenants int not null, "
-                    + "halted_at timestamptz, halt_reason text)");
+                    + "shards int not null, waves text not null, halt_after int not null, target_version text not null, migrations_sha256 text not null, "
+                    + "tenants int not null, halted_at timestamptz, halt_reason text)");
             st.execute("create table if not exists " + TENANTS + " (release text not null references " + RELEASES + " on delete cascade, "
                     + "tenant text not null, position int not null, wave int not null, shard int not null, url text not null, "
                     + "status text not null default 'pending', version_before text, version_after text, error_class text, error text, "
@@ -70,28 +70,29 @@ final class ControlTable {
         if (!exists(c)) {
             return null;
         }
-        try (PreparedStatement ps = c.prepareStatement("select release, shards, waves, halt_after, target_version, tenants, created_at, "
-                + "halted_at, halt_reason from " + RELEASES + " where release = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("select release, shards, waves, halt_after, target_version, migrations_sha256, tenants, "
+                + "created_at, halted_at, halt_reason from " + RELEASES + " where release = ?")) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                return new Release(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getInt(6),
-                        instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)), rs.getString(9));
+                return new Release(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getString(6), rs.getInt(7),
+                        instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)), rs.getString(10));
             }
         }
     }
 
     static void insert(Connection c, Release r, List<Tenant> tenants) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("insert into " + RELEASES + " (release, shards, waves, halt_after, target_version, "
-                + "tenants) values (?, ?, ?, ?, ?, ?)")) {
+                + "migrations_sha256, tenants) values (?, ?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, r.id());
             ps.setInt(2, r.shards());
             ps.setString(3, r.waves());
             ps.setInt(4, r.haltAfter());
             ps.setString(5, r.target());
-            ps.setInt(6, r.tenants());
+            ps.setString(6, r.digest());
+            ps.setInt(7, r.tenants());
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement("insert into " + TENANTS + " (release, tenant, position, wave, shard, url) "
@@ -184,6 +185,26 @@ final class ControlTable {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Of {@code shards}, those whose lock (fleet run's, for its pod's life) no session holds: their pod is gone. */
+    static List<Integer> shardsWithoutPod(Connection c, String release, List<Integer> shards) throws SQLException {
+        List<Integer> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("select not exists (select 1 from pg_locks where locktype = 'advisory' and objsubid = 2 "
+                + "and database = (select oid from pg_database where datname = current_database()) and classid = hashtext('pgshift.fleet/' || ?)::oid "
+                + "and objid = ?::oid and granted)")) {
+            for (int shard : shards) {
+                ps.setString(1, release);
+                ps.setInt(2, shard);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        out.add(shard);
+                    }
                 }
             }
         }

@@ -28,6 +28,7 @@ public final class FleetRunner {
     private static final Logger LOG = Logger.getLogger(FleetRunner.class);
 
     private final Settings settings;
+    private final boolean retryFailed;
     private final FleetSettings fleet;
     private final String version;
     private final PrintWriter out;
@@ -37,7 +38,9 @@ public final class FleetRunner {
     private volatile String haltReason;
     private ExitCode code = ExitCode.INTERNAL;
 
-    public FleetRunner(Settings settings, String version, PrintWriter out) {
+    /** @param retryFailed run the shard's failed tenants again (a tenant's failure is otherwise final for the release) */
+    public FleetRunner(Settings settings, String version, PrintWriter out, boolean retryFailed) {
+        this.retryFailed = retryFailed;
         this.settings = settings;
         this.fleet = Pods.fleet(settings);
         this.version = version;
@@ -73,17 +76,21 @@ public final class FleetRunner {
     }
 
     private ExitCode runShard(int shard) {
-        String target = Pods.target(settings);
+        Pods.Target target = Pods.target(settings);
         Database control = Database.of(settings, stop);
         try (Connection c = new DatabaseWaiter(control, stop).connect(settings.connectTimeout())) {
             Release.Frozen frozen = Release.open(fleet, c, target, true);
             LOG.infof("release %s: %d tenant(s), %d shard(s), waves %s, migrations up to %s; this is shard %d (%s)", fleet.release(),
-                    frozen.release().tenants(), fleet.shards(), fleet.waves(), target, shard, pod);
+                    frozen.release().tenants(), fleet.shards(), fleet.waves(), target.version(), shard, pod);
             if (halted(c)) {
                 return ExitCode.HALTED;
             }
             lockShard(c, shard);
             List<ControlTable.Tenant> all = frozen.tenants();
+            if (all.stream().noneMatch(t -> t.shard() == shard)) {
+                LOG.warnf("shard %d has no tenant: %d tenant(s) in %d shard(s); it waits for the waves and exits 0", shard, all.size(),
+                        fleet.shards());
+            }
             int waves = all.stream().mapToInt(ControlTable.Tenant::wave).max().orElse(0) + 1;
             for (int wave = 0; wave < waves; wave++) {
                 if (wave > 0 && !previousWaveSucceeded(c, shard, wave - 1)) {
@@ -91,7 +98,8 @@ public final class FleetRunner {
                 }
                 int w = wave;
                 List<ControlTable.Tenant> todo = ControlTable.tenants(c, fleet.release(), shard).stream()
-                        .filter(t -> t.wave() == w && !t.status().equals(ControlTable.SUCCEEDED)).toList();
+                        .filter(t -> t.wave() == w && !t.status().equals(ControlTable.SUCCEEDED)
+                                && (retryFailed || !t.status().equals(ControlTable.FAILED))).toList();
                 runAll(c, todo);
                 if (stop.stopped()) {
                     return ExitCode.TEMPORARY;
@@ -100,17 +108,28 @@ public final class FleetRunner {
                     return ExitCode.HALTED;
                 }
             }
+            return outcome(ControlTable.tenants(c, fleet.release(), shard));
         } catch (SQLException e) {
             throw new PgshiftException(ExitCode.TEMPORARY, "the control database " + settings.connection().describe() + " failed: "
                     + DatabaseWaiter.describe(e), e);
         }
+    }
+
+    /** The shard's exit once its waves are done: 75 for a tenant to retry, else 20 where one failed (now or before), else 0. */
+    private ExitCode outcome(List<ControlTable.Tenant> mine) {
         if (haltReason != null) {
             return ExitCode.HALTED; // this pod's last tenant halted the release
         }
         if (results.stream().anyMatch(r -> r.status().equals(ControlTable.RETRY))) {
             return ExitCode.TEMPORARY;
         }
-        return results.stream().anyMatch(r -> r.status().equals(ControlTable.FAILED)) ? ExitCode.TENANTS_FAILED : ExitCode.OK;
+        // A failure is final for the release (an index retried after 75 does not run it again): the shard did not succeed.
+        List<String> failed = mine.stream().filter(t -> t.status().equals(ControlTable.FAILED)).map(ControlTable.Tenant::name).toList();
+        if (!failed.isEmpty() && results.stream().noneMatch(r -> r.status().equals(ControlTable.FAILED))) {
+            LOG.errorf("tenant(s) of this shard failed in an earlier attempt and were not run again: %s (fleet run --retry-failed runs "
+                    + "them again)", String.join(", ", failed));
+        }
+        return failed.isEmpty() ? ExitCode.OK : ExitCode.TENANTS_FAILED;
     }
 
     /**
@@ -193,7 +212,7 @@ public final class FleetRunner {
         if (same.size() >= fleet.haltAfter()) {
             haltReason = ControlTable.halt(c, fleet.release(), "the same error (" + r.errorClass() + ") on " + same.size() + " tenants ("
                     + String.join(", ", same.subList(0, Math.min(10, same.size()))) + (same.size() > 10 ? ", ..." : "") + "), "
-                    + Setting.HALT_AFTER.flag() + " " + fleet.haltAfter() + ": " + r.error());
+                    + Setting.HALT_AFTER.flag() + " " + fleet.haltAfter() + "; the last, " + t.name() + ": " + r.error());
         }
     }
 

@@ -34,7 +34,7 @@ public final class FleetView {
 
     /** The release as frozen, or as fleet run would freeze it now: waves and shards. */
     public int plan(boolean json) {
-        String target = Pods.target(settings);
+        Pods.Target target = Pods.target(settings);
         Release.Frozen f = read(c -> Release.open(fleet, c, target, false));
         if (json) {
             f.tenants().forEach(t -> line(placed(t)));
@@ -51,8 +51,12 @@ public final class FleetView {
         return 0;
     }
 
-    /** The roll-up: counts by status, version and error, durations, the tenants that did not succeed; --json a line per tenant. */
-    public int status(boolean json) {
+    /**
+     * The roll-up: counts by status, version and error, durations, the tenants that did not succeed; --json a line per
+     * tenant. With {@code exitCode}: 21 halted, 20 a tenant failed, 10 tenants not yet succeeded, 0 all succeeded.
+     */
+    public int status(boolean json, boolean exitCode) {
+        java.util.Set<Integer> gone = new java.util.TreeSet<>();
         Release.Frozen f = read(c -> {
             ControlTable.Release r = ControlTable.release(c, fleet.release());
             if (r == null) {
@@ -60,8 +64,12 @@ public final class FleetView {
                         + settings.connection().describe() + ": pgshift fleet run freezes a release when its first pod starts "
                         + "(pgshift fleet plan shows what it would freeze)");
             }
-            return new Release.Frozen(r, ControlTable.tenants(c, r.id(), null), true);
+            List<ControlTable.Tenant> ts = ControlTable.tenants(c, r.id(), null);
+            gone.addAll(ControlTable.shardsWithoutPod(c, r.id(), ts.stream().filter(t -> t.status().equals(ControlTable.RUNNING))
+                    .map(ControlTable.Tenant::shard).distinct().toList()));
+            return new Release.Frozen(r, ts, true);
         });
+        int code = exitCode ? code(f) : 0;
         if (json) {
             for (ControlTable.Tenant t : f.tenants()) {
                 Map<String, Object> m = placed(t);
@@ -78,7 +86,7 @@ public final class FleetView {
                 m.put("durationMs", duration(t) == null ? null : duration(t).toMillis());
                 line(m);
             }
-            return 0;
+            return code;
         }
         ControlTable.Release r = f.release();
         out.printf("pgshift fleet status: release %s, frozen %s%n", r.id(), r.createdAt());
@@ -88,7 +96,8 @@ public final class FleetView {
         }
         List<ControlTable.Tenant> ts = f.tenants();
         out.println("  status     " + counted(ts, ControlTable.Tenant::status));
-        out.println("  version    " + counted(ts, t -> t.versionAfter() == null ? "none" : t.versionAfter()) + " (after each tenant's last run)");
+        out.println("  version    " + counted(ts, t -> t.attempt() == 0 ? "not run yet" : t.versionAfter() == null ? "none" : t.versionAfter())
+                + " (after each tenant's last run in this release)");
         List<ControlTable.Tenant> erred = ts.stream().filter(t -> t.errorClass() != null && !t.status().equals(ControlTable.SUCCEEDED)).toList();
         if (!erred.isEmpty()) {
             out.println("  errors     " + counted(erred, ControlTable.Tenant::errorClass));
@@ -96,25 +105,38 @@ public final class FleetView {
         waves(ts, true);
         List<Long> ms = ts.stream().map(FleetView::duration).filter(java.util.Objects::nonNull).map(Duration::toMillis).sorted().toList();
         if (!ms.isEmpty()) {
-            out.printf("  duration   p50 %.2fs, p95 %.2fs, max %.2fs (%d ended run(s); the release's wall time %s)%n", rank(ms, 50) / 1000.0,
+            out.printf("  duration   p50 %.2fs, p95 %.2fs, max %.2fs (the last runs of %d tenant(s); the release's wall time %s)%n", rank(ms, 50) / 1000.0,
                     rank(ms, 95) / 1000.0, ms.get(ms.size() - 1) / 1000.0, ms.size(), wall(ts));
         }
         List<ControlTable.Tenant> bad = ts.stream().filter(t -> !t.status().equals(ControlTable.SUCCEEDED) && t.attempt() > 0).toList();
         if (!bad.isEmpty()) {
             out.println("  not succeeded:");
             bad.stream().limit(50).forEach(t -> out.printf("    %-24s wave %d  shard %d  attempt %d  %s%s%n", t.name(), t.wave(), t.shard(),
-                    t.attempt(), t.status(), t.error() == null ? "" : "  " + failure(t.exitCode(), t.errorClass(), t.error())));
+                    t.attempt(), t.status().equals(ControlTable.RUNNING) && gone.contains(t.shard()) ? "running, but no pod holds shard "
+                            + t.shard() + " now (killed? its next pod runs it again)" : t.status(),
+                    t.error() == null ? "" : "  " + failure(t.exitCode(), t.errorClass(), t.error())));
             if (bad.size() > 50) {
                 out.println("    ... and " + (bad.size() - 50) + " more (--json lists every tenant)");
             }
         }
         out.flush();
-        return 0;
+        return code;
+    }
+
+    private static int code(Release.Frozen f) {
+        if (f.release().haltReason() != null) {
+            return ExitCode.HALTED.code();
+        }
+        if (f.tenants().stream().anyMatch(t -> t.status().equals(ControlTable.FAILED))) {
+            return ExitCode.TENANTS_FAILED.code();
+        }
+        return f.tenants().stream().allMatch(t -> t.status().equals(ControlTable.SUCCEEDED)) ? 0 : ExitCode.PENDING.code();
     }
 
     /** How a tenant's failure is shown: its exit code, its SQLSTATE where it has one, its first line. */
     static String failure(int exitCode, String errorClass, String error) {
-        return "exit " + exitCode + (errorClass == null || errorClass.startsWith("exit ") ? "" : " " + errorClass) + ": " + error;
+        return (errorClass == null || !errorClass.startsWith("exit ") ? "exit " + exitCode + (errorClass == null ? "" : " " + errorClass)
+                : errorClass) + ": " + error;
     }
 
     private void header(ControlTable.Release r) {

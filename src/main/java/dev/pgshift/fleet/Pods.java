@@ -41,13 +41,16 @@ final class Pods {
         return (host == null ? "" : host + " ") + "pid " + ProcessHandle.current().pid();
     }
 
-    /** The version the migrations end at: every tenant of the release is brought to it. */
-    static String target(Settings settings) {
+    /** The migrations a process runs: the version they end at (every tenant is brought to it) and their digest. */
+    record Target(String version, String digest) {
+    }
+
+    static Target target(Settings settings) {
         List<MigrationScript> scripts = MigrationCatalog.order(MigrationLocations.read(settings.bundled(), settings.migrationDirs()));
         if (scripts.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "no migrations found (--migrations, --bundled): a release brings its tenants to "
                     + "the last one");
         }
-        return scripts.get(scripts.size() - 1).version();
+        return new Target(scripts.get(scripts.size() - 1).version(), MigrationCatalog.digest(scripts));
     }
 }

@@ -28,14 +28,14 @@ final class Release {
      * The release {@code fleet} names, frozen now when it is not yet and {@code write} is set; with {@code write} unset
      * nothing is written (fleet plan).
      */
-    static Frozen open(FleetSettings fleet, Connection c, String target, boolean write) throws SQLException {
+    static Frozen open(FleetSettings fleet, Connection c, Pods.Target target, boolean write) throws SQLException {
         ControlTable.Release found = ControlTable.release(c, fleet.release());
         if (found != null) {
             return checked(fleet, target, found, ControlTable.tenants(c, found.id(), null));
         }
         List<Tenants.Listed> listed = Tenants.read(fleet, c);
-        ControlTable.Release release = new ControlTable.Release(fleet.release(), fleet.shards(), fleet.waves(), fleet.haltAfter(), target,
-                listed.size(), null, null, null);
+        ControlTable.Release release = new ControlTable.Release(fleet.release(), fleet.shards(), fleet.waves(), fleet.haltAfter(),
+                target.version(), target.digest(), listed.size(), null, null, null);
         List<ControlTable.Tenant> dealt = deal(fleet, listed);
         if (!write) {
             return new Frozen(release, dealt, false);
@@ -83,7 +83,7 @@ final class Release {
     }
 
     /** A process of a release runs with its settings and migrations, or not at all. */
-    private static Frozen checked(FleetSettings fleet, String target, ControlTable.Release found, List<ControlTable.Tenant> tenants) {
+    private static Frozen checked(FleetSettings fleet, Pods.Target target, ControlTable.Release found, List<ControlTable.Tenant> tenants) {
         List<String> differ = new ArrayList<>();
         if (found.shards() != fleet.shards()) {
             differ.add(found.shards() + " shards, this process " + fleet.shards() + " (" + Setting.SHARDS.displayName() + ")");
@@ -94,8 +94,11 @@ final class Release {
         if (found.haltAfter() != fleet.haltAfter()) {
             differ.add("halt after " + found.haltAfter() + ", this process " + fleet.haltAfter() + " (" + Setting.HALT_AFTER.displayName() + ")");
         }
-        if (target != null && !found.target().equals(target)) {
-            differ.add("migrations up to version " + found.target() + ", this process's up to " + target + " (another image or --migrations)");
+        if (!found.target().equals(target.version())) {
+            differ.add("migrations up to version " + found.target() + ", this process's up to " + target.version() + " (another image or --migrations)");
+        } else if (!found.digest().equals(target.digest())) {
+            differ.add("migrations of another content (sha256 " + found.digest().substring(0, 12) + ", this process's " + target.digest().substring(0, 12)
+                    + "): a file was edited, added or removed (another image or ConfigMap)");
         }
         if (!differ.isEmpty()) {
             throw new PgshiftException(ExitCode.CONFIG, "release '" + found.id() + "' was frozen with " + String.join("; ", differ)

@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
@@ -90,15 +91,23 @@ final class TenantRun {
         String error = null;
         if (exit != 0) {
             String state = failure == null ? null : Failures.sqlState(failure);
-            errorClass = state != null ? state : "exit " + exit;
+            String phase = result == null ? null : result.failedPhase();
+            errorClass = state != null ? state : "exit " + exit + (phase == null ? "" : " in " + phase);
             String text = result != null && result.error() != null ? result.error() : failure == null ? "failed" : failure.getMessage();
-            error = Printable.escape(text.lines().findFirst().orElse(""));
+            error = Printable.escape(firstLines(text));
             LOG.errorf("tenant %s: %s", t.name(), FleetView.failure(exit, errorClass, error));
         }
         synchronized (control) {
             ControlTable.finish(control, fleet.release(), t.name(), status, before, after, errorClass, error, exit);
         }
         return new Result(t.name(), t.wave(), attempt, status, before, after, errorClass, error, exit, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** An error's first line, and the server's answer where the next line holds it ("failed: ERROR 23505: ..."). */
+    static String firstLines(String text) {
+        List<String> lines = text.lines().toList();
+        String first = lines.isEmpty() ? "" : lines.get(0);
+        return lines.size() > 1 && lines.get(1).strip().startsWith("failed:") ? first + " " + lines.get(1).strip() : first;
     }
 
     /** The tenant's last applied migration, or null (none yet, or not readable now: the run's own report says why). */

@@ -14,13 +14,14 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** The tenant list of a release, in order: from a query on the control database or from a file. */
 final class Tenants {
 
-    /** One tenant as listed: its name (a Secret key and file name) and its URL, which holds no password. */
-    record Listed(String name, String url) {
+    /** One tenant as listed: its name (a Secret key and file name), its URL (which holds no password), its server and database. */
+    record Listed(String name, String url, String database) {
     }
 
     private Tenants() {
@@ -46,7 +47,7 @@ final class Tenants {
             try (Statement st = c.createStatement()) {
                 st.execute("set transaction read only");
                 try (ResultSet rs = st.executeQuery(sql)) {
-                    if (rs.getMetaData().getColumnCount() < 2) {
+                    if (rs.getMetaData().getColumnCount() != 2) {
                         throw new PgshiftException(ExitCode.CONFIG, Setting.TENANTS_SQL.displayName() + " gives "
                                 + rs.getMetaData().getColumnCount() + " column(s): expected two, each tenant's name and its URL without a password "
                                 + "(select name, url from tenants order by name)");
@@ -94,7 +95,10 @@ final class Tenants {
     }
 
     private static Listed checked(String name, String url, String where) {
-        if (name == null || !name.matches(FleetSettings.NAME)) {
+        if (name == null) {
+            throw new PgshiftException(ExitCode.CONFIG, where + ": a tenant without a name (NULL)");
+        }
+        if (!name.matches(FleetSettings.NAME)) {
             throw new PgshiftException(ExitCode.CONFIG, where + ": bad tenant name '" + dev.pgshift.Printable.escape(String.valueOf(name))
                     + "': a tenant name is a Kubernetes Secret key and a file name: a letter or digit, then letters, digits, '.', '_' or '-', "
                     + "at most 63 in all");
@@ -102,15 +106,24 @@ final class Tenants {
         if (url == null || url.isBlank()) {
             throw new PgshiftException(ExitCode.CONFIG, where + ": tenant '" + name + "' has no URL");
         }
-        dev.pgshift.config.SettingsResolver.tenantUrl(name, url.strip()); // refused before anything is stored: a password, no database
-        return new Listed(name, url.strip());
+        // refused before anything is stored: a password, no database
+        Map<Setting, String> parts = dev.pgshift.config.SettingsResolver.tenantUrl(name, url.strip());
+        String database = parts.getOrDefault(Setting.HOST, "localhost").toLowerCase(java.util.Locale.ROOT) + ":"
+                + parts.getOrDefault(Setting.PORT, "5432") + "/" + parts.get(Setting.DATABASE);
+        return new Listed(name, url.strip(), database);
     }
 
     private static List<Listed> unique(List<Listed> tenants, String source) {
         Set<String> seen = new HashSet<>();
+        Map<String, String> databases = new java.util.HashMap<>();
         for (Listed t : tenants) {
             if (!seen.add(t.name())) {
                 throw new PgshiftException(ExitCode.CONFIG, source + " lists tenant '" + t.name() + "' twice: each tenant once");
+            }
+            String other = databases.putIfAbsent(t.database(), t.name());
+            if (other != null) {
+                throw new PgshiftException(ExitCode.CONFIG, source + ": tenants '" + other + "' and '" + t.name() + "' are the same database "
+                        + t.database() + ": each database once (it would be migrated by two runs, under two names)");
             }
         }
         if (tenants.isEmpty()) {

@@ -178,6 +178,23 @@ public final class MigrationCatalog {
     }
 
     /**
+     * What the migrations are, as one SHA-256: each one's version, file and content (line endings as \n) in order. Two
+     * processes with the same digest run the same SQL; the same last version alone does not say so.
+     */
+    public static String digest(List<MigrationScript> scripts) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (MigrationScript s : scripts) {
+                String part = s.version() + "\0" + s.file().relativePath() + "\0" + s.file().content().replace("\r\n", "\n") + "\0";
+                md.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * The files of the locations that are neither migrations nor rollback scripts, each with why it is skipped: plan
      * lists them, so nothing is left out silently (Prisma's migration_lock.toml is expected and not listed).
      */

@@ -57,4 +57,21 @@ class ExitCodeHandlerTest {
             assertEquals("pgshift: because " + code, err.toString().strip());
         }
     }
+
+    /** A fleet subcommand is suggested for a near typo only: 'unhalt' is not 'run', 'deploy' not 'plan', 'history' not 'status'. */
+    @Test
+    void aMistypedFleetCommandGetsOnlyANearTypo() {
+        @Command(name = "pgshift", subcommands = FleetCommand.class)
+        final class Top {
+        }
+        for (String[] c : new String[][] {{"unhalt", ""}, {"deploy", ""}, {"history", ""}, {"stauts", "'status'"}, {"rnu", "'run'"}}) {
+            CommandLine cl = new CommandLine(new Top()).setParameterExceptionHandler(new ExitCodeHandler());
+            StringWriter err = new StringWriter();
+            cl.setErr(new PrintWriter(err, true));
+            assertEquals(2, cl.execute("fleet", c[0]), err.toString());
+            assertTrue(err.toString().contains("unknown command '" + c[0] + "'"), err.toString());
+            assertEquals(!c[1].isEmpty(), err.toString().contains("did you mean"), err.toString());
+            assertTrue(err.toString().contains(c[1]), err.toString());
+        }
+    }
 }

@@ -69,6 +69,7 @@ class FleetChartTest {
         assertEquals("NotIn", rules.get(2).getOnExitCodes().getOperator());
         List<Integer> notFailingTheJob = new ArrayList<>(List.of(ExitCode.TENANTS_FAILED.code()));
         ExitCode.all().stream().filter(ExitCode::retryable).forEach(c -> notFailingTheJob.add(c.code()));
+        notFailingTheJob.add(notFailingTheJob.size() - 1, 137); // SIGKILL (grace period over, memory limit): the index's next pod resumes
         assertEquals(notFailingTheJob, rules.get(2).getOnExitCodes().getValues(), "21 (halted) and every other code fail the Job");
         for (ExitCode c : ExitCode.all()) {
             String expected = c == ExitCode.OK ? "—" : c == ExitCode.TENANTS_FAILED ? "fail the index" : c.retryable() ? "retry" : c == ExitCode.HALTED
@@ -99,7 +100,17 @@ class FleetChartTest {
         assertNotEquals(id, env(theJob(fleet("--set", "fleet.waves=1\\,rest")), "PGSHIFT_FLEET_RELEASE"));
         Job named = theJob(fleet("--set", "fleet.release=Shop_2024.06"));
         assertEquals("Shop_2024.06", env(named, "PGSHIFT_FLEET_RELEASE"));
-        assertEquals("rel-pgshift-fleet-shop-2024-06", named.getMetadata().getName(), "a DNS name made of it");
+        assertTrue(named.getMetadata().getName().matches("rel-pgshift-fleet-shop-2024-06-[0-9a-f]{6}"), named.getMetadata().getName());
+        assertNotEquals(named.getMetadata().getName(), theJob(fleet("--set", "fleet.release=shop-2024-06")).getMetadata().getName(),
+                "two ids, two Jobs");
+        assertEquals("rel-pgshift-fleet-shop-2024-06", theJob(fleet("--set", "fleet.release=shop-2024-06")).getMetadata().getName());
+        for (String[] refused : new String[][] {{"fleet.parallelism=2", "is below fleet.shards"}, {"fleet.maxFailedIndexes=9", "is above fleet.shards"},
+            {"migrations.existingConfigMap=app-migrations", "fleet.release is required with migrations.existingConfigMap"}}) {
+            K8sTools.Result r = HelmChartTest.helm(Stream.concat(Stream.of("template", "rel", HelmChartTest.CHART.toString(), "-f", VALUES.toString()),
+                    Stream.concat(Stream.of(FLEET), Stream.of("--set", refused[0]))).toArray(String[]::new));
+            assertNotEquals(0, r.code(), refused[0]);
+            assertTrue(r.output().contains(refused[1]), r.output());
+        }
 
         K8sTools.Result noList = HelmChartTest.helm("template", "rel", HelmChartTest.CHART.toString(), "-f", VALUES.toString(), "--set", "fleet.enabled=true");
         assertNotEquals(0, noList.code());

@@ -114,10 +114,11 @@ class FleetIT {
             return pods;
         }
 
-        PgshiftProcess pod(int index, int shards, String release, Path migrations, String waves) {
+        PgshiftProcess pod(int index, int shards, String release, Path migrations, String waves, String... args) {
             return start("run", migrations, Map.of("JOB_COMPLETION_INDEX", String.valueOf(index), "PGSHIFT_FLEET_SHARDS", String.valueOf(shards),
                     "PGSHIFT_FLEET_RELEASE", release, "PGSHIFT_FLEET_TENANTS_SQL", TENANTS_SQL, "PGSHIFT_FLEET_WAVES", waves,
-                    "PGSHIFT_FLEET_TENANT_PASSWORDS", passwords.toString(), "PGSHIFT_TERMINATION_LOG", tmp.resolve("termination-" + release + "-" + index).toString()));
+                    "PGSHIFT_FLEET_TENANT_PASSWORDS", passwords.toString(), "PGSHIFT_TERMINATION_LOG", tmp.resolve("termination-" + release + "-" + index).toString()),
+                    args);
         }
 
         List<List<String>> rows(String release) {
@@ -207,8 +208,10 @@ class FleetIT {
         assertTrue(out.contains("2: 1, 3: 59"), out);
         assertTrue(out.contains("23505: 1"), out);
         assertTrue(out.matches("(?s).*duration   p50 \\d+\\.\\d\\ds, p95 \\d+\\.\\d\\ds.*"), out);
-        assertTrue(out.contains(name(dup)) && out.contains("customer_email_key"), out);
+        assertTrue(out.contains(name(dup)) && out.contains("customer_email_key") && out.contains("could not create unique index"), out);
         System.out.println(out);
+        assertEquals(ExitCode.TENANTS_FAILED.code(), f.start("status", null, Map.of(), "--release", "r1", "--exit-code").await(Duration.ofMinutes(1))
+                .exitCode(), "a CI gate on the release");
         PgshiftProcess.Result json = f.start("status", null, Map.of(), "--release", "r1", "--json").await(Duration.ofMinutes(1));
         List<String> lines = json.stdout().lines().toList();
         assertEquals(60, lines.size(), json.all());
@@ -217,8 +220,13 @@ class FleetIT {
             assertEquals("r1", n.get("release").asText());
         }
 
-        // Kubernetes does not retry a failed index, but an operator may rerun it: the succeeded tenants are skipped.
-        PgshiftProcess.Result rerun = f.pod(dupShard, 6, "r1", migrations, "1,10%,rest").await(Duration.ofMinutes(2));
+        // A failure is final for the release: the index run again (as after a 75) runs nothing and still fails the index.
+        PgshiftProcess.Result again = f.pod(dupShard, 6, "r1", migrations, "1,10%,rest").await(Duration.ofMinutes(2));
+        assertEquals(ExitCode.TENANTS_FAILED.code(), again.exitCode(), again.all());
+        assertTrue(again.stdout().contains("no tenant run"), again.stdout());
+        assertTrue(again.stderr().contains("failed in an earlier attempt and were not run again: " + name(dup)), again.stderr());
+        // An operator may run them again: the succeeded tenants are skipped.
+        PgshiftProcess.Result rerun = f.pod(dupShard, 6, "r1", migrations, "1,10%,rest", "--retry-failed").await(Duration.ofMinutes(2));
         assertEquals(ExitCode.TENANTS_FAILED.code(), rerun.exitCode(), rerun.all());
         assertEquals(List.of(name(dup)), rerun.stdout().lines().filter(l -> l.startsWith("  ")).map(l -> l.trim().split("\\s+")[0]).toList(),
                 rerun.stdout());
@@ -248,6 +256,9 @@ class FleetIT {
         }
         PgshiftProcess.Result status = f.start("status", null, Map.of(), "--release", "canary").await(Duration.ofMinutes(1));
         assertTrue(status.stdout().contains("HALTED") && status.stdout().contains("failed: 1, pending: 8"), status.stdout());
+        assertTrue(status.stdout().contains("1: 1, not run yet: 8"), status.stdout());
+        assertEquals(ExitCode.HALTED.code(), f.start("status", null, Map.of(), "--release", "canary", "--exit-code").await(Duration.ofMinutes(1))
+                .exitCode());
         // A halted release stays halted: its next pod starts nothing.
         PgshiftProcess.Result again = f.pod(1, 3, "canary", bad, "1,rest").await(Duration.ofMinutes(1));
         assertEquals(ExitCode.HALTED.code(), again.exitCode(), again.all());
@@ -257,6 +268,12 @@ class FleetIT {
         PgshiftProcess.Result other = f.pod(0, 4, "canary", bad, "1,rest").await(Duration.ofMinutes(1));
         assertEquals(ExitCode.CONFIG.code(), other.exitCode(), other.all());
         assertTrue(other.stderr().contains("release 'canary' was frozen with 3 shards, this process 4"), other.stderr());
+        // The same versions with another content (an edited file) are another release too.
+        Path edited = Fixtures.write(tmp.resolve("edited"), "V1__ok.sql", "create table account (id int primary key);\n",
+                "V2__bad.sql", "alter table account add column owner int;\n");
+        PgshiftProcess.Result changed = f.pod(1, 3, "canary", edited, "1,rest").await(Duration.ofMinutes(1));
+        assertEquals(ExitCode.CONFIG.code(), changed.exitCode(), changed.all());
+        assertTrue(changed.stderr().contains("migrations of another content"), changed.stderr());
         PgshiftProcess.Result unknown = f.start("status", null, Map.of(), "--release", "nope").await(Duration.ofMinutes(1));
         assertEquals(ExitCode.CONFIG.code(), unknown.exitCode(), unknown.all());
         assertTrue(unknown.stderr().contains("no release 'nope'"), unknown.stderr());
@@ -273,9 +290,16 @@ class FleetIT {
         assertFalse(r.all().contains("s3cret-pw"), "the password is never printed");
         assertEquals(null, f.control.scalar("select to_regclass('pgshift.fleet_release')"), "nothing frozen, nothing created");
 
+        // One database under two names would be migrated by two runs: refused.
+        f.control.execute("delete from tenant_directory where name = 'Leaky-1'");
+        f.control.execute("insert into tenant_directory select 'Acme.Copy', url from tenant_directory where name = '" + name(0) + "'");
+        PgshiftProcess.Result twice = f.pod(0, 1, "twice", migrations(), "rest").await(Duration.ofMinutes(1));
+        assertEquals(ExitCode.CONFIG.code(), twice.exitCode(), twice.all());
+        assertTrue(twice.stderr().contains("tenants 'Acme.Copy' and '" + name(0) + "' are the same database"), twice.stderr());
+        f.control.execute("delete from tenant_directory where name = 'Acme.Copy'");
+
         // Without a password for a tenant's role, the error says where a tenant's password comes from (not PGPASSWORD,
         // which is the control connection's).
-        f.control.execute("delete from tenant_directory where name = 'Leaky-1'");
         PgshiftProcess.Result noPassword = f.start("run", migrations(), Map.of("PGSHIFT_FLEET_RELEASE", "nopw", "PGSHIFT_FLEET_TENANTS_SQL", TENANTS_SQL))
                 .await(Duration.ofMinutes(1));
         assertEquals(ExitCode.HALTED.code(), noPassword.exitCode(), "the canary failed: " + noPassword.all());
@@ -363,6 +387,12 @@ class FleetIT {
         victim.signal("KILL");
         victim.await(Duration.ofSeconds(30));
         assertEquals(List.of("succeeded", "running"), List.of(f.rows("kill").get(1).get(1), f.rows("kill").get(3).get(1)));
+        long gone = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String shown;
+        do { // the killed pod's session ends when the server notices (at once for an idle one)
+            shown = f.start("status", null, Map.of(), "--release", "kill").await(Duration.ofMinutes(1)).stdout();
+        } while (!shown.contains("no pod holds shard 1") && System.nanoTime() < gone);
+        assertTrue(shown.contains(name(3)) && shown.contains("running, but no pod holds shard 1 now"), shown);
 
         List<PgshiftProcess.Result> results = List.of(f.pod(1, 2, "kill", slow, "rest").await(Duration.ofMinutes(2)),
                 f.pod(0, 2, "kill", slow, "rest").await(Duration.ofMinutes(2)));

@@ -2,10 +2,11 @@
 # A fleet of 60 tenant databases on one server, migrated by 'pgshift fleet run' serially (one process, one shard) and by
 # 6 processes as an Indexed Job's pods (JOB_COMPLETION_INDEX=0..5), waves 1,10%,rest, each tenant with the whole routine
 # (backup with pg_dump, three migrations: a table with a row, CREATE INDEX CONCURRENTLY, a constraint). Prints the wall
-# time of each and the roll-up of the 6-process release. Usage: bench/fleet.sh [TENANTS] [PROCESSES]
+# time of each and the roll-up of the 6-process release. Usage: bench/fleet.sh [TENANTS] [PROCESSES] [TENANTS_AT_ONCE]
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tenants=${1:-60}
 procs=${2:-6}
+export PGSHIFT_FLEET_TENANTS_AT_ONCE=${3:-1}
 mig="$work/migrations"
 mkdir -p "$mig"
 printf 'create table customer (id serial primary key, email text not null);\ninsert into customer (email) values (%s);\n' "'a@example.com'" > "$mig/V1__customers.sql"
@@ -29,7 +30,7 @@ run() { # $1 release, $2 processes
   done
   for p in "${pids[@]}"; do wait "$p" || true; done # not the server's job
   end=$(date +%s.%N)
-  echo "$1: $tenants tenants, $2 process(es): $(echo "$end - $start" | bc) s"
+  echo "$1: $tenants tenants, $2 process(es), $PGSHIFT_FLEET_TENANTS_AT_ONCE at once each: $(echo "$end - $start" | bc) s"
 }
 setup serial
 setup parallel

@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tenants=${1:-60}
 procs=${2:-6}
-export PGSHIFT_FLEET_TENANTS_AT_ONCE=${3:-1}
+at_once=${3:-1}
 mig="$work/migrations"
 mkdir -p "$mig"
 printf 'create table customer (id serial primary key, email text not null);\ninsert into customer (email) values (%s);\n' "'a@example.com'" > "$mig/V1__customers.sql"
@@ -20,20 +20,20 @@ setup() { # $1: release id: its own tenant databases
     psql -q -X -c "insert into tenant_directory values ('$1', 't$i', 'postgresql://bench@localhost:$PGPORT/$1_t$i')" >/dev/null
   done
 }
-run() { # $1 release, $2 processes
+run() { # $1 release, $2 processes, $3 tenants at once in each
   local start end pids=()
   start=$(date +%s.%N)
   for ((i = 0; i < $2; i++)); do
-    JOB_COMPLETION_INDEX=$i "${pgshift[@]}" fleet run --release "$1" --shards "$2" --bundled=false -m "$mig" \
+    JOB_COMPLETION_INDEX=$i PGSHIFT_FLEET_TENANTS_AT_ONCE=$3 "${pgshift[@]}" fleet run --release "$1" --shards "$2" --bundled=false -m "$mig" \
       --tenants-sql "select name, url from tenant_directory where release = '$1' order by name" > "$work/$1-$i.out" 2> "$work/$1-$i.err" &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || true; done # not the server's job
   end=$(date +%s.%N)
-  echo "$1: $tenants tenants, $2 process(es), $PGSHIFT_FLEET_TENANTS_AT_ONCE at once each: $(echo "$end - $start" | bc) s"
+  echo "$1: $tenants tenants, $2 process(es), $3 at once each: $(echo "$end - $start" | bc) s"
 }
 setup serial
 setup parallel
-run serial 1
-run parallel "$procs"
+run serial 1 1
+run parallel "$procs" "$at_once"
 "${pgshift[@]}" fleet status --release parallel

@@ -86,7 +86,7 @@ public final class SettingsResolver {
                 break;
             }
         }
-        if (flags.containsKey(Setting.URL) && fromUrl.containsKey(Setting.PASSWORD)) {
+        if (flags.containsKey(Setting.URL) && (fromUrl.containsKey(Setting.PASSWORD) || namesAPassword(flags.get(Setting.URL)))) {
             throw new PgshiftException(ExitCode.CONFIG, "--url carries a password, which every user of this machine can read "
                     + "in the process list: drop it from the URL and give it in PGPASSWORD or --password-file");
         }
@@ -241,6 +241,12 @@ public final class SettingsResolver {
         return new ConnectionSettings(host, port, database, user, password, sslMode, rootCert, searchPath, tenant);
     }
 
+    /** Whether a URL's query has a password parameter in any case (pgjdbc ignores PASSWORD=, but the text is still a secret). */
+    private static boolean namesAPassword(String url) {
+        String query = url.contains("?") ? url.substring(url.indexOf('?') + 1).toLowerCase(Locale.ROOT) : "";
+        return java.util.Arrays.stream(query.split("&")).anyMatch(p -> p.startsWith("password="));
+    }
+
     /**
      * The parts of a tenant's URL; refused (exit 3) when it is no URL, names no database, or holds a password: the tenant
      * list is stored in the control database, which must hold none.
@@ -248,8 +254,7 @@ public final class SettingsResolver {
     public static Map<Setting, String> tenantUrl(String tenant, String url) {
         String origin = "the URL of tenant '" + tenant + "'";
         Map<Setting, String> fromUrl = ConnectionUrl.parse(url, origin);
-        String query = url.contains("?") ? url.substring(url.indexOf('?') + 1).toLowerCase(Locale.ROOT) : "";
-        if (fromUrl.containsKey(Setting.PASSWORD) || java.util.Arrays.stream(query.split("&")).anyMatch(p -> p.startsWith("password="))) {
+        if (fromUrl.containsKey(Setting.PASSWORD) || namesAPassword(url)) {
             throw new PgshiftException(ExitCode.CONFIG, origin + " holds a password: the tenant list is stored in the control database, "
                     + "which must hold none; remove it from the URL and give it as the file " + tenant + " (or _default) in "
                     + Setting.TENANT_PASSWORDS.displayName());

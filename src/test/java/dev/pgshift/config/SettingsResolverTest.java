@@ -427,5 +427,12 @@ class SettingsResolverTest {
             assertTrue(m.contains("a JDBC URL takes no user@ or user:password@ before the host"), m);
             assertFalse(m.contains("pw-in-url-5"), m);
         }
+        // The flag is in the process list: a password parameter in any case is refused there.
+        flags.clear();
+        env.clear();
+        flags.put(Setting.URL, "jdbc:postgresql://localhost:5432/shop?PassWord=Zq9pw");
+        String m = fails().getMessage();
+        assertTrue(m.contains("--url carries a password"), m);
+        assertFalse(m.contains("Zq9pw"), m);
     }
 }

@@ -1,17 +1,13 @@
 package dev.pgshift.fleet;
 
 import dev.pgshift.Json;
-import dev.pgshift.PrivateFiles;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.jboss.logging.Logger;
 
 /**
  * What one shard's process did: its summary on stdout, the JSON report file (every tenant it ran) and the Kubernetes
@@ -19,7 +15,6 @@ import org.jboss.logging.Logger;
  */
 @io.quarkus.runtime.annotations.RegisterForReflection
 record ShardReport(String release, int shard, String pod, int exitCode, String error, String haltReason, List<TenantRun.Result> tenants) {
-    private static final Logger LOG = Logger.getLogger(ShardReport.class);
     static final int TERMINATION_LIMIT = 4096;
 
     Map<String, Integer> counts() {
@@ -44,21 +39,7 @@ record ShardReport(String release, int shard, String pod, int exitCode, String e
     }
 
     void publish(Path reportFile, Path terminationLog) {
-        try {
-            if (reportFile != null) {
-                Path parent = reportFile.toAbsolutePath().getParent();
-                if (parent != null) {
-                    PrivateFiles.createDirectories(parent);
-                }
-                PrivateFiles.write(reportFile, Json.MAPPER.writeValueAsBytes(this));
-            }
-            if (terminationLog != null && terminationLog.toAbsolutePath().getParent() != null
-                    && Files.isDirectory(terminationLog.toAbsolutePath().getParent())) {
-                PrivateFiles.write(terminationLog, compact().getBytes(StandardCharsets.UTF_8));
-            }
-        } catch (IOException e) {
-            LOG.errorf("cannot write the shard's report: %s", e.getMessage());
-        }
+        new dev.pgshift.report.ReportPublisher(reportFile, terminationLog).writeFiles(this, this::compact);
     }
 
     /** The termination message: the failed tenants' names are cut (with a count of the rest) to stay within the limit. */

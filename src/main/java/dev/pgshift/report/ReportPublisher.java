@@ -27,9 +27,15 @@ public final class ReportPublisher {
         this.terminationLog = terminationLog;
     }
 
-    /** @param connection opens a session for the history row, or returns null when the database was never reached */
-    public void publish(RunResult result, Supplier<Connection> connection) {
-        Report report = Report.of(result);
+    /**
+     * Writes the JSON report file (its directory made 0700 where missing) and the termination message (where its directory
+     * exists), both 0600; a file that cannot be written is logged and does not stop the other. Each is made only when its
+     * file is to be written.
+     *
+     * @param report  what the report file holds, as JSON
+     * @param compact the termination message
+     */
+    public void writeFiles(Object report, Supplier<String> compact) {
         if (reportFile != null) {
             try {
                 Path parent = reportFile.toAbsolutePath().getParent();
@@ -44,11 +50,17 @@ public final class ReportPublisher {
         if (terminationLog != null && terminationLog.toAbsolutePath().getParent() != null
                 && Files.isDirectory(terminationLog.toAbsolutePath().getParent())) {
             try {
-                PrivateFiles.write(terminationLog, CompactReport.of(report).getBytes(StandardCharsets.UTF_8));
+                PrivateFiles.write(terminationLog, compact.get().getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 LOG.errorf("cannot write the termination message %s: %s", terminationLog, e.getMessage());
             }
         }
+    }
+
+    /** @param connection opens a session for the history row, or returns null when the database was never reached */
+    public void publish(RunResult result, Supplier<Connection> connection) {
+        Report report = Report.of(result);
+        writeFiles(report, () -> CompactReport.of(report));
         Connection c = null;
         try {
             c = connection.get();
